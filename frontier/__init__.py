@@ -1,0 +1,1 @@
+"""The `frontier` command line. It may import every layer; no layer imports it."""

@@ -1,0 +1,73 @@
+"""`frontier`: one console command with subcommands.
+
+Each subcommand lives in ``frontier/commands/<name>.py`` and exposes
+``add_arguments(parser)`` and ``run(args) -> int``. Command modules keep heavy
+imports (torch, numba, matplotlib) inside ``run`` so ``frontier --help`` stays fast.
+
+Bad input anywhere (a ``ValueError`` from the API, a ``CliError`` here, or an
+argparse mistake) becomes one line ``error: ...`` on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import NoReturn, Sequence
+
+# (name, one-line help). Order is the order shown by `frontier --help`.
+COMMANDS: list[tuple[str, str]] = [
+]
+
+
+class CliError(Exception):
+    """A user-facing error: printed as ``error: <message>``, exit status 2."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr, not usage plus message."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"error: {self.prog}: {message}\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog="frontier",
+        description=(
+            "Theory and batched simulation of neural feature learning on sparse parities "
+            "(Edelman et al. 2023, 'Pareto Frontiers in Neural Feature Learning', arXiv 2309.03800)."
+        ),
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    for name, help_text in COMMANDS:
+        module = importlib.import_module(f"frontier.commands.{name}")
+        sub = subparsers.add_parser(
+            name, help=help_text, description=(module.__doc__ or help_text).strip(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(sub)
+        sub.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args._module.run(args) or 0)
+    except (CliError, ValueError, FileNotFoundError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        sys.stderr.write(f"error: {message}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
