@@ -1,0 +1,140 @@
+"""Sparse-parity data, test sets and minibatch streams (science.md section 1).
+
+Every random quantity of a run comes from its own stream ``default_rng([seed, STREAM])``
+so that, for example, widening a network does not change its data, and every backend
+sees the same run. Random ±1 entries are read from raw 64-bit generator words (one
+word per 64 entries of a row), so a stream gives the same values however the caller
+chunks it into blocks of steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import RunConfig
+
+STREAM_SUPPORT = 0
+STREAM_TRAIN = 1
+STREAM_TEST = 2
+STREAM_INIT = 3
+STREAM_ORDER = 4
+STREAM_ONLINE = 5
+
+
+def rng_for(seed: int, stream: int) -> np.random.Generator:
+    """The generator of one named random stream of a run."""
+    return np.random.default_rng([int(seed), int(stream)])
+
+
+def draw_support(n: int, k: int, seed: int) -> tuple[int, ...]:
+    """The hidden support S: a uniformly random k-subset of range(n), sorted."""
+    if not 1 <= k <= n:
+        raise ValueError(f"k={k} must satisfy 1 <= k <= n={n}")
+    chosen = rng_for(seed, STREAM_SUPPORT).choice(n, size=k, replace=False)
+    return tuple(sorted(int(i) for i in chosen))
+
+
+def random_sign_rows(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
+    """A (rows, cols) int8 array of independent uniform ±1, consuming ceil(cols/64) words a row."""
+    words_per_row = -(-cols // 64)
+    raw = rng.bit_generator.random_raw(rows * words_per_row).astype("<u8", copy=False)
+    bits = np.unpackbits(raw.view(np.uint8).reshape(rows, words_per_row * 8), axis=1, bitorder="little")
+    return (1 - 2 * bits[:, :cols].astype(np.int8)).astype(np.int8)
+
+
+def parity_labels(X: np.ndarray, support: tuple[int, ...]) -> np.ndarray:
+    """y = prod_{i in S} x_i as int8 (works on any leading shape)."""
+    return np.prod(X[..., list(support)], axis=-1, dtype=np.int8)
+
+
+def _check_sizes(n: int, k: int, m: int, support: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    if n < 1:
+        raise ValueError(f"n={n} must be >= 1")
+    if not 1 <= k <= n:
+        raise ValueError(f"k={k} must satisfy 1 <= k <= n={n}")
+    if m < 0:
+        raise ValueError(f"m={m} must be >= 0")
+    if support is None:
+        return None
+    support = tuple(sorted(int(i) for i in support))
+    if len(support) != k or len(set(support)) != k or support[0] < 0 or support[-1] >= n:
+        raise ValueError(f"support={support} must be k={k} distinct indices in range(n={n})")
+    return support
+
+
+def sparse_parity(
+    n: int, k: int, m: int, seed: int, support: tuple[int, ...] | None = None
+) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    """m training samples of the (n, k)-sparse parity: X int8 (m, n) of ±1, y int8 (m,), S.
+
+    S is drawn from ``seed`` unless given. Deterministic in (n, k, m, seed, support).
+    """
+    support = _check_sizes(n, k, m, support) or draw_support(n, k, seed)
+    X = random_sign_rows(rng_for(seed, STREAM_TRAIN), m, n)
+    return X, parity_labels(X, support), support
+
+
+def training_set(config: RunConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed training set of an offline run (science.md 1)."""
+    if config.samples is None:
+        raise ValueError("RunConfig.samples=None: an online run has no fixed training set")
+    X, y, _ = sparse_parity(config.n, config.k, config.samples, config.seed)
+    return X, y
+
+
+def test_set(config: RunConfig) -> tuple[np.ndarray, np.ndarray]:
+    """``config.test_size`` fresh samples with the run's support, from their own stream."""
+    support = draw_support(config.n, config.k, config.seed)
+    X = random_sign_rows(rng_for(config.seed, STREAM_TEST), config.test_size, config.n)
+    return X, parity_labels(X, support)
+
+
+class MinibatchStream:
+    """The minibatches a run trains on, step after step.
+
+    Offline: each epoch is a fresh permutation of the training set; batches are
+    consecutive slices of the concatenated permutations, so every step has exactly
+    ``batch_size`` samples (a batch may straddle two epochs, and ``m < batch_size``
+    works). Online: every step draws ``batch_size`` fresh samples.
+    The sequence does not depend on how many steps each call to :meth:`next` asks for.
+    """
+
+    def __init__(self, config: RunConfig, train: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        self.config = config
+        self.support = draw_support(config.n, config.k, config.seed)
+        if config.online:
+            self._rng = rng_for(config.seed, STREAM_ONLINE)
+        else:
+            self._X, self._y = train if train is not None else training_set(config)
+            self._rng = rng_for(config.seed, STREAM_ORDER)
+            self._pending = np.empty(0, dtype=np.int64)
+
+    def _indices(self, count: int) -> np.ndarray:
+        parts = [self._pending]
+        have = self._pending.size
+        while have < count:
+            perm = self._rng.permutation(self.config.samples)
+            parts.append(perm)
+            have += perm.size
+        flat = np.concatenate(parts)
+        self._pending = flat[count:]
+        return flat[:count]
+
+    def next(self, steps: int, out_X: np.ndarray | None = None, out_y: np.ndarray | None = None):
+        """The next ``steps`` minibatches: X int8 (steps, B, n), y int8 (steps, B).
+
+        ``out_X``/``out_y`` may be given to fill preallocated arrays (no extra copy).
+        """
+        B, n = self.config.batch_size, self.config.n
+        if self.config.online:
+            X = random_sign_rows(self._rng, steps * B, n).reshape(steps, B, n)
+            y = parity_labels(X, self.support)
+        else:
+            idx = self._indices(steps * B)
+            X = self._X[idx].reshape(steps, B, n)
+            y = self._y[idx].reshape(steps, B)
+        if out_X is None:
+            return X, y
+        out_X[...] = X
+        out_y[...] = y
+        return out_X, out_y

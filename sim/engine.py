@@ -1,0 +1,210 @@
+"""The backend-independent training driver (science.md section 3).
+
+A *group* is a set of runs that share (n, width, batch_size, eval_every, test_size):
+their weights stack into (R, width, n) arrays and one kernel call advances them all.
+The driver owns everything that makes a run the same run on every backend — data,
+test sets, minibatch order, initial weights, evaluation schedule, stopping — and a
+backend supplies only a :class:`Kernel` with the arithmetic.
+
+The update, per run and step, on a minibatch (X, y) of size B:
+
+    h = X W^T + b,  a = relu(h),  f = a u
+    loss = mean_B l(y, f),  delta = dl/df / B
+        hinge     l = max(0, 1 - y f)        dl/df = -y 1[y f < 1]
+        square    l = (f - y)^2              dl/df = 2 (f - y)        (torch's MSELoss)
+        logistic  l = log(1 + exp(-y f))     dl/df = -y sigmoid(-y f)
+    gu = a^T delta,  gh = (delta u^T) * 1[h > 0],  gW = gh^T X,  gb = sum_B gh
+    p <- p - lr (g_p + weight_decay p)   for p in (W, b, u)   (torch.optim.SGD, coupled L2)
+
+Evaluation happens every ``eval_every`` steps and at ``max_steps``: the test error is
+the fraction of test samples with sign(f(x)) != y (f = 0 counts as an error).
+A run stops at success, at ``max_steps``, or when its loss or weights stop being
+finite (``diverged``; checked at every evaluation, since NaN/inf never go away).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+
+from .config import RunConfig, RunResult
+from .data import MinibatchStream, test_set, training_set
+from .init import initialize
+
+LOSS_IDS = {"hinge": 0, "square": 1, "logistic": 2}
+
+# Cap on the int8 minibatch block handed to a kernel at once (bytes): long eval
+# intervals or many runs are cut into several kernel calls, which the data streams allow.
+MAX_BLOCK_BYTES = 64 * 2**20
+
+
+def group_key(config: RunConfig) -> tuple[int, int, int, int, int]:
+    """Runs with equal keys can share one kernel (stacked weights, equal step blocks)."""
+    return (config.n, config.width, config.batch_size, config.eval_every, config.test_size)
+
+
+class Kernel(Protocol):
+    """The arithmetic of one backend for a group of R runs.
+
+    Constructed with the stacked float64 initial weights W (R, r, n), b (R, r), u (R, r),
+    per-run ``lr``, ``weight_decay`` (R,) float64 and ``loss_ids`` (R,) int (see LOSS_IDS),
+    and the stacked test sets X (R, M, n) int8, y (R, M) int8. ``runs`` below is an int
+    array of indices into the group (ascending).
+    """
+
+    def train(self, runs: np.ndarray, X: np.ndarray, y: np.ndarray) -> None:
+        """Advance runs[j] by X.shape[1] SGD steps on X[j] (steps, B, n), y[j] (steps, B)."""
+
+    def evaluate(self, runs: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(error rate, mean loss) of runs[j] on X[j] (M, n), y[j] (M,), as float64 (len(runs),)."""
+
+    def evaluate_test(self, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(error rate, mean loss) on the runs' own test sets."""
+
+    def finite(self, runs: np.ndarray) -> np.ndarray:
+        """Bool (len(runs),): all weights of the run are finite."""
+
+    def parameters(self, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Current (W, b, u) of the runs as float64 numpy arrays."""
+
+
+KernelFactory = Callable[..., Kernel]
+
+
+@dataclass
+class History:
+    """What :func:`sim.train_history` records at every evaluation step.
+
+    For offline runs ``train_*`` are measured on the whole training set; for online
+    runs on the minibatches of the last block of steps (fresh samples the model saw).
+    """
+
+    config: RunConfig
+    result: RunResult | None = None
+    steps: list[int] = field(default_factory=list)
+    train_error: list[float] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    test_error: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    initial_weights: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    final_weights: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+
+def run_group(
+    configs: Sequence[RunConfig],
+    make_kernel: KernelFactory,
+    on_finished: Callable[[int, RunResult], None] | None = None,
+    history: History | None = None,
+    initial_weights: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
+) -> list[RunResult]:
+    """Train one group of compatible runs to completion; results in input order.
+
+    ``on_finished(i, result)`` is called as soon as run i stops (for progress bars and
+    stores). ``history`` (single-run groups only) collects the learning curves.
+    ``initial_weights`` overrides :func:`sim.init.initialize` (lottery-ticket rewinds).
+    """
+    keys = {group_key(c) for c in configs}
+    if len(keys) != 1:
+        raise ValueError(f"run_group needs configs with one group key, got {sorted(keys)}")
+    if history is not None and len(configs) != 1:
+        raise ValueError("history is recorded for single-run groups only")
+    R = len(configs)
+    n, width, B, eval_every, test_size = keys.pop()
+    start = time.perf_counter()
+
+    inits = list(initial_weights) if initial_weights is not None else [initialize(c) for c in configs]
+    W = np.stack([w for w, _, _ in inits])
+    b = np.stack([bb for _, bb, _ in inits])
+    u = np.stack([uu for _, _, uu in inits])
+    tests = [test_set(c) for c in configs]
+    trains = [None if c.online else training_set(c) for c in configs]
+    streams = [MinibatchStream(c, t) for c, t in zip(configs, trains)]
+    kernel = make_kernel(
+        W, b, u,
+        lr=np.array([c.lr for c in configs]),
+        weight_decay=np.array([c.weight_decay for c in configs]),
+        loss_ids=np.array([LOSS_IDS[c.loss] for c in configs]),
+        test_X=np.stack([t[0] for t in tests]),
+        test_y=np.stack([t[1] for t in tests]),
+    )
+    del tests, W, b, u
+    if history is not None:
+        history.initial_weights = inits[0]
+    del inits
+
+    max_steps = np.array([c.max_steps for c in configs])
+    target = np.array([c.target_error for c in configs])
+    results: list[RunResult | None] = [None] * R
+    active = np.arange(R)
+    step = 0
+
+    def finish(i: int, success: bool, test_error: float, diverged: bool) -> None:
+        train_error = None
+        if trains[i] is not None and not diverged:
+            X_train, y_train = trains[i]
+            train_error = float(kernel.evaluate(np.array([i]), X_train[None], y_train[None])[0][0])
+        results[i] = RunResult(
+            success=success,
+            steps_to_success=step if success else None,
+            steps_run=step,
+            final_test_error=float(test_error),
+            final_train_error=train_error,
+            diverged=diverged,
+            wall_seconds=time.perf_counter() - start,
+        )
+        trains[i] = None
+        streams[i] = None
+        if on_finished is not None:
+            on_finished(i, results[i])
+
+    while active.size:
+        block_end = min(step - step % eval_every + eval_every, int(max_steps[active].min()))
+        chunk = max(1, MAX_BLOCK_BYTES // (active.size * B * n))
+        last_X = last_y = None
+        while step < block_end:
+            steps = min(chunk, block_end - step)
+            X = np.empty((active.size, steps, B, n), dtype=np.int8)
+            y = np.empty((active.size, steps, B), dtype=np.int8)
+            for j, i in enumerate(active):
+                streams[i].next(steps, X[j], y[j])
+            kernel.train(active, X, y)
+            step += steps
+            last_X, last_y = X, y
+
+        test_error, test_loss = kernel.evaluate_test(active)
+        finite = kernel.finite(active) & np.isfinite(test_loss)
+        if history is not None:
+            if trains[0] is not None:
+                train_error, train_loss = kernel.evaluate(active, trains[0][0][None], trains[0][1][None])
+            else:
+                train_error, train_loss = kernel.evaluate(
+                    active, last_X.reshape(1, -1, n), last_y.reshape(1, -1)
+                )
+            history.steps.append(step)
+            history.train_error.append(float(train_error[0]))
+            history.train_loss.append(float(train_loss[0]))
+            history.test_error.append(float(test_error[0]))
+            history.test_loss.append(float(test_loss[0]))
+
+        still_active = []
+        for j, i in enumerate(active):
+            if not finite[j]:
+                finish(i, success=False, test_error=float("nan") if np.isnan(test_error[j]) else test_error[j],
+                       diverged=True)
+            elif test_error[j] <= target[i]:
+                finish(i, success=True, test_error=test_error[j], diverged=False)
+            elif step >= max_steps[i]:
+                finish(i, success=False, test_error=test_error[j], diverged=False)
+            else:
+                still_active.append(i)
+        if history is not None and not still_active:
+            history.final_weights = kernel.parameters(np.array([0]))
+            history.final_weights = tuple(p[0] for p in history.final_weights)
+        active = np.array(still_active, dtype=np.int64)
+
+    if history is not None:
+        history.result = results[0]
+    return results  # type: ignore[return-value]
