@@ -1,0 +1,119 @@
+"""Lottery tickets: width as parallel search over random s-hot supports (science.md 4.4).
+
+Paper: Edelman et al. 2023 (arXiv 2309.03800), Section 3 ("width as parallel search") and
+Theorems 4-5. A neuron's support U is a uniformly random s-subset of [n]; the target support
+S has |S| = k. The overlap |U ∩ S| is hypergeometric, and the neuron is a *ticket* when
+S ⊆ U (s >= k, over-sparse) or U ⊆ S (s < k, under-sparse). With r independent neurons the
+chance of at least one ticket is 1 - (1 - p)^r and the expected number is r * p.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import mpmath
+import sympy
+
+from theory._exact import RationalLike, as_fraction, ceil_fraction, check_int, check_nks, to_rational
+
+
+def _ticket_fraction(n: int, k: int, s: int) -> Fraction:
+    if s >= k:
+        return Fraction(math.comb(n - k, s - k), math.comb(n, s))
+    return Fraction(math.comb(k, s), math.comb(n, s))
+
+
+def ticket_probability(n: int, k: int, s: int) -> sympy.Rational:
+    """Probability p that a uniformly random s-subset U of [n] is a ticket for a fixed k-set S.
+
+        s >= k:  p = P(S ⊆ U) = C(n-k, s-k) / C(n, s)
+        s <  k:  p = P(U ⊆ S) = C(k, s) / C(n, s)
+    (science.md 4.4; both agree at s = k: p = 1 / C(n, k).) Exact ``sympy.Rational``.
+
+    Raises:
+        ValueError: n, k or s below 1, k > n or s > n.
+    """
+    n_i, k_i, s_i = check_nks(n, k, s)
+    assert s_i is not None
+    return to_rational(_ticket_fraction(n_i, k_i, s_i))
+
+
+def overlap_distribution(n: int, k: int, s: int) -> dict[int, sympy.Rational]:
+    """Exact law of the overlap |U ∩ S| (hypergeometric), as {o: P(|U ∩ S| = o)}.
+
+        P(|U ∩ S| = o) = C(k, o) C(n-k, s-o) / C(n, s),   o = 0..min(k, s)
+    (science.md 4.4). Keys run over all of 0..min(k, s); impossible overlaps (o < s + k - n)
+    have probability 0. The values sum to 1 exactly.
+    """
+    n_i, k_i, s_i = check_nks(n, k, s)
+    assert s_i is not None
+    total = math.comb(n_i, s_i)
+    return {
+        o: to_rational(Fraction(math.comb(k_i, o) * math.comb(n_i - k_i, s_i - o), total))
+        for o in range(min(k_i, s_i) + 1)
+    }
+
+
+def critical_width(n: int, k: int, s: int) -> int:
+    """r* = ceil(1 / p): the width at which one ticket is expected (r * p >= 1), science.md 4.4."""
+    n_i, k_i, s_i = check_nks(n, k, s)
+    assert s_i is not None
+    return ceil_fraction(1 / _ticket_fraction(n_i, k_i, s_i))
+
+
+# Exact powers (1 - p)^r are affordable up to about this many bits; beyond, compare logarithms
+# at high precision (an exact tie there would need 1 - confidence to have a denominator of more
+# than this many bits, which no human-typed confidence has).
+_EXACT_POWER_BIT_LIMIT = 1 << 18
+
+
+def _confidence_reached(miss: Fraction, width: int, allowed_miss: Fraction) -> bool:
+    """Whether miss^width <= allowed_miss, i.e. 1 - (1-p)^r >= confidence."""
+    if width * max(miss.denominator.bit_length(), 1) <= _EXACT_POWER_BIT_LIMIT:
+        return miss**width <= allowed_miss
+    digits = 60 + len(str(miss.denominator)) + len(str(allowed_miss.denominator))
+    with mpmath.workdps(digits):
+        lhs = width * mpmath.log(mpmath.mpf(miss.numerator) / miss.denominator)
+        rhs = mpmath.log(mpmath.mpf(allowed_miss.numerator) / allowed_miss.denominator)
+        return bool(lhs <= rhs)
+
+
+def width_for_confidence(n: int, k: int, s: int, confidence: RationalLike) -> int:
+    """Smallest width r with  1 - (1 - p)^r >= confidence  (at least one ticket), science.md 4.4.
+
+    r = ceil( log(1 - confidence) / log(1 - p) ), decided exactly at the boundary (exact
+    rational powers where affordable, 60+ digit logarithms otherwise). ``confidence`` is exact
+    like a bias: int, Fraction, sympy.Rational, "99/100" or a float such as 0.99 (= 99/100).
+
+    Raises:
+        ValueError: bad sizes, or confidence outside the open interval (0, 1).
+    """
+    n_i, k_i, s_i = check_nks(n, k, s)
+    assert s_i is not None
+    c = as_fraction(confidence, "confidence")
+    if not 0 < c < 1:
+        raise ValueError(f"confidence must lie strictly between 0 and 1, got {c}")
+    p = _ticket_fraction(n_i, k_i, s_i)
+    if p == 1:
+        return 1
+    miss, allowed_miss = 1 - p, 1 - c
+    with mpmath.workdps(40 + len(str(p.denominator))):
+        estimate = mpmath.log(mpmath.mpf(allowed_miss.numerator) / allowed_miss.denominator) / mpmath.log1p(
+            -mpmath.mpf(p.numerator) / p.denominator
+        )
+        width = max(1, int(mpmath.ceil(estimate)))
+    # The high-precision estimate is within one of the answer; settle the boundary exactly.
+    while width > 1 and _confidence_reached(miss, width - 1, allowed_miss):
+        width -= 1
+    while not _confidence_reached(miss, width, allowed_miss):
+        width += 1
+    return width
+
+
+def success_with_width(n: int, k: int, s: int, width: int) -> sympy.Rational:
+    """P(at least one ticket among r = width neurons) = 1 - (1 - p)^r, exact (science.md 4.4)."""
+    n_i, k_i, s_i = check_nks(n, k, s)
+    assert s_i is not None
+    r = check_int(width, "width", 0)
+    return to_rational(1 - (1 - _ticket_fraction(n_i, k_i, s_i)) ** r)

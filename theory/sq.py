@@ -1,0 +1,90 @@
+"""The SQ lower bound read as a four-resource frontier (science.md 4.1).
+
+Paper: Edelman et al. 2023 (arXiv 2309.03800), Section 3, the statistical-query lower bound
+for SGD on sparse parities. With p trainable parameters, T SGD steps, gradient tolerance
+tau ~ 1/sqrt(m) (m samples) and failure probability delta: if
+
+    p * T / (tau^2 * delta) <= C(n, k) / 2,
+
+the first T iterates are independent of the target with probability >= 1 - delta for some
+(n,k)-parity. So the success probability of any such run is at most
+
+    q_max(p, T, m) = min(1, 2 * p * T * m / C(n, k)),
+
+and each ``min_*`` below is the smallest integer value of one resource with q_max >= q.
+All arithmetic is exact (``math.comb``, integers, ``Fraction``); n = 10^4, k = 10 is instant.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import sympy
+
+from theory._exact import RationalLike, as_fraction, ceil_fraction, check_int, check_nks, to_rational
+
+
+def mlp_params(n: int, width: int, output_bias: bool = False) -> int:
+    """Trainable parameters of the 2-layer MLP: p = width * (n + 2) (+1 with an output bias).
+
+    Per neuron: n input weights, one bias, one output weight (science.md 4.1).
+    """
+    n_i = check_int(n, "n", 1)
+    r = check_int(width, "width", 1)
+    return r * (n_i + 2) + (1 if output_bias else 0)
+
+
+def _check_probability(value: RationalLike) -> Fraction:
+    q = as_fraction(value, "success_probability")
+    if not 0 < q <= 1:
+        raise ValueError(f"success_probability must lie in (0, 1], got {q}")
+    return q
+
+
+def max_success_probability(n: int, k: int, params: int, steps: int, samples: int) -> sympy.Rational:
+    """Largest success probability the SQ bound allows: min(1, 2 p T m / C(n, k)), exact.
+
+    Args:
+        n, k: the (n,k)-sparse parity. params: p (parameters, not width; see
+        :func:`mlp_params`). steps: T. samples: m (tau ~ 1/sqrt(m)).
+    """
+    n_i, k_i, _ = check_nks(n, k)
+    p = check_int(params, "params", 1)
+    t = check_int(steps, "steps", 1)
+    m = check_int(samples, "samples", 1)
+    return to_rational(min(Fraction(1), Fraction(2 * p * t * m, math.comb(n_i, k_i))))
+
+
+def _smallest_resource(n: int, k: int, other_product: int, success_probability: RationalLike) -> int:
+    """Smallest integer x >= 1 with 2 * other_product * x / C(n, k) >= q (q <= 1)."""
+    q = _check_probability(success_probability)
+    needed = q * math.comb(n, k) / (2 * other_product)
+    return max(1, ceil_fraction(needed))
+
+
+def min_samples(n: int, k: int, params: int, steps: int, success_probability: RationalLike) -> int:
+    """Smallest m with max_success_probability(n, k, params, steps, m) >= q:
+    m = max(1, ceil(q C(n,k) / (2 p T))).  (science.md 4.1)"""
+    n_i, k_i, _ = check_nks(n, k)
+    p = check_int(params, "params", 1)
+    t = check_int(steps, "steps", 1)
+    return _smallest_resource(n_i, k_i, p * t, success_probability)
+
+
+def min_steps(n: int, k: int, params: int, samples: int, success_probability: RationalLike) -> int:
+    """Smallest T with max_success_probability(n, k, params, T, samples) >= q:
+    T = max(1, ceil(q C(n,k) / (2 p m))).  (science.md 4.1)"""
+    n_i, k_i, _ = check_nks(n, k)
+    p = check_int(params, "params", 1)
+    m = check_int(samples, "samples", 1)
+    return _smallest_resource(n_i, k_i, p * m, success_probability)
+
+
+def min_params(n: int, k: int, steps: int, samples: int, success_probability: RationalLike) -> int:
+    """Smallest p with max_success_probability(n, k, p, steps, samples) >= q:
+    p = max(1, ceil(q C(n,k) / (2 T m))).  (science.md 4.1)"""
+    n_i, k_i, _ = check_nks(n, k)
+    t = check_int(steps, "steps", 1)
+    m = check_int(samples, "samples", 1)
+    return _smallest_resource(n_i, k_i, t * m, success_probability)
