@@ -1,0 +1,67 @@
+"""Reusable hypothesis strategies with size caps, in one module (style of array-api-tests).
+
+Every strategy takes explicit caps so a test states how big its examples may get; the
+defaults keep brute-force oracles (2^s points, C(n, s) subsets) cheap. Other test modules
+add their strategies here rather than defining private copies.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import sympy
+from hypothesis import strategies as st
+
+ACTIVATIONS = ("relu", "step", "sign")
+
+
+def activations() -> st.SearchStrategy[str]:
+    """One of the activations theory.fourier supports."""
+    return st.sampled_from(ACTIVATIONS)
+
+
+def rational_biases(max_abs: int = 6, max_denominator: int = 6) -> st.SearchStrategy[Fraction]:
+    """Exact rational biases p/q with |p/q| <= max_abs and 1 <= q <= max_denominator.
+
+    Small denominators make the pre-activation s - 2j + b hit 0 often (the step(0) = 0 and
+    sign(0) = 0 conventions matter there), so these biases exercise the edge cases.
+    """
+    return st.integers(1, max_denominator).flatmap(
+        lambda q: st.integers(-max_abs * q, max_abs * q).map(lambda p: Fraction(p, q))
+    )
+
+
+def bias_spellings(bias: Fraction) -> list[object]:
+    """The same bias in every input type the API accepts (int only when it is integral)."""
+    spellings: list[object] = [bias, sympy.Rational(bias.numerator, bias.denominator), str(bias)]
+    if bias.denominator == 1:
+        spellings.append(int(bias))
+    return spellings
+
+
+@st.composite
+def support_and_degree(draw: st.DrawFn, max_s: int = 12) -> tuple[int, int]:
+    """(s, d) with 1 <= s <= max_s and 0 <= d <= s."""
+    s = draw(st.integers(1, max_s))
+    return s, draw(st.integers(0, s))
+
+
+@st.composite
+def parity_sizes(draw: st.DrawFn, max_n: int = 12, min_n: int = 1) -> tuple[int, int, int]:
+    """(n, k, s) with 1 <= k, s <= n <= max_n: a parity and a support size."""
+    n = draw(st.integers(min_n, max_n))
+    return n, draw(st.integers(1, n)), draw(st.integers(1, n))
+
+
+@st.composite
+def parity_sizes_with_overlap(draw: st.DrawFn, max_n: int = 10) -> tuple[int, int, int, int]:
+    """(n, k, s, o) with o = |U ∩ S| feasible: max(0, s + k - n) <= o <= min(k, s)."""
+    n, k, s = draw(parity_sizes(max_n=max_n))
+    return n, k, s, draw(st.integers(max(0, s + k - n), min(k, s)))
+
+
+def probabilities(min_denominator: int = 2, max_denominator: int = 1000) -> st.SearchStrategy[Fraction]:
+    """Exact probabilities strictly inside (0, 1) with a bounded denominator."""
+    return st.integers(min_denominator, max_denominator).flatmap(
+        lambda q: st.integers(1, q - 1).map(lambda p: Fraction(p, q))
+    )
