@@ -17,6 +17,9 @@ from typing import NoReturn, Sequence
 
 # (name, one-line help). Order is the order shown by `frontier --help`.
 COMMANDS: list[tuple[str, str]] = [
+    ("train", "train a few runs of one configuration and print a table"),
+    ("sweep", "run a grid (TOML) into a results store: resumable, local pool or Dask"),
+    ("export", "export a results store to CSV or Parquet"),
 ]
 
 

@@ -1,0 +1,73 @@
+"""Run every run of a grid (a TOML file, see sim/grid.py and examples/) that is not yet in
+the results store, writing each finished run at once. Rerunning after a kill resumes;
+rerunning after it finished does nothing. Without --scheduler, runs go to a local process
+pool; with --scheduler tcp://HOST:PORT, batches go to a Dask distributed cluster and only
+this process writes the store.
+
+example: frontier sweep examples/ci_tiny.toml --store runs.sqlite --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("grid", help="grid file (TOML)")
+    parser.add_argument("--store", required=True, help="SQLite results store (created if missing)")
+    parser.add_argument("--backend", default="numba", choices=["numba", "torch", "numpy"],
+                        help="training backend (default: numba)")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="default: cpu")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="default: float32")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="local worker processes (default: all cores; 1 with --device cuda)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: local pool)")
+    parser.add_argument("--batch-runs", type=int, default=None, metavar="N",
+                        help="runs per task, trained together (default: automatic)")
+    parser.add_argument("--dry-run", action="store_true", help="only print how many runs are pending")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sim.grid import load_grid
+    from sim.store import Store, check_store_path, run_id
+    from sim.sweep import check_backend, pending_runs, sweep
+
+    configs = load_grid(args.grid)
+    check_store_path(args.store)
+    check_backend(args.backend, args.device, args.dtype, local=args.scheduler is None)
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers {args.workers} must be >= 1")
+    if args.batch_runs is not None and args.batch_runs < 1:
+        raise ValueError(f"--batch-runs {args.batch_runs} must be >= 1")
+    total = len({run_id(c) for c in configs})
+
+    if args.dry_run:
+        import os
+
+        if os.path.exists(args.store):
+            with Store(args.store) as store:
+                pending = len(pending_runs(configs, store))
+        else:
+            pending = total
+        print(f"{args.grid}: {total} runs, {total - pending} in {args.store}, {pending} to run")
+        return 0
+
+    summary = sweep(
+        configs, args.store, backend=args.backend, device=args.device, dtype=args.dtype,
+        workers=args.workers, scheduler=args.scheduler, batch_runs=args.batch_runs,
+        progress=not args.quiet, description=args.grid,
+    )
+    if summary.ran == 0:
+        print(f"nothing to do: all {summary.total} runs of {args.grid} are in {args.store}")
+        return 0
+    rate = summary.ran / summary.seconds if summary.seconds > 0 else float("inf")
+    print(
+        f"ran {summary.ran} runs ({summary.succeeded} succeeded) in {summary.seconds:.1f} s "
+        f"({rate:.2f} runs/s); {summary.already} were already in {args.store}; "
+        f"{summary.already + summary.ran}/{summary.total} of {args.grid} done"
+    )
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,117 @@
+"""Train a few runs of one configuration without a grid file and print one line per seed
+plus the success rate with a 95% Clopper-Pearson interval. Every RunConfig field is an
+option (defaults: the paper's hyperparameters, science.md section 3). With --store the
+runs are also written to a results store, as `frontier sweep` would.
+
+example: frontier train --n 30 --k 3 --width 1000 --samples 2000 --init sparse --seeds 8
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _samples(text: str) -> int | None:
+    if text == "online":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither an integer nor 'online'") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from sim.config import INITS, LOSSES, SPARSE_VALUES, RunConfig
+
+    defaults = RunConfig(n=1, k=1, width=1)
+    parser.add_argument("--n", type=int, required=True, help="input dimension")
+    parser.add_argument("--k", type=int, required=True, help="parity degree |S|")
+    parser.add_argument("--width", type=int, required=True, help="hidden neurons r")
+    parser.add_argument("--samples", type=_samples, default=None,
+                        help="training set size m, or 'online' (default: online)")
+    parser.add_argument("--init", choices=INITS, default=defaults.init, help=f"default: {defaults.init}")
+    parser.add_argument("--sparsity", type=int, default=defaults.sparsity,
+                        help=f"s of the s-hot sparse init (default: {defaults.sparsity})")
+    parser.add_argument("--sparse-values", choices=SPARSE_VALUES, default=defaults.sparse_values,
+                        help=f"default: {defaults.sparse_values}")
+    parser.add_argument("--loss", choices=LOSSES, default=defaults.loss, help=f"default: {defaults.loss}")
+    for name, kind in (("lr", float), ("weight_decay", float), ("batch_size", int), ("max_steps", int),
+                       ("eval_every", int), ("test_size", int), ("target_error", float)):
+        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=getattr(defaults, name),
+                            help=f"default: {getattr(defaults, name)}")
+    parser.add_argument("--seeds", type=int, default=1, help="number of seeds (default: 1)")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds are FIRST..FIRST+SEEDS-1 (default: 0)")
+    parser.add_argument("--backend", default="numba", choices=["numba", "torch", "numpy"],
+                        help="default: numba")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="default: cpu")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="default: float32")
+    parser.add_argument("--store", default=None, help="also write the runs to this results store")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4f}" if value == value else "nan"
+    return str(value)
+
+
+def run(args: argparse.Namespace) -> int:
+    from scipy.stats import binomtest
+
+    from sim.config import RunConfig
+    from sim.store import Store, check_store_path
+    from sim.sweep import check_backend
+    from sim.train import train
+
+    if args.seeds < 1:
+        raise ValueError(f"--seeds {args.seeds} must be >= 1")
+    if args.first_seed < 0:
+        raise ValueError(f"--first-seed {args.first_seed} must be >= 0")
+    base = RunConfig(
+        n=args.n, k=args.k, width=args.width, samples=args.samples, init=args.init, sparsity=args.sparsity,
+        sparse_values=args.sparse_values, loss=args.loss, lr=args.lr, weight_decay=args.weight_decay,
+        batch_size=args.batch_size, max_steps=args.max_steps, eval_every=args.eval_every,
+        test_size=args.test_size, target_error=args.target_error, seed=args.first_seed,
+    )
+    configs = [base.replace(seed=args.first_seed + i) for i in range(args.seeds)]
+    check_backend(args.backend, args.device, args.dtype, local=True)
+    if args.store is not None:
+        check_store_path(args.store)
+
+    store = Store(args.store) if args.store is not None else None
+    try:
+        def write(config: RunConfig, result) -> None:
+            if store is not None:
+                store.write(config, result, args.backend, args.device, args.dtype)
+
+        results = train(configs, backend=args.backend, device=args.device, dtype=args.dtype,
+                        progress=not args.quiet, on_finished=write)
+    finally:
+        if store is not None:
+            store.close()
+
+    samples = "online" if base.samples is None else base.samples
+    print(f"n={base.n} k={base.k} width={base.width} samples={samples} init={base.init}"
+          + (f" (s={base.sparsity}, {base.sparse_values})" if base.init == "sparse" else "")
+          + f" loss={base.loss} lr={base.lr} wd={base.weight_decay} batch={base.batch_size}"
+          f" max_steps={base.max_steps} backend={args.backend}/{args.device}/{args.dtype}")
+    header = ["seed", "success", "steps_to_success", "steps_run", "test_error", "train_error", "diverged",
+              "wall_s"]
+    rows = [
+        [str(c.seed), _fmt(r.success), _fmt(r.steps_to_success), str(r.steps_run), _fmt(r.final_test_error),
+         _fmt(r.final_train_error), _fmt(r.diverged), f"{r.wall_seconds:.2f}"]
+        for c, r in zip(configs, results)
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
+    for row in [header] + rows:
+        print("  ".join(cell.rjust(w) for cell, w in zip(row, widths)))
+    wins = sum(r.success for r in results)
+    ci = binomtest(wins, len(results)).proportion_ci(0.95, method="exact")
+    print(f"success {wins}/{len(results)} = {wins / len(results):.2f} "
+          f"(95% Clopper-Pearson CI {ci.low:.2f}-{ci.high:.2f})"
+          + (f"; written to {args.store}" if args.store else ""))
+    return 0

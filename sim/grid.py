@@ -1,0 +1,182 @@
+"""Sweep grids: a TOML file -> the list of :class:`~sim.config.RunConfig` it names.
+
+A grid is the Cartesian product of its *axes* times its seeds (science.md section 3
+lists the paper's grids)::
+
+    # examples/ci_tiny.toml
+    n = 8
+    k = [2, 3]
+    width = [8, 32]
+    samples = [64, "online"]      # integers, or "online" (a fresh batch every step)
+    init = ["dense", "sparse"]
+    sparsity = 2
+    seeds = 4                     # seeds 0..3; or a list [0, 5, 9]; or {start = 50, count = 50}
+    max_steps = 400               # scalar hyperparameters: one value for the whole grid
+    eval_every = 50
+    test_size = 500
+
+Axes (a value or a list of values): ``n``, ``k``, ``width``, ``samples``, ``init``,
+``sparsity``, ``loss``, ``sparse_values``. Scalars: ``lr``, ``weight_decay``,
+``batch_size``, ``max_steps``, ``eval_every``, ``test_size``, ``target_error``.
+``description`` (a string) is free text for people. A key that is absent takes the
+:class:`RunConfig` default (the paper's hyperparameters).
+
+Dense runs ignore ``sparsity`` and ``sparse_values``, so a grid that crosses
+``init = ["dense", "sparse"]`` with ``sparsity = [2, 4]`` would repeat every dense run:
+dense points are normalised to the default sparsity/sparse_values and de-duplicated.
+
+Every mistake (bad TOML, an unknown key, a wrong type, an empty list, an impossible
+point such as k > n) is a ``ValueError`` naming the file, key and value, raised before
+anything runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+
+from .config import RunConfig
+
+AXIS_KEYS: tuple[str, ...] = ("n", "k", "width", "samples", "init", "sparsity", "loss", "sparse_values")
+SCALAR_KEYS: tuple[str, ...] = (
+    "lr", "weight_decay", "batch_size", "max_steps", "eval_every", "test_size", "target_error",
+)
+META_KEYS: tuple[str, ...] = ("description",)
+REQUIRED_KEYS: tuple[str, ...] = ("n", "k", "width")
+ALL_KEYS: tuple[str, ...] = AXIS_KEYS + ("seeds",) + SCALAR_KEYS + META_KEYS
+
+INT_KEYS = frozenset({"n", "k", "width", "sparsity", "batch_size", "max_steps", "eval_every", "test_size"})
+FLOAT_KEYS = frozenset({"lr", "weight_decay", "target_error"})
+STR_KEYS = frozenset({"init", "loss", "sparse_values"})
+ONLINE = "online"
+
+_DEFAULTS = RunConfig(n=1, k=1, width=1)
+
+
+def _check_value(source: str, key: str, value: Any) -> Any:
+    """One grid value of ``key``, type-checked; returns it as RunConfig wants it."""
+    if key in INT_KEYS:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{source}: {key} = {value!r} must be an integer")
+        return value
+    if key == "samples":
+        if value == ONLINE:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{source}: samples = {value!r} must be an integer or \"online\"")
+        return value
+    if key in FLOAT_KEYS:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{source}: {key} = {value!r} must be a number")
+        return float(value)
+    if key in STR_KEYS:
+        if not isinstance(value, str):
+            raise ValueError(f"{source}: {key} = {value!r} must be a string")
+        return value
+    raise AssertionError(key)  # pragma: no cover
+
+
+def _axis(source: str, key: str, raw: Any) -> list[Any]:
+    values = raw if isinstance(raw, list) else [raw]
+    if not values:
+        raise ValueError(f"{source}: {key} = [] is empty (give at least one value)")
+    checked = [_check_value(source, key, v) for v in values]
+    if len(set(checked)) != len(checked):
+        raise ValueError(f"{source}: {key} = {raw!r} repeats a value")
+    return checked
+
+
+def _seeds(source: str, raw: Any) -> list[int]:
+    if isinstance(raw, bool):
+        raise ValueError(f"{source}: seeds = {raw!r} must be a count, a list of seeds or {{start, count}}")
+    if isinstance(raw, int):
+        if raw < 1:
+            raise ValueError(f"{source}: seeds = {raw} must be >= 1 (the count of seeds 0..N-1)")
+        return list(range(raw))
+    if isinstance(raw, dict):
+        unknown = sorted(set(raw) - {"start", "count"})
+        if unknown or set(raw) != {"start", "count"}:
+            raise ValueError(f"{source}: seeds = {raw!r} must be a table with exactly start and count")
+        start, count = raw["start"], raw["count"]
+        for name, v in (("start", start), ("count", count)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "start" else 1):
+                raise ValueError(f"{source}: seeds.{name} = {v!r} must be an integer >= {0 if name == 'start' else 1}")
+        return list(range(start, start + count))
+    if isinstance(raw, list):
+        if not raw:
+            raise ValueError(f"{source}: seeds = [] is empty")
+        for v in raw:
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"{source}: seeds value {v!r} must be an integer >= 0")
+        if len(set(raw)) != len(raw):
+            raise ValueError(f"{source}: seeds = {raw!r} repeats a seed")
+        return list(raw)
+    raise ValueError(f"{source}: seeds = {raw!r} must be a count, a list of seeds or {{start, count}}")
+
+
+def grid_configs(grid: Mapping[str, Any], source: str = "grid") -> list[RunConfig]:
+    """The runs of a parsed grid table, in a fixed order (axes in AXIS_KEYS order, seeds
+    innermost), duplicates removed. ``source`` prefixes error messages."""
+    unknown = [key for key in grid if key not in ALL_KEYS]
+    if unknown:
+        raise ValueError(
+            f"{source}: unknown key {unknown[0]!r} (known: {', '.join(ALL_KEYS)})"
+        )
+    for key in REQUIRED_KEYS:
+        if key not in grid:
+            raise ValueError(f"{source}: missing required key {key!r}")
+    if "description" in grid and not isinstance(grid["description"], str):
+        raise ValueError(f"{source}: description = {grid['description']!r} must be a string")
+    axes = {key: _axis(source, key, grid[key]) for key in AXIS_KEYS if key in grid}
+    scalars = {}
+    for key in SCALAR_KEYS:
+        if key in grid:
+            if isinstance(grid[key], list):
+                raise ValueError(f"{source}: {key} = {grid[key]!r} must be a single value, not a list")
+            scalars[key] = _check_value(source, key, grid[key])
+    seeds = _seeds(source, grid.get("seeds", 1))
+
+    names = list(axes)
+    configs: list[RunConfig] = []
+    seen: set[RunConfig] = set()
+    for point in itertools.product(*(axes[name] for name in names)):
+        values = dict(zip(names, point)) | scalars
+        if values.get("init", _DEFAULTS.init) == "dense":
+            # Dense init never reads these: one run per dense point, not one per sparsity.
+            values["sparsity"] = _DEFAULTS.sparsity
+            values["sparse_values"] = _DEFAULTS.sparse_values
+        try:
+            template = RunConfig(**values, seed=seeds[0])
+        except ValueError as exc:
+            shown = ", ".join(f"{name}={'online' if name == 'samples' and v is None else v}"
+                              for name, v in zip(names, point))
+            raise ValueError(f"{source}: impossible grid point ({shown}): {exc}") from None
+        for seed in seeds:
+            config = template.replace(seed=seed)
+            if config not in seen:
+                seen.add(config)
+                configs.append(config)
+    return configs
+
+
+def parse_grid(text: str, source: str = "grid") -> list[RunConfig]:
+    """The runs of a grid given as TOML text (see the module docstring)."""
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{source}: not valid TOML: {exc}") from None
+    return grid_configs(table, source)
+
+
+def load_grid(path: str | Path) -> list[RunConfig]:
+    """The runs of the grid file at ``path``; ValueError/FileNotFoundError naming the problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"grid file {str(path)!r} does not exist")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not valid TOML: not UTF-8 text") from None
+    return parse_grid(text, str(path))

@@ -1,0 +1,210 @@
+"""The results store: one SQLite file (WAL mode) with one row per finished run.
+
+Table ``runs``:
+
+- ``run_id`` (primary key): :func:`run_id`, a SHA-256 of every field of the run's
+  :class:`~sim.config.RunConfig` including the seed, so the same run has the same id in
+  every grid, store and process, and a grid that overlaps a finished one reuses its runs;
+- one column per config field (``samples`` is NULL for online runs);
+- the :class:`~sim.config.RunResult` fields (``success`` and ``diverged`` as 0/1; a NaN
+  test error of a diverged run is stored as NULL, SQLite has no NaN);
+- ``backend``, ``device``, ``dtype``, ``version`` (of parity-frontier), ``host`` and
+  ``finished_at`` (UTC, ISO 8601).
+
+Each run is written in its own transaction with ``INSERT ... ON CONFLICT DO NOTHING``,
+so a crash or ``kill -9`` at any moment leaves whole runs only, and writing a run twice
+keeps the first row. Only one process (the sweep's client) writes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import socket
+import sqlite3
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+from .config import CONFIG_FIELDS, RESULT_FIELDS, RunConfig, RunResult
+
+if TYPE_CHECKING:  # pandas is imported lazily: the sweep client does not need it
+    import pandas
+
+# Bump only if the meaning of a config field changes: it re-keys every run.
+RUN_ID_SCHEME = "parity-frontier/RunConfig/v1"
+
+_CONFIG_TYPES = {
+    "n": "INTEGER", "k": "INTEGER", "width": "INTEGER", "samples": "INTEGER", "init": "TEXT",
+    "sparsity": "INTEGER", "sparse_values": "TEXT", "loss": "TEXT", "lr": "REAL",
+    "weight_decay": "REAL", "batch_size": "INTEGER", "max_steps": "INTEGER",
+    "eval_every": "INTEGER", "test_size": "INTEGER", "target_error": "REAL", "seed": "INTEGER",
+}
+_RESULT_TYPES = {
+    "success": "INTEGER", "steps_to_success": "INTEGER", "steps_run": "INTEGER",
+    "final_test_error": "REAL", "final_train_error": "REAL", "diverged": "INTEGER",
+    "wall_seconds": "REAL",
+}
+PROVENANCE_FIELDS: tuple[str, ...] = ("backend", "device", "dtype", "version", "host", "finished_at")
+COLUMNS: tuple[str, ...] = ("run_id",) + CONFIG_FIELDS + RESULT_FIELDS + PROVENANCE_FIELDS
+_BOOL_COLUMNS = ("success", "diverged")
+_NULLABLE_INT_COLUMNS = ("samples", "steps_to_success")
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def run_id(config: RunConfig) -> str:
+    """Stable id of a run: sha256 of the canonical JSON of all its config fields (hex, 32 chars).
+
+    Canonical: keys sorted, floats as Python's shortest repr, so ``lr=0.1`` hashes the
+    same everywhere. The scheme tag is hashed too (see ``RUN_ID_SCHEME``)."""
+    payload = json.dumps([RUN_ID_SCHEME, config.to_dict()], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+@cache
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("parity-frontier")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "unknown"
+
+
+def _schema() -> str:
+    columns = ["run_id TEXT PRIMARY KEY NOT NULL"]
+    columns += [f"{name} {_CONFIG_TYPES[name]}{'' if name == 'samples' else ' NOT NULL'}" for name in CONFIG_FIELDS]
+    columns += [f"{name} {_RESULT_TYPES[name]}" for name in RESULT_FIELDS]
+    columns += [f"{name} TEXT NOT NULL" for name in PROVENANCE_FIELDS]
+    return "CREATE TABLE IF NOT EXISTS runs (\n  " + ",\n  ".join(columns) + "\n)"
+
+
+def check_store_path(path: str | Path) -> Path:
+    """Validate a store path without touching it: its directory must exist, and an existing
+    file must be an SQLite database. ValueError naming the path otherwise."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"store {str(path)!r} is a directory, not a file")
+    if not path.parent.is_dir():
+        raise ValueError(f"store {str(path)!r}: directory {str(path.parent)!r} does not exist")
+    if path.exists():
+        with open(path, "rb") as handle:
+            head = handle.read(len(_SQLITE_MAGIC))
+        if head and head != _SQLITE_MAGIC:
+            raise ValueError(f"store {str(path)!r} exists and is not an SQLite database")
+    return path
+
+
+class Store:
+    """A writable results store. Use as a context manager or call :meth:`close`.
+
+    Opening validates the path (see :func:`check_store_path`) and, for an existing
+    store, that its ``runs`` table has every column this version writes."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = check_store_path(path)
+        try:
+            self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+            existing = self._columns()
+            if existing and not set(COLUMNS) <= existing:
+                missing = sorted(set(COLUMNS) - existing)
+                raise ValueError(
+                    f"store {str(self.path)!r}: table runs lacks columns {missing} "
+                    "(written by an incompatible version)"
+                )
+            if self._db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                self._db.execute("PRAGMA journal_mode=WAL")
+            if not existing:
+                self._db.execute(_schema())
+        except sqlite3.DatabaseError as exc:
+            raise ValueError(f"store {str(self.path)!r}: {exc}") from None
+        placeholders = ", ".join("?" for _ in COLUMNS)
+        self._insert = (
+            f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({placeholders}) "
+            "ON CONFLICT(run_id) DO NOTHING"
+        )
+
+    def _columns(self) -> set[str]:
+        return {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def finished_ids(self, ids: Iterable[str] | None = None) -> set[str]:
+        """The run ids already in the store (restricted to ``ids`` if given)."""
+        stored = {row[0] for row in self._db.execute("SELECT run_id FROM runs")}
+        return stored if ids is None else stored & set(ids)
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
+    def write(
+        self, config: RunConfig, result: RunResult, backend: str, device: str, dtype: str,
+        host: str | None = None,
+    ) -> bool:
+        """Insert one finished run in its own transaction; False if it was already stored."""
+        row = (run_id(config),) + tuple(getattr(config, name) for name in CONFIG_FIELDS)
+        row += tuple(_sql_value(getattr(result, name)) for name in RESULT_FIELDS)
+        row += (
+            backend, device, dtype, package_version(), host or socket.gethostname(),
+            datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds"),
+        )
+        with self._db:  # BEGIN ... COMMIT, rolled back on error
+            self._db.execute("BEGIN IMMEDIATE")
+            cursor = self._db.execute(self._insert, row)
+        return cursor.rowcount == 1
+
+
+def _sql_value(value: object) -> object:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value != value:  # NaN: SQLite would store NULL anyway
+        return None
+    return value
+
+
+def load(path: str | Path) -> "pandas.DataFrame":
+    """All runs of a store as a DataFrame, one row per run, columns as in the module docstring.
+
+    ``success``/``diverged`` are bool, ``samples``/``steps_to_success`` nullable Int64
+    (``samples`` <NA> = online), a diverged run's missing test error is NaN.
+    Opens the file read-only: loading never changes a store."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"store {str(path)!r} does not exist")
+    check_store_path(path)
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            frame = pd.read_sql_query("SELECT * FROM runs ORDER BY rowid", db)
+        finally:
+            db.close()
+    except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
+        raise ValueError(f"store {str(path)!r}: {exc}") from None
+    for name in _BOOL_COLUMNS:
+        frame[name] = frame[name].astype(bool)
+    for name in _NULLABLE_INT_COLUMNS:
+        frame[name] = frame[name].astype("Int64")
+    for name in ("final_test_error", "final_train_error", "wall_seconds"):
+        frame[name] = frame[name].astype(float)
+    return frame
+
+
+def configs_of(frame: "pandas.DataFrame") -> list[RunConfig]:
+    """The RunConfigs of the rows of a :func:`load` frame (for re-running or analysis)."""
+    import pandas as pd
+
+    configs = []
+    for record in frame[list(CONFIG_FIELDS)].to_dict("records"):
+        values = {k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in record.items()}
+        configs.append(RunConfig(**values))
+    return configs
