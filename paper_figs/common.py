@@ -1,0 +1,347 @@
+"""Shared helpers of the figure scripts: style, saving, reading a store, success estimates.
+
+Every figure is drawn for a paper column (about 3.3 in per panel) with the Agg backend and
+saved as PNG (200 dpi) and PDF. A figure that the store has no data for raises
+:class:`MissingData` with a sentence saying what is missing; ``frontier figs`` reports it as
+skipped, and each ``python -m paper_figs.figN`` entry turns it into ``error: ...`` (exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import sqlite3
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+#: Width of one panel at paper column width, inches.
+PANEL_WIDTH = 3.3
+#: Height of one panel, inches.
+PANEL_HEIGHT = 2.5
+
+#: Hyperparameters that split a store into separately drawn settings. Runs differing in any
+#: of these are never pooled into one success estimate.
+SETTING_COLUMNS: tuple[str, ...] = (
+    "loss", "lr", "weight_decay", "batch_size", "max_steps", "eval_every", "test_size",
+    "target_error", "sparse_values",
+)
+
+ONLINE_LABEL = "online"
+
+
+class MissingData(ValueError):
+    """The store has no data for this figure (the message says what is missing)."""
+
+
+def use_agg() -> None:
+    """Select the Agg backend and a style readable at column width (8-9 pt text)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams.update({
+        "font.size": 8,
+        "axes.titlesize": 8.5,
+        "axes.labelsize": 8,
+        "legend.fontsize": 6.5,
+        "legend.title_fontsize": 7,
+        "xtick.labelsize": 7,
+        "ytick.labelsize": 7,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "figure.dpi": 100,
+        "savefig.dpi": 200,
+        "savefig.bbox": "tight",
+        "savefig.pad_inches": 0.03,
+        "pdf.fonttype": 42,
+        "lines.linewidth": 1.2,
+        "lines.markersize": 3.5,
+        "errorbar.capsize": 1.5,
+    })
+
+
+def save(fig: "Figure", out_dir: str | Path, stem: str) -> list[Path]:
+    """Write ``out_dir/stem.png`` and ``out_dir/stem.pdf``; close the figure; return both paths."""
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{stem}.png", out / f"{stem}.pdf"]
+    for path in paths:
+        fig.savefig(path)
+    plt.close(fig)
+    return paths
+
+
+# --------------------------------------------------------------------------- reading a store
+
+def _check_store_path(store_path: str | Path) -> Path:
+    path = Path(store_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"store {str(path)!r} does not exist")
+    return path
+
+
+def table_names(store_path: str | Path) -> set[str]:
+    """Names of the tables of a SQLite file (opened read-only; never creates the file)."""
+    path = _check_store_path(store_path)
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+            rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise ValueError(f"{str(path)!r} is not a SQLite store: {exc}") from None
+    return {name for (name,) in rows}
+
+
+def read_table(store_path: str | Path, table: str) -> "pd.DataFrame":
+    """A whole table of a SQLite file as a DataFrame (read-only)."""
+    import pandas as pd
+
+    path = _check_store_path(store_path)
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+        return pd.read_sql_query(f'SELECT * FROM "{table}"', connection)
+
+
+def load_runs(store_path: str | Path) -> "pd.DataFrame":
+    """The ``runs`` table of a results store (issue 4), one row per finished run.
+
+    Reads through :func:`sim.store.load`. A SQLite file without a ``runs`` table (for example
+    one holding only lottery-ticket results) gives an empty frame, not an error.
+    Adds ``init_label`` ("dense" or "s-hot") and ``samples`` as float with NaN for online.
+    """
+    import pandas as pd
+
+    path = _check_store_path(store_path)
+    if "runs" not in table_names(path):
+        return pd.DataFrame()
+    from sim.store import load as store_load
+
+    frame = store_load(path)
+    if frame.empty:
+        return frame
+    frame = frame.copy()
+    frame["samples"] = pd.to_numeric(frame["samples"], errors="coerce").astype(float)
+    frame["success"] = frame["success"].astype(bool)
+    frame["init_label"] = [
+        "dense" if init == "dense" else f"{int(s)}-hot sparse" for init, s in zip(frame["init"], frame["sparsity"])
+    ]
+    return frame
+
+
+def init_order(labels: Iterable[str]) -> list[str]:
+    """Dense first, then sparse inits by increasing s."""
+    def key(label: str) -> tuple[int, int]:
+        return (0, 0) if label == "dense" else (1, int(label.split("-")[0]))
+    return sorted(set(labels), key=key)
+
+
+def split_settings(frame: "pd.DataFrame") -> list[tuple[str, "pd.DataFrame"]]:
+    """Split runs by the hyperparameters of :data:`SETTING_COLUMNS` that vary in ``frame``.
+
+    Returns (suffix, part) pairs; the suffix is "" when nothing varies, else a short
+    description such as "lr=0.05" used in titles and file names.
+    """
+    varying = [c for c in SETTING_COLUMNS if c in frame and frame[c].nunique(dropna=False) > 1]
+    if not varying:
+        return [("", frame)]
+    parts = []
+    for values, part in frame.groupby(varying, dropna=False, sort=True):
+        values = values if isinstance(values, tuple) else (values,)
+        parts.append((",".join(f"{c}={_short(v)}" for c, v in zip(varying, values)), part))
+    return parts
+
+
+def _short(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def setting_note(frame: "pd.DataFrame") -> str:
+    """One line with the fixed hyperparameters of a set of runs (for captions)."""
+    first = frame.iloc[0]
+    return (f"{first['loss']} loss, lr {first['lr']:g}, wd {first['weight_decay']:g}, "
+            f"batch {int(first['batch_size'])}, T={int(first['max_steps']):,} steps")
+
+
+# --------------------------------------------------------------------------- estimates
+
+def success_cells(frame: "pd.DataFrame", by: Sequence[str], level: float = 0.95) -> "pd.DataFrame":
+    """Success probability per cell with a Clopper-Pearson interval (science.md 5).
+
+    Columns: ``by`` + trials, successes, p, ci_low, ci_high. ``samples`` NaN (online) is kept
+    as its own cell. Uses :func:`verify.estimates.success_table` when available (issue 5), so
+    figures and checks report the same numbers; else ``scipy.stats.binomtest``.
+    """
+    import pandas as pd
+    from scipy.stats import binomtest
+
+    grouped = frame.groupby(list(by), dropna=False, sort=True)["success"].agg(["size", "sum"]).reset_index()
+    grouped = grouped.rename(columns={"size": "trials", "sum": "successes"})
+    grouped["successes"] = grouped["successes"].astype(int)
+    lows, highs = [], []
+    for trials, successes in zip(grouped["trials"], grouped["successes"]):
+        interval = binomtest(int(successes), int(trials)).proportion_ci(confidence_level=level, method="exact")
+        lows.append(interval.low)
+        highs.append(interval.high)
+    grouped["p"] = grouped["successes"] / grouped["trials"]
+    grouped["ci_low"] = lows
+    grouped["ci_high"] = highs
+    return pd.DataFrame(grouped)
+
+
+def m50_by_width(cells: "pd.DataFrame") -> dict[int, float]:
+    """Sample threshold m_50 per width from offline success cells of one setting.
+
+    Linear interpolation in log m between the last grid point with success < 1/2 and the first
+    with success >= 1/2 after it (the first upward crossing; a store that starts above 1/2
+    gives its smallest m). Widths whose offline cells never reach 1/2 are omitted.
+    Expects columns width, samples, p.
+    """
+    thresholds: dict[int, float] = {}
+    offline = cells[cells["samples"].notna()]
+    for width, part in offline.groupby("width"):
+        part = part.sort_values("samples")
+        m = part["samples"].to_numpy(float)
+        p = part["p"].to_numpy(float)
+        above = np.nonzero(p >= 0.5)[0]
+        if above.size == 0:
+            continue
+        i = int(above[0])
+        if i == 0:
+            thresholds[int(width)] = float(m[0])
+            continue
+        t = (0.5 - p[i - 1]) / (p[i] - p[i - 1])
+        thresholds[int(width)] = float(10 ** (math.log10(m[i - 1]) + t * (math.log10(m[i]) - math.log10(m[i - 1]))))
+    return thresholds
+
+
+# --------------------------------------------------------------------------- axes helpers
+
+def log_cell_edges(values: Sequence[float]) -> np.ndarray:
+    """Cell edges (in log10 units) around sorted positive values: midpoints in log space."""
+    logs = np.log10(np.asarray(values, dtype=float))
+    if logs.size == 1:
+        return np.array([logs[0] - 0.25, logs[0] + 0.25])
+    mids = (logs[1:] + logs[:-1]) / 2
+    return np.concatenate([[logs[0] - (mids[0] - logs[0])], mids, [logs[-1] + (logs[-1] - mids[-1])]])
+
+
+def format_count(value: float) -> str:
+    """1000 -> '1k', 30000 -> '30k', 10**6 -> '1M', 300 -> '300'."""
+    value = float(value)
+    for factor, suffix in ((1e6, "M"), (1e3, "k")):
+        if value >= factor:
+            scaled = value / factor
+            return f"{scaled:g}{suffix}"
+    return f"{value:g}"
+
+
+def success_heatmap(ax, cells: "pd.DataFrame", m50: dict[int, float] | None = None,
+                    label_axes: tuple[bool, bool] = (True, True)):
+    """Draw success probability over (m, width) on ``ax``; return the mesh (for a colorbar).
+
+    x: dataset size m on a log scale, plus an "online" column (m = infinity) after a gap;
+    y: width r on a log scale. Cells not in the store are hatched grey. ``m50`` (width ->
+    m_50) is drawn as the 50% frontier: a white line with markers.
+    Expects columns samples (NaN = online), width, p.
+    """
+    import matplotlib.colors as mcolors
+
+    widths = sorted(int(w) for w in cells["width"].unique())
+    sample_values = sorted(float(m) for m in cells["samples"].dropna().unique())
+    has_online = bool(cells["samples"].isna().any())
+    x_edges = list(log_cell_edges(sample_values)) if sample_values else [0.0]
+    x_centres = [float(v) for v in np.log10(sample_values)] if sample_values else []
+    x_labels = [format_count(v) for v in sample_values]
+    if has_online:
+        step = (x_edges[-1] - x_edges[0]) / max(len(sample_values), 1) if sample_values else 0.5
+        step = step or 0.5
+        gap = 0.35 * step
+        left = x_edges[-1] + gap if sample_values else 0.0
+        online_edges = [left, left + step]
+        x_centres.append(left + step / 2)
+        x_labels.append("online")
+    y_edges = log_cell_edges(widths)
+
+    grid = np.full((len(widths), len(sample_values)), np.nan)
+    online_column = np.full((len(widths), 1), np.nan)
+    for row in cells.itertuples(index=False):
+        i = widths.index(int(row.width))
+        if np.isnan(row.samples):
+            online_column[i, 0] = row.p
+        else:
+            grid[i, sample_values.index(float(row.samples))] = row.p
+    norm = mcolors.Normalize(0.0, 1.0)
+    cmap = "viridis"
+    ax.set_facecolor("0.85")
+    mesh = None
+    if sample_values:
+        mesh = ax.pcolormesh(x_edges, y_edges, np.ma.masked_invalid(grid), cmap=cmap, norm=norm)
+    if has_online:
+        mesh_online = ax.pcolormesh(online_edges, y_edges, np.ma.masked_invalid(online_column), cmap=cmap, norm=norm)
+        mesh = mesh or mesh_online
+        if sample_values:
+            ax.axvspan(x_edges[-1], online_edges[0], color="white", zorder=2)
+    ax.patch.set_hatch("///")
+    ax.patch.set_edgecolor("0.7")
+    right = online_edges[1] if has_online else x_edges[-1]
+    ax.set_xlim(x_edges[0], right)
+    ax.set_ylim(y_edges[0], y_edges[-1])
+    if len(x_centres) > 8:  # label every other column so the ticks stay readable
+        shown = set(range(0, len(sample_values), 2)) | ({len(x_centres) - 1} if has_online else set())
+        x_labels = [label if i in shown else "" for i, label in enumerate(x_labels)]
+    ax.set_xticks(x_centres, x_labels, rotation=45, ha="right", rotation_mode="anchor")
+    ax.set_yticks(np.log10(widths), [format_count(w) for w in widths])
+    ax.tick_params(length=2)
+    ax.minorticks_off()
+    if label_axes[0]:
+        ax.set_xlabel("dataset size m (samples, log scale)")
+    if label_axes[1]:
+        ax.set_ylabel("width r (neurons, log scale)")
+    if m50:
+        points = sorted((w, m) for w, m in m50.items() if w in widths)
+        if points:
+            ax.plot([math.log10(m) for _, m in points], [math.log10(w) for w, _ in points],
+                    color="white", marker="o", markersize=2.5, lw=1.2, zorder=3,
+                    path_effects=_outline(), label="50% frontier $m_{50}(r)$")
+    return mesh
+
+
+def _outline():
+    import matplotlib.patheffects as patheffects
+
+    return [patheffects.Stroke(linewidth=2.2, foreground="black"), patheffects.Normal()]
+
+
+def slug(text: str) -> str:
+    """A file-name-safe version of a setting description."""
+    return "".join(ch if ch.isalnum() or ch in ".-" else "_" for ch in text)
+
+
+# --------------------------------------------------------------------------- entry points
+
+def figure_main(
+    render: Callable[..., list[Path]], description: str, argv: Sequence[str] | None = None,
+    store_required: bool = True,
+) -> int:
+    """The ``python -m paper_figs.figN --store runs.sqlite --out figs/`` entry of a figure."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--store", required=store_required, default=None, help="results store (SQLite)")
+    parser.add_argument("--out", default="figs", help="output directory for PNG and PDF (default: figs)")
+    args = parser.parse_args(argv)
+    try:
+        paths = render(args.store, args.out)
+    except (MissingData, FileNotFoundError, ValueError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    for path in paths:
+        print(path)
+    return 0
