@@ -196,31 +196,37 @@ def sweep(
     if workers is None:
         workers = 1 if device == "cuda" else (os.cpu_count() or 1)
 
-    with Store(store_path) as store:
-        pending = pending_runs(configs, store)
-        total = len({run_id(c) for c in configs})
-        already = total - len(pending)
-        if not pending:
-            return SweepSummary(total, already, 0, 0, time.perf_counter() - start)
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
+    client = _connect(scheduler) if scheduler is not None else None
+    try:
+        with Store(store_path) as store:
+            pending = pending_runs(configs, store)
+            total = len({run_id(c) for c in configs})
+            already = total - len(pending)
+            if not pending:
+                return SweepSummary(total, already, 0, 0, time.perf_counter() - start)
+            bar = None
+            if progress:
+                from tqdm.auto import tqdm
 
-            bar = tqdm(total=total, initial=already, unit="run", desc=description, file=sys.stderr,
-                       dynamic_ncols=True, smoothing=0.1)
-        writer = _Writer(store, backend, device, dtype, bar)
-        try:
-            if scheduler is not None:
-                _sweep_dask(pending, writer, scheduler, batch_runs)
-            elif workers == 1:
-                train(make_batches(pending, len(pending))[0], backend=backend, device=device, dtype=dtype,
-                      on_finished=writer)
-            else:
-                _sweep_pool(pending, writer, workers, batch_runs)
-        finally:
-            if bar is not None:
-                bar.close()
-        return SweepSummary(total, already, len(writer.written), writer.succeeded, time.perf_counter() - start)
+                bar = tqdm(total=total, initial=already, unit="run", desc=description, file=sys.stderr,
+                           dynamic_ncols=True, smoothing=0.1)
+            writer = _Writer(store, backend, device, dtype, bar)
+            try:
+                if client is not None:
+                    _sweep_dask(pending, writer, client, batch_runs)
+                elif workers == 1:
+                    train(make_batches(pending, len(pending))[0], backend=backend, device=device, dtype=dtype,
+                          on_finished=writer)
+                else:
+                    _sweep_pool(pending, writer, workers, batch_runs)
+            finally:
+                if bar is not None:
+                    bar.close()
+            return SweepSummary(total, already, len(writer.written), writer.succeeded,
+                                time.perf_counter() - start)
+    finally:
+        if client is not None:
+            client.close()
 
 
 def _sweep_pool(pending: list[RunConfig], writer: _Writer, workers: int, batch_runs: int | None) -> None:
@@ -267,24 +273,45 @@ def _sweep_pool(pending: list[RunConfig], writer: _Writer, workers: int, batch_r
             result_queue.close()
 
 
-def _sweep_dask(pending: list[RunConfig], writer: _Writer, scheduler: str, batch_runs: int | None) -> None:
-    from distributed import Client, as_completed
+def _connect(scheduler: str):
+    """A Dask client for the scheduler at ``scheduler``; ValueError if it cannot be reached.
 
+    A plain TCP probe first: distributed itself retries a refused connection until its
+    timeout, which turns a typo in the address into a long silent wait."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from distributed import Client
+
+    parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+    if parts.scheme == "tcp":
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if not parts.hostname or port is None:
+            raise ValueError(f"scheduler {scheduler!r} must look like tcp://HOST:PORT")
+        try:
+            socket.create_connection((parts.hostname, port), timeout=10).close()
+        except OSError as exc:
+            raise ValueError(f"cannot reach Dask scheduler {scheduler!r}: {exc}") from None
     try:
-        client = Client(scheduler, timeout="20s")
+        return Client(scheduler, timeout="30s")
     except (OSError, TimeoutError) as exc:
         raise ValueError(f"cannot reach Dask scheduler {scheduler!r}: {exc}") from None
-    try:
-        if batch_runs is None:
-            slots = sum(client.nthreads().values())
-            batch_runs = auto_batch_runs(len(pending), slots, writer.device)
-        futures = [
-            client.submit(run_batch, batch, writer.backend, writer.device, writer.dtype, pure=False)
-            for batch in make_batches(pending, batch_runs)
-        ]
-        for future in as_completed(futures):
-            for config, result in future.result():
-                writer(config, result)
-            future.release()
-    finally:
-        client.close()
+
+
+def _sweep_dask(pending: list[RunConfig], writer: _Writer, client, batch_runs: int | None) -> None:
+    from distributed import as_completed
+
+    if batch_runs is None:
+        slots = sum(client.nthreads().values())
+        batch_runs = auto_batch_runs(len(pending), slots, writer.device)
+    futures = [
+        client.submit(run_batch, batch, writer.backend, writer.device, writer.dtype, pure=False)
+        for batch in make_batches(pending, batch_runs)
+    ]
+    for future in as_completed(futures):
+        for config, result in future.result():
+            writer(config, result)
+        future.release()

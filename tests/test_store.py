@@ -1,0 +1,104 @@
+"""sim.store: run ids, the SQLite schema, crash-safe single-row writes, load()."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from sim.config import CONFIG_FIELDS, RESULT_FIELDS, RunConfig, RunResult
+from sim.store import COLUMNS, Store, configs_of, load, run_id
+
+BASE = RunConfig(n=30, k=3, width=1000, samples=2000, init="sparse", seed=5)
+RESULT = RunResult(success=True, steps_to_success=300, steps_run=300, final_test_error=0.05,
+                   final_train_error=0.0, diverged=False, wall_seconds=1.5)
+
+
+def test_run_id_is_pinned_so_old_stores_keep_resuming():
+    # A change here re-keys every stored run: bump RUN_ID_SCHEME deliberately, never by accident.
+    assert run_id(BASE) == run_id(RunConfig(**BASE.to_dict()))
+    config = RunConfig(n=30, k=3, width=1000)
+    documented = json.dumps(["parity-frontier/RunConfig/v1", config.to_dict()], sort_keys=True, separators=(",", ":"))
+    assert run_id(config) == hashlib.sha256(documented.encode()).hexdigest()[:32]
+    assert run_id(config) == "14e51af54c01899ee6beecc2750bafd2"
+
+
+def test_run_id_changes_with_every_field():
+    changed = {
+        "n": 31, "k": 4, "width": 999, "samples": None, "init": "dense", "sparsity": 3,
+        "sparse_values": "sign", "loss": "square", "lr": 0.2, "weight_decay": 0.0, "batch_size": 16,
+        "max_steps": 10, "eval_every": 10, "test_size": 100, "target_error": 0.2, "seed": 6,
+    }
+    assert set(changed) == set(CONFIG_FIELDS)
+    ids = {run_id(BASE)} | {run_id(BASE.replace(**{name: value})) for name, value in changed.items()}
+    assert len(ids) == len(CONFIG_FIELDS) + 1
+
+
+def test_schema_wal_and_round_trip(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    online = BASE.replace(samples=None, seed=1)
+    diverged = RunResult(success=False, steps_to_success=None, steps_run=100, final_test_error=math.nan,
+                         final_train_error=None, diverged=True, wall_seconds=0.1)
+    with Store(path) as store:
+        assert store.write(BASE, RESULT, "numpy", "cpu", "float64")
+        assert store.write(online, diverged, "numpy", "cpu", "float64")
+        assert not store.write(BASE, dataclasses.replace(RESULT, steps_run=7), "torch", "cuda", "float32")
+        assert len(store) == 2
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert [row[1] for row in db.execute("PRAGMA table_info(runs)")] == list(COLUMNS)
+    assert [row[1] for row in db.execute("PRAGMA table_info(runs)") if row[5]] == ["run_id"]  # primary key
+    db.close()
+
+    frame = load(path).set_index("run_id")
+    first = frame.loc[run_id(BASE)]
+    assert {name: first[name] for name in CONFIG_FIELDS} == BASE.to_dict()
+    assert {name: first[name] for name in RESULT_FIELDS} == RESULT.to_dict()  # first write kept
+    assert (first["backend"], first["device"], first["dtype"]) == ("numpy", "cpu", "float64")
+    assert first["version"] and first["finished_at"].endswith("+00:00")
+    second = frame.loc[run_id(online)]
+    assert second["samples"] is pd.NA and second["steps_to_success"] is pd.NA
+    assert math.isnan(second["final_test_error"]) and math.isnan(second["final_train_error"])
+    assert bool(second["diverged"]) is True and bool(second["success"]) is False
+    assert sorted(run_id(c) for c in configs_of(load(path))) == sorted(frame.index)
+
+
+def test_load_never_changes_the_store(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    with Store(path) as store:
+        store.write(BASE, RESULT, "numpy", "cpu", "float32")
+    before = path.read_bytes()
+    assert len(load(path)) == 1
+    assert path.read_bytes() == before
+
+
+def test_bad_store_paths_are_named_and_untouched(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        Store(tmp_path / "missing" / "runs.sqlite")
+    assert not (tmp_path / "missing").exists()
+    text = tmp_path / "notes.sqlite"
+    text.write_text("my precious notes\n")
+    with pytest.raises(ValueError, match="not an SQLite database"):
+        Store(text)
+    assert text.read_text() == "my precious notes\n"
+    with pytest.raises(ValueError, match="is a directory"):
+        Store(tmp_path)
+    with pytest.raises(FileNotFoundError, match="nope.sqlite"):
+        load(tmp_path / "nope.sqlite")
+
+
+def test_incompatible_table_is_refused_not_altered(tmp_path):
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE runs (run_id TEXT PRIMARY KEY, n INTEGER)")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="lacks columns"):
+        Store(path)
+    assert path.read_bytes() == before
