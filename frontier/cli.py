@@ -37,7 +37,7 @@ class ArgumentParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> ArgumentParser:
+def build_parser(selected: str | None = None) -> ArgumentParser:
     parser = ArgumentParser(
         prog="frontier",
         description=(
@@ -47,6 +47,10 @@ def build_parser() -> ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     for name, help_text in COMMANDS:
+        if selected is not None and name != selected:
+            # Only the chosen command's module is imported: some pull in torch or sklearn.
+            subparsers.add_parser(name, help=help_text)
+            continue
         module = importlib.import_module(f"frontier.commands.{name}")
         sub = subparsers.add_parser(
             name, help=help_text, description=(module.__doc__ or help_text).strip(),
@@ -57,8 +61,20 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+def _selected_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line, or None (then every module is loaded)."""
+    names = {name for name, _ in COMMANDS}
+    for token in argv:
+        if token in names:
+            return token
+        if not token.startswith("-"):
+            return None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_selected_command(argv))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
