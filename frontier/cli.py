@@ -47,7 +47,7 @@ def build_parser(selected: str | None = None) -> ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     for name, help_text in COMMANDS:
-        if selected is not None and name != selected:
+        if name != selected:
             # Only the chosen command's module is imported: some pull in torch or sklearn.
             subparsers.add_parser(name, help=help_text)
             continue
