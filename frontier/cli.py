@@ -21,6 +21,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("train", "train a few runs of one configuration and print a table"),
     ("sweep", "run a grid (TOML) into a results store: resumable, local pool or Dask"),
     ("export", "export a results store to CSV or Parquet"),
+    ("bench", "benchmark our backends against torch baselines (run-steps/s, GFLOP/s, speedups)"),
     ("tabular", "tabular study: wide sparse-init MLPs vs tuned random forests on real data"),
 ]
 

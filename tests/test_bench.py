@@ -1,0 +1,86 @@
+"""`frontier bench`: the output's shape and the formulas (never a speed; issue 6)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from frontier.cli import main
+from verify import bench
+
+
+def test_flops_formula_by_hand() -> None:
+    # B=1, n=1, r=1: forward 2+1+1+2, loss 4, backward 2+2+2+1, update 4*3.
+    assert bench.flops_per_run_step(1, n=1, batch=1) == 6 + 4 + 7 + 12
+    # The matmul terms dominate at the paper's n and batch: 4Bn / (4Bn + 9B + 4n + 8) > 0.9.
+    r = 1000
+    assert 4 * 32 * 50 * r / bench.flops_per_run_step(r) > 0.9
+    assert bench.bytes_per_run_step(10, n=50, batch=32) == 8 * (500 + 20) + 32 * 51
+
+
+def test_paper_grid_size() -> None:
+    grid = bench.PaperGrid()
+    assert grid.samples[:5] == (100, 200, 300, 600, 1000) and grid.samples[-2:] == (1_000_000, None)
+    assert grid.total_runs == 9 * 18 * 6 * 2 * 2 * 50 == 194_400
+
+
+def test_grid_estimate_matches_a_hand_count() -> None:
+    # A fake measurement with the same achieved FLOP rate everywhere: hours = total FLOPs / rate.
+    rate = 1e12
+    rows = [{"width": w, "contenders": {"torch": {
+        "run_steps_per_s": rate / bench.flops_per_run_step(w), "gflops": rate / 1e9,
+        "eval_seconds_per_run": bench.eval_flops(w, 50, 100) / rate}}} for w in (10, 1000)]
+    result = {"machine": {"device": "cpu", "cpu_model": "test"}, "settings": {"eval_samples": 100}, "widths": rows}
+    grid = bench.PaperGrid(widths=(10, 100), n_values=(50, 100), seeds=1, steps_per_run=1000, eval_every=100)
+    est = bench.estimate_grid_hours(result, grid)
+    per_n = grid.runs_per_width // 2
+    flops = sum(per_n * (1000 * bench.flops_per_run_step(r, n) + 10 * bench.eval_flops(r, n, grid.test_size))
+                for r in grid.widths for n in grid.n_values)
+    assert math.isclose(est.hours, flops / rate / 3600, rel_tol=1e-12)
+    assert "CPU-hours" in est.label and "not GPU-hours" in est.label
+
+
+def test_bench_quick_json_shape() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "frontier.cli", "bench", "--quick", "--json"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    assert [row["width"] for row in result["widths"]] == [10, 100, 1000, 10000]
+    assert result["matmul_gflops"] > 0 and result["copy_bytes_per_s"] is None
+    for row in result["widths"]:
+        assert set(row["contenders"]) == {"naive", "ensemble", "torch", "numba"}
+        assert row["flops_per_run_step"] == bench.flops_per_run_step(row["width"])
+        for name, c in row["contenders"].items():
+            for key in ("run_steps_per_s", "gflops", "fraction_of_matmul", "bytes_per_s", "seconds"):
+                assert c[key] > 0 and math.isfinite(c[key]), (row["width"], name, key)
+            assert c["calls"] >= 1 and 1 <= c["timed_runs"] <= row["runs"]
+            assert math.isclose(c["gflops"] * 1e9, c["run_steps_per_s"] * row["flops_per_run_step"], rel_tol=1e-9)
+        assert set(row["speedups"]) == {f"{o}_over_{b}" for o in ("torch", "numba") for b in ("naive", "ensemble")}
+        for key, value in row["speedups"].items():
+            ours, base = key.split("_over_")
+            expected = row["contenders"][ours]["run_steps_per_s"] / row["contenders"][base]["run_steps_per_s"]
+            assert math.isclose(value, expected, rel_tol=1e-12)
+    estimate = result["grid_estimate"]
+    assert estimate["hours"] > 0 and estimate["total_runs"] == 194_400
+    assert "CPU-hours" in estimate["label"]
+
+
+def test_bench_cuda_guard(capsys: pytest.CaptureFixture[str]) -> None:
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("the guard applies only where CUDA is absent")
+    assert main(["bench", "--device", "cuda", "--quick"]) == 2
+    assert capsys.readouterr().err.strip() == "error: CUDA is not available"
+
+
+def test_bench_bad_widths(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "--widths", "10,zero"])
+    assert exit_info.value.code == 2
+    assert "widths" in capsys.readouterr().err
