@@ -22,7 +22,7 @@ Sources:
   by dataset id, cached under ``cache_dir``. Without network, either put the benchmark's CSV at
   ``<cache_dir>/<name>.csv`` (target in the last column) or copy a filled OpenML cache
   (``<cache_dir>/openml/openml.org/...``) from a machine that has network; the error message
-  says exactly this. The network is tried once (``n_retries=0``) with a 15 s socket timeout.
+  says exactly this. The network is tried once (a failed request is not retried) with a 15 s socket timeout.
 """
 
 from __future__ import annotations
@@ -150,6 +150,37 @@ def _socket_timeout(seconds: float) -> Iterator[None]:
         socket.setdefaulttimeout(previous)
 
 
+@contextmanager
+def _one_network_failure() -> Iterator[None]:
+    """After the first failed OpenML request, fail every later one without touching the network.
+
+    scikit-learn >= 1.6 insists on ``n_retries >= 1``; offline, a retry only repeats the failure
+    (and each try may wait for a timeout). This wraps the ``urlopen`` its OpenML module calls.
+    """
+    import sklearn.datasets._openml as openml_module
+
+    original = getattr(openml_module, "urlopen", None)
+    if original is None:  # a scikit-learn without this hook: its own retry policy applies
+        yield
+        return
+    failures: list[BaseException] = []
+
+    def urlopen_once(*args, **kwargs):
+        if failures:
+            raise failures[0]
+        try:
+            return original(*args, **kwargs)
+        except (URLError, OSError) as exc:
+            failures.append(exc)
+            raise
+
+    openml_module.urlopen = urlopen_once
+    try:
+        yield
+    finally:
+        openml_module.urlopen = original
+
+
 def _load_openml(name: str, cache_dir: Path) -> TabularData:
     data_id = OPENML_SUITE_337[name]
     local_csv = cache_dir / f"{name}.csv"
@@ -161,9 +192,9 @@ def _load_openml(name: str, cache_dir: Path) -> TabularData:
     from sklearn.datasets import fetch_openml
 
     try:
-        with _socket_timeout(OPENML_SOCKET_TIMEOUT_S):
+        with _socket_timeout(OPENML_SOCKET_TIMEOUT_S), _one_network_failure():
             bunch = fetch_openml(
-                data_id=data_id, data_home=str(cache_dir), as_frame=True, n_retries=0, parser="auto"
+                data_id=data_id, data_home=str(cache_dir), as_frame=True, n_retries=1, delay=0.01, parser="auto"
             )
     except (URLError, OSError) as exc:
         raise OpenMLCacheMissingError(
