@@ -23,6 +23,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("export", "export a results store to CSV or Parquet"),
     ("bench", "benchmark our backends against torch baselines (run-steps/s, GFLOP/s, speedups)"),
     ("tabular", "tabular study: wide sparse-init MLPs vs tuned random forests on real data"),
+    ("figs", "render every paper and theory figure a results store has data for (PNG + PDF)"),
+    ("tickets", "lottery-ticket experiment: rewind the top neurons, retrain, compare with random nets"),
 ]
 
 
