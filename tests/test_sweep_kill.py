@@ -46,12 +46,7 @@ def count_rows(path: Path) -> int:
 
 
 def frontier_sweep(grid: Path, store: Path, **popen) -> subprocess.Popen:
-    # frontier.cli.main with only the sweep command registered: the real CLI path (argument
-    # parsing, error handling, exit status) without importing every other command's module.
-    launcher = ("import sys, frontier.cli as cli; "
-                "cli.COMMANDS[:] = [c for c in cli.COMMANDS if c[0] == 'sweep']; "
-                "sys.exit(cli.main(sys.argv[1:]))")
-    command = [sys.executable, "-c", launcher, "sweep", str(grid), "--store", str(store),
+    command = [sys.executable, "-m", "frontier.cli", "sweep", str(grid), "--store", str(store),
                "--backend", BACKEND, "--workers", "2", "--batch-runs", "2", "--quiet"]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
