@@ -25,6 +25,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("tabular", "tabular study: wide sparse-init MLPs vs tuned random forests on real data"),
     ("figs", "render every paper and theory figure a results store has data for (PNG + PDF)"),
     ("tickets", "lottery-ticket experiment: rewind the top neurons, retrain, compare with random nets"),
+    ("verify", "check theory against a results store (8 named checks), or run the CI validation (--quick)"),
 ]
 
 

@@ -1,0 +1,86 @@
+"""Check theory against a results store: eight named checks, each PASS / FAIL / INCONCLUSIVE.
+
+  frontier verify runs.sqlite [--json] [--level 0.99]
+  frontier verify --quick            # CI validation run: its own small sweep, then the checks
+
+Checks: fourier_vs_bruteforce, init_gradient, ticket_frequency, width_monotone,
+sparse_beats_dense, ticket_collapse, sq_consistent, tickets_after_training (see
+verify/checks.py for what each tests and how it decides). Exit status 0 when no check
+FAILs, 1 when one does, 2 on bad input. --json prints
+{"checks": [{"name", "status", "summary", "details"}, ...]}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from frontier.cli import CliError
+
+CHECKS = ("fourier_vs_bruteforce", "init_gradient", "ticket_frequency", "width_monotone",
+          "sparse_beats_dense", "ticket_collapse", "sq_consistent", "tickets_after_training")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("store", nargs="?", help="SQLite results store (from frontier sweep or frontier demo)")
+    parser.add_argument("--quick", action="store_true",
+                        help="run the CI validation sweep (n=20, k=3, about 240 small runs) into a temporary "
+                             "store (or --keep-store FILE) and check it")
+    parser.add_argument("--keep-store", metavar="FILE", default=None,
+                        help="with --quick: write the validation runs to FILE (reused if present)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--level", type=float, default=0.99,
+                        help="confidence level of every interval, in (0, 1) (default: 0.99)")
+    parser.add_argument("--checks", nargs="+", metavar="NAME", choices=CHECKS, default=None,
+                        help="run only these checks (default: all)")
+    parser.add_argument("--backend", choices=("numba", "torch", "numpy"), default="numba",
+                        help="backend for training (quick sweep, re-runs of check 8) (default: numba)")
+
+
+def format_table(results, level: float) -> str:
+    """Plain-text table: one line per check, then its summary indented."""
+    lines = [f"{'check':<24} {'status':<13} numbers (level {level:g})"]
+    for r in results:
+        lines.append(f"{r.name:<24} {r.status:<13} {r.summary}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from verify.checks import FAIL, run_checks
+
+    if not 0.0 < args.level < 1.0:
+        raise CliError(f"--level {args.level} must lie strictly between 0 and 1")
+    if args.quick and args.store:
+        raise CliError("give either a store or --quick, not both")
+    if not args.quick and not args.store:
+        raise CliError("give a store (frontier verify runs.sqlite) or --quick")
+    if args.keep_store and not args.quick:
+        raise CliError("--keep-store only goes with --quick")
+
+    log = (lambda message: None) if args.json else (lambda message: print(message, file=sys.stderr, flush=True))
+    start = time.perf_counter()
+    if args.quick:
+        from verify.quick import QUICK_REDUCTIONS, run_quick
+
+        outcome = run_quick(args.keep_store, level=args.level, backend=args.backend, progress=not args.json, log=log)
+        results = outcome["results"]
+        if args.checks:
+            results = [r for r in results if r.name in args.checks]
+        header = (f"quick validation: {outcome['runs']} runs, sweep {outcome['sweep_seconds']:.0f} s, "
+                  f"checks {outcome['check_seconds']:.0f} s; reduced: {QUICK_REDUCTIONS}")
+    else:
+        from sim.store import load
+
+        frame = load(args.store)
+        results = run_checks(frame, level=args.level, backend=args.backend, names=args.checks,
+                             progress=lambda name: log(f"check {name}"))
+        header = f"{args.store}: {len(frame)} runs"
+    if args.json:
+        print(json.dumps({"checks": [r.to_dict() for r in results]}, indent=2))
+    else:
+        print(header)
+        print(format_table(results, args.level))
+        print(f"({time.perf_counter() - start:.0f} s)")
+    return 1 if any(r.status == FAIL for r in results) else 0
