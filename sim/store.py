@@ -175,7 +175,7 @@ def load(path: str | Path) -> "pandas.DataFrame":
 
     ``success``/``diverged`` are bool, ``samples``/``steps_to_success`` nullable Int64
     (``samples`` <NA> = online), a diverged run's missing test error is NaN.
-    Opens the file read-only: loading never changes a store."""
+    Loading never changes a store (``PRAGMA query_only``) and leaves no -wal/-shm files."""
     import pandas as pd
 
     path = Path(path)
@@ -183,8 +183,11 @@ def load(path: str | Path) -> "pandas.DataFrame":
         raise FileNotFoundError(f"store {str(path)!r} does not exist")
     check_store_path(path)
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        # Not mode=ro: a read-only connection cannot remove the -wal/-shm files it creates.
+        # query_only forbids writes; closing with an empty WAL leaves the file byte-identical.
+        db = sqlite3.connect(path, timeout=60.0)
         try:
+            db.execute("PRAGMA query_only = ON")
             frame = pd.read_sql_query("SELECT * FROM runs ORDER BY rowid", db)
         finally:
             db.close()

@@ -75,6 +75,7 @@ def test_load_never_changes_the_store(tmp_path):
     before = path.read_bytes()
     assert len(load(path)) == 1
     assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.sqlite"]  # no -wal/-shm left behind
 
 
 def test_bad_store_paths_are_named_and_untouched(tmp_path):
