@@ -23,6 +23,7 @@ import math
 import multiprocessing
 import os
 import queue as queue_module
+import signal
 import sys
 import time
 from contextlib import contextmanager
@@ -131,6 +132,9 @@ def _limit_threads(backend: str, threads: int) -> None:
 def _init_worker(result_queue) -> None:
     global _worker_queue
     _worker_queue = result_queue
+    # Ctrl-C reaches the whole process group: the client alone handles it (and stops us),
+    # instead of every worker printing its own traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @contextmanager
@@ -265,7 +269,12 @@ def _sweep_pool(pending: list[RunConfig], writer: _Writer, workers: int, batch_r
                     for config, result in future.result():
                         writer(config, result)
         except BaseException:
+            # Interrupted or a batch failed: drop queued batches and stop running ones now;
+            # what finished is already in the store.
+            workers_alive = list(getattr(executor, "_processes", {}).values())
             executor.shutdown(wait=False, cancel_futures=True)
+            for process in workers_alive:
+                process.terminate()
             raise
         else:
             executor.shutdown(wait=True)
