@@ -1,0 +1,91 @@
+"""numba against torch (issue 3): in float64 the two backends give the same weights after
+200 steps (rtol 1e-9) and the same success/steps_to_success on a batch of 16 mixed configs.
+(Both are checked against a torch.nn + autograd + SGD oracle in tests/test_sim_engine.py.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import sim
+from sim import RunConfig, backend_numba, backend_torch
+from sim.data import MinibatchStream
+from sim.data import test_set as make_test_set  # (not named test_*: pytest would collect it)
+from sim.engine import LOSS_IDS
+from sim.init import initialize
+
+LOSSES = ("hinge", "square", "logistic")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_torch_thread():
+    # two pytest workers on two cores: one torch thread each avoids oversubscription
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def trained_weights(module, configs: list[RunConfig], steps: int = 200) -> tuple[np.ndarray, ...]:
+    """(W, b, u) of the configs (one group) after ``steps`` SGD steps, fed in two blocks."""
+    inits = [initialize(c) for c in configs]
+    tests = [make_test_set(c) for c in configs]
+    kernel = module.make_kernel(
+        np.stack([W for W, _, _ in inits]), np.stack([b for _, b, _ in inits]), np.stack([u for _, _, u in inits]),
+        lr=np.array([c.lr for c in configs]),
+        weight_decay=np.array([c.weight_decay for c in configs]),
+        loss_ids=np.array([LOSS_IDS[c.loss] for c in configs]),
+        test_X=np.stack([X for X, _ in tests]), test_y=np.stack([y for _, y in tests]),
+        dtype="float64", device="cpu",
+    )
+    streams = [MinibatchStream(c) for c in configs]
+    runs = np.arange(len(configs))
+    for block in (steps // 3, steps - steps // 3):
+        X = np.empty((len(configs), block, configs[0].batch_size, configs[0].n), dtype=np.int8)
+        y = np.empty((len(configs), block, configs[0].batch_size), dtype=np.int8)
+        for j, stream in enumerate(streams):
+            stream.next(block, X[j], y[j])
+        kernel.train(runs, X, y)
+    return kernel.parameters(runs)
+
+
+@pytest.mark.parametrize("width", [24, 300], ids=["narrow", "wide"])
+def test_numba_and_torch_weights_agree_after_200_steps(width):
+    """Every loss, dense and sparse init, offline and online, in one group; the wide case
+    crosses the numba kernel's neuron chunk (256) and the per-run lr/weight-decay vectors differ."""
+    configs = [
+        RunConfig(n=20, k=3, width=width, samples=samples, init=init, loss=loss,
+                  lr=0.02 + 0.01 * i, weight_decay=(0.01, 0.0, 0.03)[i % 3], seed=40 + i)
+        for i, (samples, init, loss) in enumerate(
+            (samples, init, loss) for samples in (100, None) for init in ("dense", "sparse") for loss in LOSSES
+        )
+    ]
+    numba_weights = trained_weights(backend_numba, configs)
+    torch_weights = trained_weights(backend_torch, configs)
+    initial_W = np.stack([initialize(c)[0] for c in configs])
+    assert np.abs(torch_weights[0] - initial_W).max() > 1e-3  # the weights moved
+    for name, a, e in zip("Wbu", numba_weights, torch_weights):
+        np.testing.assert_allclose(a, e, rtol=1e-9, atol=0, err_msg=name)
+
+
+MIXED_CONFIGS = [
+    RunConfig(
+        n=(12, 16)[i % 2], k=3, width=(32, 200)[(i // 2) % 2], samples=(None, 40, 400, 2000)[i % 4],
+        init=("dense", "sparse")[(i // 3) % 2], loss=LOSSES[i % 3], lr=(0.1, 0.05, 0.3)[(i // 4) % 3],
+        max_steps=(300, 700, 1000, 800)[(i // 5) % 4], test_size=500, seed=11 * i + 2,
+    )
+    for i in range(16)
+]
+
+
+def test_numba_and_torch_agree_on_a_mixed_batch():
+    numba_results = sim.train(MIXED_CONFIGS, backend="numba", dtype="float64")
+    torch_results = sim.train(MIXED_CONFIGS, backend="torch", dtype="float64")
+    assert 0 < sum(r.success for r in torch_results) < len(MIXED_CONFIGS), "the batch should mix outcomes"
+    assert any(r.diverged for r in torch_results), "and include a divergence (square loss, lr 0.3)"
+    for config, a, b in zip(MIXED_CONFIGS, numba_results, torch_results):
+        assert (a.success, a.steps_to_success, a.steps_run, a.diverged) == \
+            (b.success, b.steps_to_success, b.steps_run, b.diverged), config
+        assert a.final_test_error == b.final_test_error and a.final_train_error == b.final_train_error, config
