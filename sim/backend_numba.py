@@ -79,36 +79,54 @@ def _plus_lists(X, plist, pcount):
 
 
 @njit(**_JIT)
-def _forward_chunk(Wt, bias, u, c0, c1, plist, pcount, h, S, lane, fpart, one):
-    """h[:, c0:c1] = X W^T + b on one chunk of neurons (sign trick, see module doc) and
-    fpart[b] = sum_{i in chunk} relu(h_bi) u_i (LANES lane accumulators, fixed tree)."""
+def _lane_dot(a, u, m, zero):
+    """sum_{i < m} a_i u_i with LANES independent accumulators and a fixed tree (m a
+    multiple of LANES): instruction-level parallelism without reassociating, deterministic."""
+    q0 = q1 = q2 = q3 = q4 = q5 = q6 = q7 = zero
+    for i in range(0, m, LANES):
+        q0 += a[i] * u[i]
+        q1 += a[i + 1] * u[i + 1]
+        q2 += a[i + 2] * u[i + 2]
+        q3 += a[i + 3] * u[i + 3]
+        q4 += a[i + 4] * u[i + 4]
+        q5 += a[i + 5] * u[i + 5]
+        q6 += a[i + 6] * u[i + 6]
+        q7 += a[i + 7] * u[i + 7]
+    return ((q0 + q1) + (q2 + q3)) + ((q4 + q5) + (q6 + q7))
+
+
+@njit(**_JIT)
+def _forward_chunk(Wt, bias, u, c0, c1, plist, pcount, h, S, fpart, one):
+    """a = relu(X W^T + b) into h[:, c0:c1] for one chunk of neurons (sign trick, see the
+    module doc) and fpart[b] = sum_{i in chunk} a_bi u_i.
+
+    Loops run over slices from 0: LLVM vectorises them only when the index is known to be
+    non-negative (no wrap-around check)."""
     n = Wt.shape[0]
     B = h.shape[0]
+    m = c1 - c0
     zero = one - one
-    for i0 in range(c0, c1, LANES):
-        for t in range(LANES):
-            S[i0 + t] = zero
+    Sc = S[c0:c1]
+    bc = bias[c0:c1]
+    for i in range(m):
+        Sc[i] = bc[i]
     for j in range(n):
-        for i0 in range(c0, c1, LANES):
-            for t in range(LANES):
-                S[i0 + t] += Wt[j, i0 + t]
+        w = Wt[j, c0:c1]
+        for i in range(m):
+            Sc[i] -= w[i]
+    uc = u[c0:c1]
     for b in range(B):
-        for i0 in range(c0, c1, LANES):
-            for t in range(LANES):
-                h[b, i0 + t] = zero
+        hb = h[b, c0:c1]
+        for i in range(m):
+            hb[i] = zero
         for k in range(pcount[b]):
-            j = plist[b, k]
-            for i0 in range(c0, c1, LANES):
-                for t in range(LANES):
-                    h[b, i0 + t] += Wt[j, i0 + t]
-        for t in range(LANES):
-            lane[t] = zero
-        for i0 in range(c0, c1, LANES):
-            for t in range(LANES):
-                v = bias[i0 + t] - S[i0 + t] + (h[b, i0 + t] + h[b, i0 + t])
-                h[b, i0 + t] = v
-                lane[t] += (v if v > zero else zero) * u[i0 + t]
-        fpart[b] = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]))
+            w = Wt[plist[b, k], c0:c1]
+            for i in range(m):
+                hb[i] += w[i]
+        for i in range(m):
+            v = Sc[i] + (hb[i] + hb[i])
+            hb[i] = v if v > zero else zero
+        fpart[b] = _lane_dot(hb, uc, m, zero)
 
 
 @njit(**_JIT)
@@ -145,193 +163,202 @@ def _backward_lists(X, delta, alist, blist, bcount):
 
 @njit(**_JIT)
 def _backward_chunk(Wt, bias, u, c0, c1, delta, alist, nact, blist, bcount, h, G, gu, acc, lr, wd, one):
-    """The fused SGD update of one chunk of neurons; h[b, chunk] is overwritten by gh."""
+    """The fused SGD update of one chunk of neurons; h[b, chunk] holds a = relu(h) on entry
+    and is overwritten by gh = delta_b u 1[a > 0]."""
     n = Wt.shape[0]
+    m = c1 - c0
     zero = one - one
-    for i0 in range(c0, c1, LANES):
-        for t in range(LANES):
-            G[i0 + t] = zero
-            gu[i0 + t] = zero
+    Gc = G[c0:c1]
+    guc = gu[c0:c1]
+    uc = u[c0:c1]
+    bc = bias[c0:c1]
+    accc = acc[c0:c1]
+    for i in range(m):
+        Gc[i] = zero
+        guc[i] = zero
     for k in range(nact):
         b = alist[k]
         d = delta[b]
-        for i0 in range(c0, c1, LANES):
-            for t in range(LANES):
-                v = h[b, i0 + t]
-                pos = v > zero
-                g = d * u[i0 + t] if pos else zero
-                h[b, i0 + t] = g
-                G[i0 + t] += g
-                gu[i0 + t] += (v if pos else zero) * d
+        hb = h[b, c0:c1]
+        for i in range(m):
+            a = hb[i]
+            g = d * uc[i] if a > zero else zero
+            hb[i] = g
+            Gc[i] += g
+            guc[i] += a * d
     decay = one - lr * wd
     for j in range(n):
-        for i0 in range(c0, c1, LANES):
-            for t in range(LANES):
-                acc[i0 + t] = zero
+        for i in range(m):
+            accc[i] = zero
         for k in range(bcount[j]):
-            b = blist[j, k]
-            for i0 in range(c0, c1, LANES):
-                for t in range(LANES):
-                    acc[i0 + t] += h[b, i0 + t]
-        for i0 in range(c0, c1, LANES):
-            for t in range(LANES):
-                Wt[j, i0 + t] = decay * Wt[j, i0 + t] - lr * ((acc[i0 + t] + acc[i0 + t]) - G[i0 + t])
-    for i0 in range(c0, c1, LANES):
-        for t in range(LANES):
-            bias[i0 + t] = decay * bias[i0 + t] - lr * G[i0 + t]
-            u[i0 + t] = decay * u[i0 + t] - lr * gu[i0 + t]
+            g = h[blist[j, k], c0:c1]
+            for i in range(m):
+                accc[i] += g[i]
+        w = Wt[j, c0:c1]
+        for i in range(m):
+            w[i] = decay * w[i] - lr * ((accc[i] + accc[i]) - Gc[i])
+    for i in range(m):
+        bc[i] = decay * bc[i] - lr * Gc[i]
+        uc[i] = decay * uc[i] - lr * guc[i]
+
+
+@njit(**_JIT)
+def _chunk_bounds(c, rp):
+    c0 = c * CHUNK
+    return c0, min(rp, c0 + CHUNK)
+
+
+@njit(**_JIT)
+def _train_one_run(Wt, bias, u, X, y, lr, wd, loss_id, one, batch):
+    """All steps of one run: X (steps, B, n), y (steps, B); weights updated in place."""
+    steps, B, n = X.shape
+    rp = Wt.shape[1]
+    nchunks = (rp + CHUNK - 1) // CHUNK
+    plist = np.empty((B, n), np.int64)
+    pcount = np.empty(B, np.int64)
+    alist = np.empty(B, np.int64)
+    blist = np.empty((n, B), np.int64)
+    bcount = np.empty(n, np.int64)
+    h = np.empty((B, rp), Wt.dtype)
+    S = np.empty(rp, Wt.dtype)
+    G = np.empty(rp, Wt.dtype)
+    gu = np.empty(rp, Wt.dtype)
+    acc = np.empty(rp, Wt.dtype)
+    fpart = np.empty((nchunks, B), Wt.dtype)
+    delta = np.empty(B, Wt.dtype)
+    for s in range(steps):
+        _plus_lists(X[s], plist, pcount)
+        for c in range(nchunks):
+            c0, c1 = _chunk_bounds(c, rp)
+            _forward_chunk(Wt, bias, u, c0, c1, plist, pcount, h, S, fpart[c], one)
+        _deltas(fpart, y[s], loss_id, batch, one, delta)
+        nact = _backward_lists(X[s], delta, alist, blist, bcount)
+        for c in range(nchunks):
+            c0, c1 = _chunk_bounds(c, rp)
+            _backward_chunk(Wt, bias, u, c0, c1, delta, alist, nact, blist, bcount, h, G, gu, acc, lr, wd, one)
 
 
 @njit(parallel=True, **_JIT)
-def _train(Wt, bias, u, runs, X, y, lr, wd, loss_ids, one, batch, by_chunks):
-    """Advance runs[a] by X.shape[1] steps on X[a] (steps, B, n), y[a] (steps, B).
+def _train_by_runs(Wt, bias, u, runs, X, y, lr, wd, loss_ids, one, batch):
+    """Advance runs[a] by X.shape[1] steps on X[a] (steps, B, n), y[a] (steps, B):
+    prange over runs, each thread taking every step of its runs (weights stay in cache)."""
+    for a in prange(runs.shape[0]):
+        r = runs[a]
+        _train_one_run(Wt[r], bias[r], u[r], X[a], y[a], lr[r], wd[r], loss_ids[r], one, batch)
 
-    by_chunks=False: prange over runs, each run through all its steps.
-    by_chunks=True: per step, prange over (run, chunk) items for the forward, a per-run
-    reduction of f, then prange over items for the backward and update.
-    """
+
+@njit(parallel=True, **_JIT)
+def _forward_items(Wt, bias, u, runs, plist, pcount, h, S, fpart, one):
+    nchunks = fpart.shape[1]
+    rp = Wt.shape[2]
+    for item in prange(runs.shape[0] * nchunks):
+        a = item // nchunks
+        c = item % nchunks
+        r = runs[a]
+        c0, c1 = _chunk_bounds(c, rp)
+        _forward_chunk(Wt[r], bias[r], u[r], c0, c1, plist[a], pcount[a], h[a], S[a], fpart[a, c], one)
+
+
+@njit(parallel=True, **_JIT)
+def _backward_items(Wt, bias, u, runs, delta, alist, nact, blist, bcount, h, G, gu, acc, lr, wd, one):
+    nchunks = (Wt.shape[2] + CHUNK - 1) // CHUNK
+    rp = Wt.shape[2]
+    for item in prange(runs.shape[0] * nchunks):
+        a = item // nchunks
+        c = item % nchunks
+        r = runs[a]
+        c0, c1 = _chunk_bounds(c, rp)
+        _backward_chunk(Wt[r], bias[r], u[r], c0, c1, delta[a], alist[a], nact[a], blist[a], bcount[a],
+                        h[a], G[a], gu[a], acc[a], lr[r], wd[r], one)
+
+
+@njit(**_JIT)
+def _train_by_chunks(Wt, bias, u, runs, X, y, lr, wd, loss_ids, one, batch):
+    """As :func:`_train_by_runs`, for few wide runs: every step runs a parallel forward over
+    (run, neuron chunk) items, sums f per run from the chunk partials (the same order as
+    :func:`_train_one_run`, so results are bit-identical), then a parallel backward."""
     A, steps, B, n = X.shape
     rp = Wt.shape[2]
     nchunks = (rp + CHUNK - 1) // CHUNK
-    if not by_chunks:
-        for a in prange(A):
-            r = runs[a]
-            plist = np.empty((B, n), np.int64)
-            pcount = np.empty(B, np.int64)
-            alist = np.empty(B, np.int64)
-            blist = np.empty((n, B), np.int64)
-            bcount = np.empty(n, np.int64)
-            h = np.empty((B, rp), Wt.dtype)
-            S = np.empty(rp, Wt.dtype)
-            G = np.empty(rp, Wt.dtype)
-            gu = np.empty(rp, Wt.dtype)
-            acc = np.empty(rp, Wt.dtype)
-            lane = np.empty(LANES, Wt.dtype)
-            fpart = np.empty((nchunks, B), Wt.dtype)
-            delta = np.empty(B, Wt.dtype)
-            for s in range(steps):
-                Xs = X[a, s]
-                _plus_lists(Xs, plist, pcount)
-                for c in range(nchunks):
-                    c0 = c * CHUNK
-                    c1 = min(rp, c0 + CHUNK)
-                    _forward_chunk(Wt[r], bias[r], u[r], c0, c1, plist, pcount, h, S, lane, fpart[c], one)
-                _deltas(fpart, y[a, s], loss_ids[r], batch, one, delta)
-                nact = _backward_lists(Xs, delta, alist, blist, bcount)
-                for c in range(nchunks):
-                    c0 = c * CHUNK
-                    c1 = min(rp, c0 + CHUNK)
-                    _backward_chunk(Wt[r], bias[r], u[r], c0, c1, delta, alist, nact, blist, bcount,
-                                    h, G, gu, acc, lr[r], wd[r], one)
-    else:
-        plist = np.empty((A, B, n), np.int64)
-        pcount = np.empty((A, B), np.int64)
-        alist = np.empty((A, B), np.int64)
-        nact = np.empty(A, np.int64)
-        blist = np.empty((A, n, B), np.int64)
-        bcount = np.empty((A, n), np.int64)
-        h = np.empty((A, B, rp), Wt.dtype)
-        S = np.empty((A, rp), Wt.dtype)
-        G = np.empty((A, rp), Wt.dtype)
-        gu = np.empty((A, rp), Wt.dtype)
-        acc = np.empty((A, rp), Wt.dtype)
-        lane = np.empty((A * nchunks, LANES), Wt.dtype)
-        fpart = np.empty((A, nchunks, B), Wt.dtype)
-        delta = np.empty((A, B), Wt.dtype)
-        items = A * nchunks
-        for s in range(steps):
-            for a in range(A):
-                _plus_lists(X[a, s], plist[a], pcount[a])
-            for item in prange(items):
-                a = item // nchunks
-                c = item % nchunks
-                r = runs[a]
-                c0 = c * CHUNK
-                c1 = min(rp, c0 + CHUNK)
-                _forward_chunk(Wt[r], bias[r], u[r], c0, c1, plist[a], pcount[a], h[a], S[a], lane[item],
-                               fpart[a, c], one)
-            for a in range(A):
-                _deltas(fpart[a], y[a, s], loss_ids[runs[a]], batch, one, delta[a])
-                nact[a] = _backward_lists(X[a, s], delta[a], alist[a], blist[a], bcount[a])
-            for item in prange(items):
-                a = item // nchunks
-                c = item % nchunks
-                r = runs[a]
-                c0 = c * CHUNK
-                c1 = min(rp, c0 + CHUNK)
-                _backward_chunk(Wt[r], bias[r], u[r], c0, c1, delta[a], alist[a], nact[a], blist[a], bcount[a],
-                                h[a], G[a], gu[a], acc[a], lr[r], wd[r], one)
+    plist = np.empty((A, B, n), np.int64)
+    pcount = np.empty((A, B), np.int64)
+    alist = np.empty((A, B), np.int64)
+    nact = np.empty(A, np.int64)
+    blist = np.empty((A, n, B), np.int64)
+    bcount = np.empty((A, n), np.int64)
+    h = np.empty((A, B, rp), Wt.dtype)
+    S = np.empty((A, rp), Wt.dtype)
+    G = np.empty((A, rp), Wt.dtype)
+    gu = np.empty((A, rp), Wt.dtype)
+    acc = np.empty((A, rp), Wt.dtype)
+    fpart = np.empty((A, nchunks, B), Wt.dtype)
+    delta = np.empty((A, B), Wt.dtype)
+    for s in range(steps):
+        for a in range(A):
+            _plus_lists(X[a, s], plist[a], pcount[a])
+        _forward_items(Wt, bias, u, runs, plist, pcount, h, S, fpart, one)
+        for a in range(A):
+            _deltas(fpart[a], y[a, s], loss_ids[runs[a]], batch, one, delta[a])
+            nact[a] = _backward_lists(X[a, s], delta[a], alist[a], blist[a], bcount[a])
+        _backward_items(Wt, bias, u, runs, delta, alist, nact, blist, bcount, h, G, gu, acc, lr, wd, one)
+
+
+@njit(**_JIT)
+def _evaluate_block(Wt, bias, u, X, y, loss_id, one):
+    """(errors, summed loss) of one run on the samples X (M, n), y (M,)."""
+    M, n = X.shape
+    rp = Wt.shape[1]
+    nchunks = (rp + CHUNK - 1) // CHUNK
+    zero = one - one
+    plist = np.empty((M, n), np.int64)
+    pcount = np.empty(M, np.int64)
+    h = np.empty((M, rp), Wt.dtype)
+    S = np.empty(rp, Wt.dtype)
+    fpart = np.empty((nchunks, M), Wt.dtype)
+    _plus_lists(X, plist, pcount)
+    for c in range(nchunks):
+        c0, c1 = _chunk_bounds(c, rp)
+        _forward_chunk(Wt, bias, u, c0, c1, plist, pcount, h, S, fpart[c], one)
+    errors = 0.0
+    total = 0.0
+    for b in range(M):
+        f = fpart[0, b]
+        for c in range(1, nchunks):
+            f += fpart[c, b]
+        yv = one if y[b] > 0 else -one
+        correct = (f > zero and yv > zero) or (f < zero and yv < zero)
+        errors += 0.0 if correct else 1.0
+        loss, _ = _loss_slope(loss_id, yv, f, one)
+        total += loss
+    return errors, total
 
 
 @njit(parallel=True, **_JIT)
 def _evaluate(Wt, bias, u, runs, X, xslab, y, loss_ids, one, errors, losses):
     """errors[a], losses[a]: error rate and mean loss of runs[a] on X[xslab[a]] (M, n),
-    y[xslab[a]] (M,). Work items are (run, block of EVAL_SAMPLES samples); the hidden
-    activations exist only for one block of samples and one chunk of neurons at a time."""
+    y[xslab[a]] (M,). Work items are (run, block of EVAL_SAMPLES samples), so activations
+    exist for one block at a time (never (M, width) for all runs)."""
     A = runs.shape[0]
     M = X.shape[1]
-    n = X.shape[2]
-    rp = Wt.shape[2]
-    nchunks = (rp + CHUNK - 1) // CHUNK
     nblocks = (M + EVAL_SAMPLES - 1) // EVAL_SAMPLES
-    items = A * nblocks
-    item_err = np.zeros(items, np.float64)
-    item_loss = np.zeros(items, np.float64)
-    zero = one - one
-    for item in prange(items):
+    item_errors = np.empty(A * nblocks, np.float64)
+    item_losses = np.empty(A * nblocks, np.float64)
+    for item in prange(A * nblocks):
         a = item // nblocks
-        blk = item % nblocks
-        r = runs[a]
-        m0 = blk * EVAL_SAMPLES
+        m0 = (item % nblocks) * EVAL_SAMPLES
         m1 = min(M, m0 + EVAL_SAMPLES)
-        Bk = m1 - m0
-        Xb = X[xslab[a], m0:m1]
-        yb = y[xslab[a], m0:m1]
-        plist = np.empty((Bk, n), np.int64)
-        pcount = np.empty(Bk, np.int64)
-        h = np.empty((Bk, rp), Wt.dtype)
-        S = np.empty(rp, Wt.dtype)
-        lane = np.empty(LANES, Wt.dtype)
-        fpart = np.empty((nchunks, Bk), Wt.dtype)
-        _plus_lists(Xb, plist, pcount)
-        for c in range(nchunks):
-            c0 = c * CHUNK
-            c1 = min(rp, c0 + CHUNK)
-            _forward_chunk(Wt[r], bias[r], u[r], c0, c1, plist, pcount, h, S, lane, fpart[c], one)
-        err = 0.0
-        tot = 0.0
-        for b in range(Bk):
-            f = fpart[0, b]
-            for c in range(1, nchunks):
-                f += fpart[c, b]
-            yv = one if yb[b] > 0 else -one
-            correct = (f > zero and yv > zero) or (f < zero and yv < zero)
-            err += 0.0 if correct else 1.0
-            loss, _ = _loss_slope(loss_ids[r], yv, f, one)
-            tot += loss
-        item_err[item] = err
-        item_loss[item] = tot
-    for a in range(A):
+        r = runs[a]
+        e, t = _evaluate_block(Wt[r], bias[r], u[r], X[xslab[a], m0:m1], y[xslab[a], m0:m1], loss_ids[r], one)
+        item_errors[item] = e
+        item_losses[item] = t
+    for a in range(A):  # plain loops: a numpy .sum() here would become another parfor
         e = 0.0
         t = 0.0
-        for blk in range(nblocks):
-            e += item_err[a * nblocks + blk]
-            t += item_loss[a * nblocks + blk]
+        for k in range(a * nblocks, (a + 1) * nblocks):
+            e += item_errors[k]
+            t += item_losses[k]
         errors[a] = e / M
         losses[a] = t / M
-
-
-@njit(parallel=True, **_JIT)
-def _finite(Wt, bias, u, runs, width, out):
-    for a in prange(runs.shape[0]):
-        r = runs[a]
-        ok = True
-        for j in range(Wt.shape[1]):
-            for i in range(width):
-                ok &= np.isfinite(Wt[r, j, i])
-        for i in range(width):
-            ok &= np.isfinite(bias[r, i]) and np.isfinite(u[r, i])
-        out[a] = ok
 
 
 class NumbaKernel:
@@ -363,10 +390,15 @@ class NumbaKernel:
         runs = self._runs(runs)
         if runs.size == 0 or X.shape[1] == 0:
             return
-        by_chunks = runs.size < RUNS_PER_THREAD * numba.get_num_threads() and self.padded_width > CHUNK
-        _train(self.Wt, self.b, self.u, runs, np.ascontiguousarray(X, dtype=np.int8),
-               np.ascontiguousarray(y, dtype=np.int8), self.lr, self.weight_decay, self.loss_ids,
-               self.one, self.dtype.type(X.shape[2]), by_chunks)
+        train = _train_by_chunks if self.parallel_over_chunks(runs.size) else _train_by_runs
+        train(self.Wt, self.b, self.u, runs, np.ascontiguousarray(X, dtype=np.int8),
+              np.ascontiguousarray(y, dtype=np.int8), self.lr, self.weight_decay, self.loss_ids,
+              self.one, self.dtype.type(X.shape[2]))
+
+    def parallel_over_chunks(self, num_runs: int) -> bool:
+        """Whether :meth:`train` splits work by (run, neuron chunk) rather than by run:
+        when there are too few runs to keep every thread busy and more than one chunk."""
+        return num_runs < RUNS_PER_THREAD * numba.get_num_threads() and self.padded_width > CHUNK
 
     def _evaluate(self, runs, X, xslab, y):
         errors = np.empty(runs.size)
@@ -386,10 +418,9 @@ class NumbaKernel:
 
     def finite(self, runs):
         runs = self._runs(runs)
-        out = np.empty(runs.size, dtype=np.bool_)
-        if runs.size:
-            _finite(self.Wt, self.b, self.u, runs, self.width, out)
-        return out
+        # Per run, no fancy-index copy of all weights; padded entries are zeros.
+        return np.array([np.isfinite(self.Wt[i]).all() and np.isfinite(self.b[i]).all()
+                         and np.isfinite(self.u[i]).all() for i in runs], dtype=bool)
 
     def parameters(self, runs):
         runs = self._runs(runs)

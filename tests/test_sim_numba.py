@@ -1,0 +1,167 @@
+"""The numba backend against the float64 numpy reference kernel (sim/backend_numpy.py).
+
+The update rule is the one in sim/engine.py's docstring; these tests drive both kernels
+with the same minibatches from the runs' own data streams and compare weights.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import sim
+from sim import backend_numba, backend_numpy
+from sim.data import MinibatchStream, training_set
+from sim.data import test_set as _test_set  # a bare `test_set` would be collected by pytest
+from sim.engine import LOSS_IDS
+from sim.init import initialize
+
+RTOL = 1e-9  # issue 3: numba and the reference agree to rtol 1e-9 in float64 after 200 steps
+
+
+def _kernels(configs, dtypes=("float64", "float64"), factories=(backend_numba.make_kernel, backend_numpy.make_kernel)):
+    inits = [initialize(c) for c in configs]
+    tests = [_test_set(c) for c in configs]
+    args = dict(
+        lr=np.array([c.lr for c in configs]),
+        weight_decay=np.array([c.weight_decay for c in configs]),
+        loss_ids=np.array([LOSS_IDS[c.loss] for c in configs]),
+        test_X=np.stack([t[0] for t in tests]),
+        test_y=np.stack([t[1] for t in tests]),
+    )
+    W, b, u = (np.stack([p[i] for p in inits]) for i in range(3))
+    return [make(W, b, u, dtype=dtype, **args) for make, dtype in zip(factories, dtypes)]
+
+
+def _drive(kernels, configs, schedule):
+    """Feed every kernel the same minibatches: schedule = [(run indices, steps), ...]."""
+    streams = [MinibatchStream(c, None if c.online else training_set(c)) for c in configs]
+    B, n = configs[0].batch_size, configs[0].n
+    for runs, steps in schedule:
+        runs = np.asarray(runs, dtype=np.int64)
+        X = np.empty((runs.size, steps, B, n), np.int8)
+        y = np.empty((runs.size, steps, B), np.int8)
+        for j, i in enumerate(runs):
+            streams[i].next(steps, X[j], y[j])
+        for kernel in kernels:
+            kernel.train(runs, X, y)
+
+
+def _assert_parameters_close(a, b, runs, rtol=RTOL):
+    for name, p, q in zip("Wbu", a.parameters(runs), b.parameters(runs)):
+        np.testing.assert_allclose(p, q, rtol=rtol, atol=rtol * np.abs(q).max(), err_msg=name)
+
+
+def _mixed_configs(width: int) -> list[sim.RunConfig]:
+    """Every loss x dense/sparse x offline/online, with varied lr and weight decay."""
+    configs = []
+    for seed, (loss, init, samples) in enumerate(itertools.product(
+            ("hinge", "square", "logistic"), ("dense", "sparse"), (200, None))):
+        configs.append(sim.RunConfig(
+            n=20, k=3, width=width, samples=samples, init=init, loss=loss, seed=seed,
+            lr=0.05 + 0.01 * seed, weight_decay=0.01 * (seed % 3), test_size=700))
+    return configs
+
+
+def test_matches_reference_all_losses_with_shrinking_active_set():
+    configs = _mixed_configs(width=13)  # 13: padded to 16 lanes inside the kernel
+    numba_kernel, reference = _kernels(configs)
+    everyone = np.arange(len(configs))
+    survivors = np.array([0, 2, 3, 5, 7, 8, 10, 11])  # the others stop at step 120 (smaller max_steps)
+    _drive((numba_kernel, reference), configs, [(everyone, 70), (everyone, 50), (survivors, 80)])
+    _assert_parameters_close(numba_kernel, reference, everyone)
+    # The survivors really trained on: 200 steps differ from 120 steps.
+    assert not np.allclose(numba_kernel.parameters(survivors)[0], initialize(configs[0])[0])
+
+    errors, losses = numba_kernel.evaluate_test(survivors)
+    ref_errors, ref_losses = reference.evaluate_test(survivors)
+    np.testing.assert_array_equal(errors, ref_errors)
+    np.testing.assert_allclose(losses, ref_losses, rtol=RTOL)
+    offline = np.array([i for i in everyone if not configs[i].online])
+    X = np.stack([training_set(configs[i])[0] for i in offline])
+    y = np.stack([training_set(configs[i])[1] for i in offline])
+    errors, losses = numba_kernel.evaluate(offline, X, y)
+    ref_errors, ref_losses = reference.evaluate(offline, X, y)
+    np.testing.assert_array_equal(errors, ref_errors)
+    np.testing.assert_allclose(losses, ref_losses, rtol=RTOL)
+    assert np.all(numba_kernel.finite(everyone))
+
+
+def test_wide_few_runs_use_chunk_parallel_path_and_match_reference_bitwise_across_paths(monkeypatch):
+    width = 2 * backend_numba.CHUNK + 44  # three neuron chunks, the last one partial
+    configs = [
+        sim.RunConfig(n=20, k=3, width=width, samples=None, loss="hinge", seed=1),
+        sim.RunConfig(n=20, k=3, width=width, samples=300, init="sparse", loss="square", seed=2, lr=0.02),
+    ]
+    by_chunks, reference = _kernels(configs)
+    assert by_chunks.parallel_over_chunks(len(configs))
+    monkeypatch.setattr(backend_numba, "RUNS_PER_THREAD", 0)  # force the run-parallel path
+    (by_runs,) = _kernels(configs, dtypes=("float64",), factories=(backend_numba.make_kernel,))
+    assert not by_runs.parallel_over_chunks(len(configs))
+    monkeypatch.undo()
+
+    schedule = [([0, 1], 60), ([1], 40)]  # two parallel regions per step: kept short for CI
+    _drive((by_chunks, reference), configs, schedule)
+    monkeypatch.setattr(backend_numba, "RUNS_PER_THREAD", 0)
+    _drive((by_runs,), configs, schedule)
+    _assert_parameters_close(by_chunks, reference, np.arange(2))
+    for p, q in zip(by_chunks.parameters([0, 1]), by_runs.parameters([0, 1])):
+        np.testing.assert_array_equal(p, q)  # same arithmetic whichever way the work is split
+
+
+def test_float32_agrees_with_float64_for_a_few_steps():
+    configs = _mixed_configs(width=40)[:6]
+    f32, f64 = _kernels(configs, dtypes=("float32", "float64"),
+                        factories=(backend_numba.make_kernel, backend_numba.make_kernel))
+    _drive((f32, f64), configs, [(np.arange(6), 10)])
+    # float32 rounding (eps 6e-8) over 10 steps of sums of ~25 terms: 1e-5 of the weight scale
+    # is a generous bound that a wrong update (e.g. missing weight decay, 1e-3) would break.
+    for p, q in zip(f32.parameters(np.arange(6)), f64.parameters(np.arange(6))):
+        assert p.dtype == np.float64
+        np.testing.assert_allclose(p, q, rtol=0, atol=1e-5 * np.abs(q).max())
+    e32, _ = f32.evaluate_test(np.arange(6))
+    e64, _ = f64.evaluate_test(np.arange(6))
+    np.testing.assert_allclose(e32, e64, atol=2 / 700)  # at most a couple of borderline test samples
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_huge_learning_rate_diverges_without_crashing(dtype):
+    configs = [
+        sim.RunConfig(n=20, k=3, width=30, samples=100, loss="square", lr=1e6, max_steps=300, seed=3),
+        sim.RunConfig(n=20, k=3, width=30, samples=None, loss="square", lr=0.05, max_steps=300, seed=4),
+    ]
+    with np.errstate(all="raise"):  # the kernel must not raise floating-point errors either
+        diverged, fine = sim.train(configs, backend="numba", dtype=dtype)
+    assert diverged.diverged and not diverged.success
+    assert diverged.steps_run == configs[0].eval_every  # caught at the first evaluation
+    assert not fine.diverged and fine.steps_run == 300
+
+
+def test_train_is_deterministic_and_a_batched_run_equals_the_run_alone():
+    configs = [
+        sim.RunConfig(n=20, k=2, width=50, samples=300, init="sparse", max_steps=2000, seed=5),
+        sim.RunConfig(n=20, k=2, width=50, samples=None, loss="logistic", max_steps=700, seed=6),
+        sim.RunConfig(n=20, k=3, width=50, samples=150, max_steps=500, seed=7),
+    ]
+    strip = lambda results: [r.to_dict() | {"wall_seconds": 0.0} for r in results]  # noqa: E731
+    first = strip(sim.train(configs, backend="numba"))
+    assert first == strip(sim.train(configs, backend="numba"))
+    assert first == [strip(sim.train(c, backend="numba"))[0] for c in configs]
+    assert first[0]["success"]  # k=2 with 300 samples is easy: the backend learns
+    h1 = sim.train_history(configs[1], backend="numba")
+    h2 = sim.train_history(configs[1], backend="numba")
+    for p, q in zip(h1.final_weights, h2.final_weights):
+        np.testing.assert_array_equal(p, q)
+    assert h1.test_error == h2.test_error
+
+
+def test_bad_device_and_dtype_are_value_errors():
+    W, b, u = (p[None] for p in initialize(sim.RunConfig(n=5, k=2, width=3)))
+    kwargs = dict(lr=np.array([0.1]), weight_decay=np.array([0.0]), loss_ids=np.array([0]),
+                  test_X=np.ones((1, 4, 5), np.int8), test_y=np.ones((1, 4), np.int8))
+    with pytest.raises(ValueError, match="device"):
+        backend_numba.make_kernel(W, b, u, device="cuda", **kwargs)
+    with pytest.raises(ValueError, match="dtype"):
+        backend_numba.make_kernel(W, b, u, dtype="float16", **kwargs)
