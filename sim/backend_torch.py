@@ -4,19 +4,19 @@ Implements the :class:`sim.engine.Kernel` protocol with hand-written forward,
 backward and update (no autograd), one batched matrix product per term and no
 per-run Python loop inside a step. The update is the one in the
 :mod:`sim.engine` docstring (science.md section 3), rearranged so that every
-step is three ``baddbmm`` calls, one ``bmm`` and a few elementwise passes:
+step is one ``bmm``, two ``baddbmm_`` and a few elementwise passes. The bias is
+stored as column n of Wb = [W b] and the inputs get a column of ones, X1 = [X 1]:
 
-    h = b + X W^T                     (baddbmm)
-    a = relu(h),  f = a u             (relu_, bmm)
-    delta = lr * dl/df / B            (per run; lr folded in here)
-    M = 1[h > 0] * u                  (the (B, r) gradient mask, scaled by u)
-    u <- (1 - lr wd) u - delta^T a                     (baddbmm, beta = decay)
-    b <- (1 - lr wd) b - delta^T M                     (baddbmm)
-    W <- (1 - lr wd) W - M^T (delta * X)               (baddbmm)
+    h = X1 Wb^T                        (bmm)
+    a = relu(h),  f = sum_i a_i u_i    (relu_, mul, sum)
+    delta = lr * dl/df / B             (per run; lr folded in here)
+    M = 1[h > 0] * u                   (the (B, r) gradient gate, scaled by u)
+    u  <- (1 - lr wd) u  - delta^T a               (baddbmm_, beta = decay)
+    Wb <- (1 - lr wd) Wb - M^T (delta * X1)        (baddbmm_)
 
 which is ``gh = (delta u^T) * 1[h > 0]``, ``gW = gh^T X``, ``gb = sum_B gh``,
 ``gu = a^T delta`` and coupled weight decay ``p <- p - lr (g + wd p)``
-(torch.optim.SGD). Since X is ±1, ``delta * X`` is exact.
+(torch.optim.SGD). Since X is ±1, ``delta * X1`` is exact.
 
 Active-subset handling: the kernel keeps *working* tensors for the runs it is
 currently training (``rows``) and a *home* copy of all R runs. When the set of
@@ -123,9 +123,12 @@ class TorchKernel:
 
         with torch.inference_mode():
             as_float = dict(dtype=self.dtype, device=self.device)
-            # home: all R runs; working (self.W, ...): the runs in self.rows.
-            self.home_W = torch.tensor(W, **as_float)
-            self.home_b = torch.tensor(np.asarray(b), **as_float)
+            # home: all R runs; working (self.Wb, self.u): the runs in self.rows.
+            # The bias is column n of Wb, so that it rides along in the products with X
+            # augmented by a column of ones (no bias broadcast, no separate bias update).
+            self.home_Wb = torch.empty((self.num_runs, self.width, self.n + 1), **as_float)
+            self.home_Wb[..., :self.n] = torch.as_tensor(W, **as_float)
+            self.home_Wb[..., self.n] = torch.as_tensor(np.asarray(b), **as_float)
             self.home_u = torch.tensor(np.asarray(u), **as_float)
             self.home_test_X = torch.as_tensor(np.asarray(test_X, dtype=np.int8)).to(self.device)
             self.home_test_y = torch.as_tensor(np.asarray(test_y, dtype=np.int8)).to(self.device)
@@ -140,13 +143,12 @@ class TorchKernel:
         """Make ``runs`` the working set: write the current one back home, gather once."""
         with torch.inference_mode():
             if first:
-                self.W, self.b, self.u = self.home_W, self.home_b, self.home_u
+                self.Wb, self.u = self.home_Wb, self.home_u
                 self.test_X, self.test_y = self.home_test_X, self.home_test_y
             else:
                 self._write_home()
                 index = torch.as_tensor(runs, dtype=torch.int64, device=self.device)
-                self.W = self.home_W.index_select(0, index)
-                self.b = self.home_b.index_select(0, index)
+                self.Wb = self.home_Wb.index_select(0, index)
                 self.u = self.home_u.index_select(0, index)
                 self.test_X = self.home_test_X.index_select(0, index)
                 self.test_y = self.home_test_y.index_select(0, index)
@@ -165,27 +167,29 @@ class TorchKernel:
             self._buffers: dict = {}
 
     def _write_home(self) -> None:
-        if self.W is self.home_W:
+        if self.Wb is self.home_Wb:
             return
         index = torch.as_tensor(self.rows, dtype=torch.int64, device=self.device)
-        self.home_W.index_copy_(0, index, self.W)
-        self.home_b.index_copy_(0, index, self.b)
+        self.home_Wb.index_copy_(0, index, self.Wb)
         self.home_u.index_copy_(0, index, self.u)
 
     def _params(self, runs: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """(W, b, u, loss ids) of ``runs`` (views when they are the working set)."""
         runs = np.asarray(runs, dtype=np.int64)
         if np.array_equal(runs, self.rows):
-            return self.W, self.b, self.u, self._loss_ids_t
-        if all(int(i) in self._position for i in runs):
-            index = torch.as_tensor([self._position[int(i)] for i in runs], dtype=torch.int64, device=self.device)
-            W, b, u = self.W, self.b, self.u
+            Wb, u, loss_ids = self.Wb, self.u, self._loss_ids_t
         else:
-            self._write_home()
-            index = torch.as_tensor(runs, dtype=torch.int64, device=self.device)
-            W, b, u = self.home_W, self.home_b, self.home_u
-        loss_ids = torch.as_tensor(self._loss_ids[runs], dtype=torch.int64, device=self.device)
-        return W.index_select(0, index), b.index_select(0, index), u.index_select(0, index), loss_ids
+            if all(int(i) in self._position for i in runs):
+                index = [self._position[int(i)] for i in runs]
+                Wb, u = self.Wb, self.u
+            else:
+                self._write_home()
+                index = runs
+                Wb, u = self.home_Wb, self.home_u
+            index = torch.as_tensor(index, dtype=torch.int64, device=self.device)
+            Wb, u = Wb.index_select(0, index), u.index_select(0, index)
+            loss_ids = torch.as_tensor(self._loss_ids[runs], dtype=torch.int64, device=self.device)
+        return Wb[..., :self.n], Wb[..., self.n], u, loss_ids
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: torch.dtype | None = None) -> torch.Tensor:
         buffer = self._buffers.get(name)
@@ -205,46 +209,53 @@ class TorchKernel:
         if R != len(runs) or n != self.n:
             raise ValueError(f"X has shape {X.shape}, expected ({len(runs)}, steps, B, {self.n})")
         with torch.inference_mode():
-            # One int8 transfer and one conversion per block, laid out (steps, R, B, n)
-            # so that each step's batch is one contiguous slab.
+            # One int8 transfer and one conversion per block, laid out (steps, R, B, n + 1)
+            # so that each step's batch is one contiguous slab; column n holds the ones
+            # that multiply the bias.
             X_dev = torch.from_numpy(np.ascontiguousarray(X)).to(self.device, non_blocking=True)
             y_dev = torch.from_numpy(np.ascontiguousarray(y)).to(self.device, non_blocking=True)
-            X_block = self._buffer("X_block", (steps, R, B, n))
+            X_block = self._buffers.get("X_block")
+            if X_block is None or X_block.shape != (steps, R, B, n + 1):
+                X_block = torch.empty((steps, R, B, n + 1), dtype=self.dtype, device=self.device)
+                X_block[..., n] = 1
+                self._buffers["X_block"] = X_block
             y_block = self._buffer("y_block", (steps, R, B))
-            X_block.copy_(X_dev.permute(1, 0, 2, 3))
+            X_block[..., :n].copy_(X_dev.permute(1, 0, 2, 3))
             y_block.copy_(y_dev.permute(1, 0, 2))
             del X_dev, y_dev
-            a = self._buffer("a", (R, B, self.width))
-            gate = self._buffer("gate", (R, B, self.width))
-            f = self._buffer("f", (R, B))
+            buffers = (
+                self._buffer("a", (R, B, self.width)),
+                self._buffer("gate", (R, B, self.width)),
+                self._buffer("f", (R, B)),
+                self._buffer("delta_X", (R, B, n + 1)),
+            )
             for t in range(steps):
-                self._step(X_block[t], y_block[t], a, gate, f)
+                self._step(X_block[t], y_block[t], *buffers)
 
-    def _step(self, X: torch.Tensor, y: torch.Tensor, a: torch.Tensor, gate: torch.Tensor, f: torch.Tensor) -> None:
-        W, b, u = self.W, self.b, self.u
+    def _step(self, X: torch.Tensor, y: torch.Tensor, a: torch.Tensor, gate: torch.Tensor, f: torch.Tensor,
+              delta_X: torch.Tensor) -> None:
+        """One SGD step of all working runs on X (R, B, n + 1) with ones in column n, y (R, B)."""
+        Wb, u = self.Wb, self.u
         u_row = u.unsqueeze(1)  # (R, 1, r)
-        # forward: h = b + X W^T (into a), a = relu(h), f = sum_i a_i u_i.
-        # (f as a product and a row sum: bmm with a single output column is several
-        # times slower on CPU.)
-        torch.baddbmm(b.unsqueeze(1), X, W.transpose(1, 2), out=a)
+        # forward: h = [X 1] [W b]^T (into a), a = relu(h), f = sum_i a_i u_i
+        # (f as a product and a row sum: bmm with one output column is several times slower on CPU)
+        torch.bmm(X, Wb.transpose(1, 2), out=a)
         a.relu_()
         torch.sum(torch.mul(a, u_row, out=gate), dim=2, out=f)
         # delta = lr * dl/df / B per run: the learning rate rides along in delta
         delta = _per_run(loss_slope, self._loss_ids_t, self._present_losses, y, f)
         delta.mul_(self._lr_over_batch_t(X.shape[1]))
-        # gate = 1[h > 0] * u, taken before u changes (sign(relu(h)) = 1[h > 0]): gh = delta * gate
+        # gate = 1[h > 0] * u, taken before u changes (sign(relu(h)) = 1[h > 0]); gh = delta * gate
         torch.sign(a, out=gate).mul_(u_row)
-        delta_row = delta.unsqueeze(1)  # (R, 1, B)
-        delta_X = X * delta.unsqueeze(2)  # exact: X is ±1
+        torch.mul(X, delta.unsqueeze(2), out=delta_X)  # exact: X is ±1; column n is delta
         decay = self._uniform_decay
         if decay is None:
             u.mul_(self._decay_t.unsqueeze(1))
-            b.mul_(self._decay_t.unsqueeze(1))
-            W.mul_(self._decay_t.view(-1, 1, 1))
+            Wb.mul_(self._decay_t.view(-1, 1, 1))
             decay = 1.0
-        u_row.baddbmm_(delta_row, a, beta=decay, alpha=-1.0)
-        b.unsqueeze(1).baddbmm_(delta_row, gate, beta=decay, alpha=-1.0)
-        W.baddbmm_(gate.transpose(1, 2), delta_X, beta=decay, alpha=-1.0)
+        # u <- decay u - delta^T a;  [W b] <- decay [W b] - gate^T (delta [X 1])
+        u_row.baddbmm_(delta.unsqueeze(1), a, beta=decay, alpha=-1.0)
+        Wb.baddbmm_(gate.transpose(1, 2), delta_X, beta=decay, alpha=-1.0)
 
     def _lr_over_batch_t(self, batch_size: int) -> torch.Tensor:
         cached = self._buffers.get(("lr_over_batch", batch_size))
