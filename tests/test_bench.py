@@ -57,7 +57,7 @@ def test_bench_quick_json_shape() -> None:
         assert set(row["contenders"]) == {"naive", "ensemble", "torch", "numba"}
         assert row["flops_per_run_step"] == bench.flops_per_run_step(row["width"])
         for name, c in row["contenders"].items():
-            for key in ("run_steps_per_s", "gflops", "fraction_of_matmul", "bytes_per_s", "seconds"):
+            for key in ("run_steps_per_s", "gflops", "fraction_of_matmul", "bytes_per_s", "seconds", "threads"):
                 assert c[key] > 0 and math.isfinite(c[key]), (row["width"], name, key)
             assert c["calls"] >= 1 and 1 <= c["timed_runs"] <= row["runs"]
             assert math.isclose(c["gflops"] * 1e9, c["run_steps_per_s"] * row["flops_per_run_step"], rel_tol=1e-9)
