@@ -275,7 +275,7 @@ class TorchKernel:
             Xc = X[:, start:start + chunk].to(self.dtype)
             yc = y[:, start:start + chunk].to(self.dtype)
             hidden = torch.baddbmm(b.unsqueeze(1), Xc, W.transpose(1, 2)).relu_()
-            fc = torch.bmm(hidden, u.unsqueeze(2)).squeeze(2)
+            fc = hidden.mul_(u.unsqueeze(1)).sum(dim=2)  # (a bmm with one output column is slow on CPU)
             del hidden
             errors += (torch.sign(fc) != yc).sum(dim=1, dtype=torch.float64)
             fc64, yc64 = fc.to(torch.float64), yc.to(torch.float64)
