@@ -138,6 +138,11 @@ class TicketReport:
         curves = self.group(name)
         return sum(c.success for c in curves), len(curves)
 
+    def reached(self, name: str, error: float) -> tuple[int, int]:
+        """(runs of the group whose test error was <= ``error`` at some evaluation, runs)."""
+        curves = self.group(name)
+        return sum(min(c.test_error, default=1.0) <= error for c in curves), len(curves)
+
     def summary_lines(self) -> list[str]:
         s = self.settings
         data = "online" if s.samples is None else f"m = {s.samples}"
