@@ -26,6 +26,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("figs", "render every paper and theory figure a results store has data for (PNG + PDF)"),
     ("tickets", "lottery-ticket experiment: rewind the top neurons, retrain, compare with random nets"),
     ("verify", "check theory against a results store (8 named checks), or run the CI validation (--quick)"),
+    ("demo", "the main job (make run): bounds, a frontier sweep, all checks, figures, out/report.md"),
 ]
 
 

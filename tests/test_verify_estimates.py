@@ -112,3 +112,12 @@ def test_m50_input_errors():
         est.success_table(synthetic_frame(lambda w, m: 0.5, seeds=2), level=1.5)
     with pytest.raises(ValueError, match="column"):
         est.success_table(pd.DataFrame({"n": [1]}))
+
+
+def test_vectorised_isotonic_matches_pool_adjacent_violators():
+    rng = np.random.default_rng(3)
+    values = rng.random((200, 6))
+    weights = rng.integers(1, 10, size=6).astype(float)
+    fits = est.isotonic_increasing_rows(values, weights)
+    for row, fit in zip(values, fits):
+        assert fit == pytest.approx(est.isotonic_increasing(row, weights))

@@ -249,7 +249,8 @@ def check_init_gradient(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL, neu
             if wanted.get(bucket, 0) > 0:
                 wanted[bucket] -= 1
                 chosen.append((W[i], b[i], u[i], S, U, o, predicted))
-        if not any(wanted.values()):
+        # Dictator-like (signal-free) tickets are optional: "sign" values never make them.
+        if not any(v for key, v in wanted.items() if key != (ticket_overlap, False)) or run_seed >= 500:
             break
     W = np.stack([c[0] for c in chosen])
     b = np.array([c[1] for c in chosen])
@@ -443,8 +444,8 @@ def check_sparse_beats_dense(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL
     statuses = [c["status"] for c in comparisons]
     status = FAIL if FAIL in statuses else PASS if PASS in statuses else INCONCLUSIVE
     summary = "; ".join(
-        f"{c['setting']} r={c['width']}: m50 dense {est.format_m(c['m50_dense'])} vs sparse "
-        f"{est.format_m(c['m50_sparse'])}, ratio {c['ratio_dense_over_sparse']:.2f} "
+        f"{c['setting']} r={c['width']}: m50 dense {est.format_estimate(c['m50_dense'], c['m50_dense_censored'])} vs sparse "
+        f"{est.format_estimate(c['m50_sparse'], c['m50_sparse_censored'])}, ratio {c['ratio_dense_over_sparse']:.2f} "
         f"[{c['ratio_ci'][0]:.2f}, {c['ratio_ci'][1]:.2f}]" for c in comparisons)
     return CheckResult("sparse_beats_dense", status, summary, {"comparisons": comparisons, "level": level})
 
@@ -458,9 +459,10 @@ def check_ticket_collapse(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL,
     Reference (the plateau) is the widest width's m_50. Every other width w gets the bootstrap
     interval [lo, hi] of m_50(w) / m_50(widest): *expensive* when lo > 1 (significantly more
     samples than the plateau), *cheap* when lo <= 1 and hi < ``jump`` (statistically on the
-    plateau), undecided otherwise; the widest is cheap. PASS: some expensive width lies below
-    r*, every expensive width lies below r* and every cheap width at or above r*. FAIL: an
-    expensive width at or above r*, or a cheap width below r* (the jump is elsewhere).
+    plateau), undecided otherwise; the widest is cheap. PASS: r* lies between the widest
+    expensive width and the narrowest cheap one (inclusive: at r = r* a network has one
+    ticket on average, the edge itself). FAIL: an expensive width above r*, or a cheap width
+    below r* (the jump is elsewhere).
     INCONCLUSIVE: the widths do not bracket r*, or no width is decisively expensive."""
     from theory.lottery import critical_width
 
@@ -488,9 +490,9 @@ def check_ticket_collapse(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL,
         expensive = [w["width"] for w in widths if w["regime"] == "expensive"]
         cheap = [w["width"] for w in widths if w["regime"] == "cheap"]
         brackets = group[0].width < r_star <= widest.width
-        if not brackets or len(group) < 2:
-            status = INCONCLUSIVE
-        elif any(w >= r_star for w in expensive) or any(w < r_star for w in cheap):
+        if not brackets or len(group) < 2 or widest.censored == "above":
+            status = INCONCLUSIVE  # no bracket, or the plateau itself lies above the m grid
+        elif any(w > r_star for w in expensive) or any(w < r_star for w in cheap):
             status = FAIL
         elif expensive and cheap:
             status = PASS
@@ -506,7 +508,7 @@ def check_ticket_collapse(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL,
     summary = "; ".join(
         f"{r['setting']}: r* = {r['critical_width']}, widest expensive {r['widest_expensive']}, "
         f"narrowest cheap {r['narrowest_cheap']} ("
-        + ", ".join(f"r={w['width']}: {est.format_m(w['m50'])} x{w['ratio_to_widest']:.2f}" for w in r["widths"])
+        + ", ".join(f"r={w['width']}: {est.format_estimate(w['m50'], w['censored'])} x{w['ratio_to_widest']:.2f}" for w in r["widths"])
         + ")" + ("" if r["brackets"] else " [grid does not bracket r*]") for r in results)
     return CheckResult("ticket_collapse", status, summary, {"settings": results, "jump_factor": jump, "level": level})
 

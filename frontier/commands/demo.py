@@ -1,0 +1,51 @@
+"""The main job (what `make run` runs): bound table, a CPU-scale frontier sweep, all checks,
+the frontier figures and a report.
+
+  frontier demo --out out/
+
+Writes out/runs.sqlite (the sweep: n=20, k=3, dense vs 2-hot sparse, widths 8..256 around
+the critical width 64, m = 100..600 and online, 16 seeds; under 10 minutes on 2 cores),
+out/bounds.md, out/checks.json, out/success.csv, out/m50.csv, out/figs/ and out/report.md.
+Rerunning continues from the store: finished runs are not trained again.
+Exit status 0 when no check FAILs, 1 when one does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from frontier.cli import CliError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default="out", help="output directory (default: out)")
+    parser.add_argument("--level", type=float, default=0.99, help="confidence level of every interval (default 0.99)")
+    parser.add_argument("--backend", choices=("numba", "torch", "numpy"), default="numba",
+                        help="training backend (default: numba)")
+    parser.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    parser.add_argument("--tiny", action="store_true",
+                        help="a seconds-long toy sweep (n=12) instead of the real one: for tests of the pipeline")
+
+
+def run(args: argparse.Namespace) -> int:
+    from verify.checks import FAIL
+    from verify.demo import run_demo
+
+    if not 0.0 < args.level < 1.0:
+        raise CliError(f"--level {args.level} must lie strictly between 0 and 1")
+    if args.workers is not None and args.workers < 1:
+        raise CliError(f"--workers {args.workers} must be >= 1")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {args.out!r} exists and is not a directory")
+    if not out.parent.is_dir():
+        raise CliError(f"--out {args.out!r}: directory {str(out.parent)!r} does not exist")
+    outcome = run_demo(out, level=args.level, backend=args.backend, workers=args.workers, tiny=args.tiny,
+                       log=lambda message: print(message, file=sys.stderr, flush=True))
+    for r in outcome["results"]:
+        print(f"{r.name:<24} {r.status:<13} {r.summary}")
+    timings = ", ".join(f"{k} {v:.0f} s" for k, v in outcome["timings"].items())
+    print(f"report: {outcome['report']} ({outcome['runs']} runs; {timings})")
+    return 1 if any(r.status == FAIL for r in outcome["results"]) else 0

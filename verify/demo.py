@@ -1,0 +1,116 @@
+"""The main job (``make run`` -> ``frontier demo --out out/``).
+
+1. the bound table (theory, ``frontier bounds``' table builder) for a few (n, k, s);
+2. a CPU-scale frontier sweep into ``out/runs.sqlite`` (resumable: a rerun skips every run
+   already stored): n = 20, k = 3, dense vs 2-hot sparse init, widths 8, 24, 64, 256
+   around the critical width r* = 64 of 2-hot init, training-set sizes 100..600 and online,
+   16 seeds per cell, at most 3000 steps per run and a test set of 1000;
+3. every check of :mod:`verify.checks` (``out/checks.json``);
+4. the frontier figures of ``paper_figs`` (``out/figs/``);
+5. ``out/report.md``.
+``scale`` < 1 shrinks the sweep (fewer seeds, widths and sizes) for tests.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+DEMO_GRID: list[dict[str, Any]] = [
+    {"n": 20, "k": 3, "init": ["dense", "sparse"], "sparsity": 2, "width": [8, 24, 64, 256],
+     "samples": [100, 150, 200, 250, 300, 400, 600, "online"], "seeds": 16},
+]
+DEMO_SCALARS: dict[str, Any] = {"max_steps": 3000, "eval_every": 100, "test_size": 1000}
+TINY_GRID: list[dict[str, Any]] = [
+    {"n": 12, "k": 3, "init": ["dense", "sparse"], "sparsity": 2, "width": [4, 64],
+     "samples": [50, 200, "online"], "seeds": 3},
+]
+TINY_SCALARS: dict[str, Any] = {"max_steps": 400, "eval_every": 100, "test_size": 300}
+BOUND_NS, BOUND_KS, BOUND_SS = [20, 50, 100], [3, 4], [2, 4]
+
+
+def demo_grid(tiny: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    return (TINY_GRID, TINY_SCALARS) if tiny else (DEMO_GRID, DEMO_SCALARS)
+
+
+def run_demo(out_dir: str | Path, level: float = 0.99, backend: str = "numba", workers: int | None = None,
+             tiny: bool = False, progress: bool = True, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run the whole main job into ``out_dir``; returns {"report", "results", "timings", ...}."""
+    from frontier.commands.bounds import bound_rows, render as render_bounds
+    from sim.grid import grid_configs
+    from sim.store import load
+    from sim.sweep import sweep
+
+    from . import estimates as est
+    from .checks import run_checks
+    from .report import describe_grid, write_report
+
+    log = log or (lambda message: None)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    total_start = time.perf_counter()
+
+    start = time.perf_counter()
+    bounds_md = render_bounds(bound_rows(BOUND_NS, BOUND_KS, BOUND_SS), "markdown")
+    (out / "bounds.md").write_text(bounds_md)
+    timings["bounds"] = time.perf_counter() - start
+
+    parts, scalars = demo_grid(tiny)
+    configs = []
+    for part in parts:
+        configs.extend(grid_configs({**part, **scalars}, source="frontier demo"))
+    store_path = out / "runs.sqlite"
+    log(f"sweep: {len(configs)} runs into {store_path} (finished runs are skipped)")
+    start = time.perf_counter()
+    summary = sweep(configs, store_path, backend=backend, workers=workers, progress=progress,
+                    description="frontier demo")
+    timings["sweep"] = time.perf_counter() - start
+    log(f"sweep: {summary.ran} runs trained now, {summary.already} already stored")
+
+    frame = load(store_path)
+    start = time.perf_counter()
+    m50 = est.m50_estimates(frame, level)
+    results = run_checks(frame, level=level, backend=backend, progress=lambda name: log(f"check {name}"))
+    timings["checks"] = time.perf_counter() - start
+    (out / "checks.json").write_text(json.dumps({"checks": [r.to_dict() for r in results]}, indent=2))
+    est.success_table(frame, level).to_csv(out / "success.csv", index=False)
+    est.m50_table(frame, level).to_csv(out / "m50.csv", index=False)
+
+    start = time.perf_counter()
+    figures, notes = render_figures(store_path, out / "figs", log)
+    timings["figures"] = time.perf_counter() - start
+    timings["total"] = time.perf_counter() - total_start
+
+    description = (describe_grid(parts, scalars) + f"\n\n{len(configs)} runs in the grid; {summary.ran} trained in "
+                   f"this invocation, {summary.already} reused from the store. Backend {backend}. "
+                   "Reduced against the paper: at most "
+                   f"{scalars['max_steps']} steps (paper: 10^5) and a test set of {scalars['test_size']} "
+                   "(paper: 10^4), so every threshold here is a threshold within that step budget.")
+    report = write_report(out, frame=frame, results=results, level=level, bounds_markdown=bounds_md,
+                          figures=figures, figure_notes=notes, run_description=description, timings=timings,
+                          store_path=store_path, m50=m50)
+    return {"report": report, "results": results, "timings": timings, "runs": len(frame), "figures": figures}
+
+
+def render_figures(store_path: Path, fig_dir: Path, log: Callable[[str], None]) -> tuple[list[Path], list[str]]:
+    """Figures 1 and 2 and the theory figures from ``paper_figs``; a figure that cannot be drawn
+    is reported (one note) instead of stopping the job."""
+    import importlib
+
+    figures: list[Path] = []
+    notes: list[str] = []
+    for module_name, call in (("paper_figs.fig1", lambda m: m.render(store_path, fig_dir)),
+                              ("paper_figs.fig2", lambda m: m.render(store_path, fig_dir)),
+                              ("paper_figs.theory", lambda m: m.render(store_path, fig_dir))):
+        log(f"figure {module_name}")
+        try:
+            paths = [Path(p) for p in call(importlib.import_module(module_name))]
+        except Exception as exc:  # a missing or broken figure must not lose the sweep's report
+            notes.append(f"{module_name}: not drawn ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
+            continue
+        figures.extend(paths)
+        notes.append(f"{module_name}: {', '.join(p.name for p in paths if p.suffix == '.png')} (PNG and PDF in figs/)")
+    return figures, notes
