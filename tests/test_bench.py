@@ -66,6 +66,14 @@ def test_bench_quick_json_shape() -> None:
             ours, base = key.split("_over_")
             expected = row["contenders"][ours]["run_steps_per_s"] / row["contenders"][base]["run_steps_per_s"]
             assert math.isclose(value, expected, rel_tol=1e-12)
+    table = bench.format_table(result)
+    assert sum(line.startswith("| 10000 |") for line in table.splitlines()) == 4
+    # The CUDA table (bandwidth columns) from the same numbers, as if a copy had been measured.
+    result["copy_bytes_per_s"] = 1e9
+    for row in result["widths"]:
+        for c in row["contenders"].values():
+            c["fraction_of_copy"] = c["bytes_per_s"] / 1e9
+    assert "% of copy" in bench.format_table(result)
     estimate = result["grid_estimate"]
     assert estimate["hours"] > 0 and estimate["total_runs"] == 194_400
     assert "CPU-hours" in estimate["label"]
@@ -84,3 +92,8 @@ def test_bench_bad_widths(capsys: pytest.CaptureFixture[str]) -> None:
         main(["bench", "--widths", "10,zero"])
     assert exit_info.value.code == 2
     assert "widths" in capsys.readouterr().err
+
+
+def test_copy_bandwidth_is_device_agnostic() -> None:
+    # The CUDA-only measurement is plain torch: it runs on the CPU too (a shape check, not a speed).
+    assert bench.copy_bandwidth_bytes_per_s("cpu", megabytes=4, repeats=1, min_seconds=0.0) > 0

@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print every number as JSON on stdout")
     parser.add_argument("--quick", action="store_true", help="tiny R and steps: a smoke test in seconds")
     parser.add_argument("--widths", type=_widths, default=None, metavar="W1,W2,...",
-                        help="widths to measure (default 10,100,1000,10000)")
+                        help="widths to measure (default 10,100,1000,10000; on cuda also 30000,100000)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.device == "cuda" and not torch.cuda.is_available():
         raise CliError("CUDA is not available")
-    widths = args.widths or bench.WIDTHS
+    widths = args.widths or (bench.CUDA_WIDTHS if args.device == "cuda" else bench.WIDTHS)
     settings = (bench.quick_settings if args.quick else bench.full_settings)(args.device, widths)
 
     def progress(message: str) -> None:
