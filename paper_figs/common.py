@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.figure import Figure
 
+    from verify.estimates import M50Estimate
+
 #: Width of one panel at paper column width, inches.
 PANEL_WIDTH = 3.3
 #: Height of one panel, inches.
@@ -177,49 +179,42 @@ def success_cells(frame: "pd.DataFrame", by: Sequence[str], level: float = 0.95)
     """Success probability per cell with a Clopper-Pearson interval (science.md 5).
 
     Columns: ``by`` + trials, successes, p, ci_low, ci_high. ``samples`` NaN (online) is kept
-    as its own cell. Uses :func:`verify.estimates.success_table` when available (issue 5), so
-    figures and checks report the same numbers; else ``scipy.stats.binomtest``.
+    as its own cell. The interval is :func:`verify.estimates.clopper_pearson`, so figures and
+    checks report the same numbers.
     """
-    import pandas as pd
-    from scipy.stats import binomtest
+    from verify.estimates import clopper_pearson
 
     grouped = frame.groupby(list(by), dropna=False, sort=True)["success"].agg(["size", "sum"]).reset_index()
     grouped = grouped.rename(columns={"size": "trials", "sum": "successes"})
     grouped["successes"] = grouped["successes"].astype(int)
-    lows, highs = [], []
-    for trials, successes in zip(grouped["trials"], grouped["successes"]):
-        interval = binomtest(int(successes), int(trials)).proportion_ci(confidence_level=level, method="exact")
-        lows.append(interval.low)
-        highs.append(interval.high)
+    intervals = [clopper_pearson(int(x), int(t), level) for x, t in zip(grouped["successes"], grouped["trials"])]
     grouped["p"] = grouped["successes"] / grouped["trials"]
-    grouped["ci_low"] = lows
-    grouped["ci_high"] = highs
-    return pd.DataFrame(grouped)
+    grouped["ci_low"] = [low for low, _ in intervals]
+    grouped["ci_high"] = [high for _, high in intervals]
+    return grouped
 
 
-def m50_by_width(cells: "pd.DataFrame") -> dict[int, float]:
-    """Sample threshold m_50 per width from offline success cells of one setting.
+def m50_by_width(cells: "pd.DataFrame", level: float = 0.95, n_bootstrap: int = 0) -> dict[int, "M50Estimate"]:
+    """Sample threshold m_50 per width from the offline success cells of one setting.
 
-    Linear interpolation in log m between the last grid point with success < 1/2 and the first
-    with success >= 1/2 after it (the first upward crossing; a store that starts above 1/2
-    gives its smallest m). Widths whose offline cells never reach 1/2 are omitted.
-    Expects columns width, samples, p.
+    :func:`verify.estimates.m50_estimate`: isotonic (monotone) fit of success on log m, then
+    log-linear interpolation of the crossing of 1/2; with ``n_bootstrap`` > 0 also its
+    bootstrap interval. Widths whose fit never reaches 1/2 on the grid (censored "above")
+    and widths with fewer than two offline m values are omitted; a crossing at or below the
+    smallest m is reported as that m. Expects columns width, samples, successes, trials.
     """
-    thresholds: dict[int, float] = {}
+    from verify.estimates import m50_estimate
+
+    thresholds = {}
     offline = cells[cells["samples"].notna()]
     for width, part in offline.groupby("width"):
-        part = part.sort_values("samples")
-        m = part["samples"].to_numpy(float)
-        p = part["p"].to_numpy(float)
-        above = np.nonzero(p >= 0.5)[0]
-        if above.size == 0:
+        if len(part) < 2:
             continue
-        i = int(above[0])
-        if i == 0:
-            thresholds[int(width)] = float(m[0])
-            continue
-        t = (0.5 - p[i - 1]) / (p[i] - p[i - 1])
-        thresholds[int(width)] = float(10 ** (math.log10(m[i - 1]) + t * (math.log10(m[i]) - math.log10(m[i - 1]))))
+        estimate = m50_estimate(part["samples"].to_numpy(float), part["successes"].to_numpy(int),
+                                part["trials"].to_numpy(int), level=level, n_bootstrap=max(n_bootstrap, 1),
+                                width=int(width))
+        if estimate.censored != "above":
+            thresholds[int(width)] = estimate
     return thresholds
 
 
@@ -244,7 +239,7 @@ def format_count(value: float) -> str:
     return f"{value:g}"
 
 
-def success_heatmap(ax, cells: "pd.DataFrame", m50: dict[int, float] | None = None,
+def success_heatmap(ax, cells: "pd.DataFrame", m50: dict[int, "M50Estimate"] | None = None,
                     label_axes: tuple[bool, bool] = (True, True)):
     """Draw success probability over (m, width) on ``ax``; return the mesh (for a colorbar).
 
@@ -307,7 +302,7 @@ def success_heatmap(ax, cells: "pd.DataFrame", m50: dict[int, float] | None = No
     if label_axes[1]:
         ax.set_ylabel("width r (neurons, log scale)")
     if m50:
-        points = sorted((w, m) for w, m in m50.items() if w in widths)
+        points = sorted((w, e.m50) for w, e in m50.items() if w in widths)
         if points:
             ax.plot([math.log10(m) for _, m in points], [math.log10(w) for w, _ in points],
                     color="white", marker="o", markersize=2.5, lw=1.2, zorder=3,

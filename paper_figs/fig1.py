@@ -4,8 +4,8 @@ Paper: Edelman et al. 2023 (arXiv 2309.03800), Figure 1; science.md 5.1-5.3. One
 initialisation (dense, s-hot sparse) side by side, for each (n, k) of the store: x is the
 dataset size m on a log scale with an extra "online" column (m = infinity), y the width r on a
 log scale, colour the fraction of seeds whose test error reached the target within T steps.
-The white line is the 50% frontier m_50(r) (log-linear interpolation of the first crossing of
-1/2 along m, see :func:`paper_figs.common.m50_by_width`).
+The white line is the 50% frontier m_50(r) (:func:`verify.estimates.m50_estimate`: a monotone
+fit of success in log m and the log-linear crossing of 1/2).
 
     python -m paper_figs.fig1 --store runs.sqlite --out figs/
 """

@@ -113,7 +113,7 @@ def _empirical_m50(runs, n: int, k: int):
     _, setting = common.split_settings(part)[0]
     for label in common.init_order(setting["init_label"]):
         cells = common.success_cells(setting[setting["init_label"] == label], ["width", "samples"])
-        m50 = common.m50_by_width(cells)
+        m50 = common.m50_by_width(cells, n_bootstrap=400)
         if m50:
             widths = sorted(m50)
             result[label] = (widths, [m50[w] for w in widths], int(setting["max_steps"].max()))
@@ -144,9 +144,15 @@ def render_sq(out_dir: str | Path, n: int, k: int, runs=None, steps: tuple[int, 
                 label=f"SQ bound, T = {common.format_count(t)}")
     markers = {"dense": "s"}
     palette = ["tab:blue", "tab:orange", "tab:green", "tab:red"]
-    for idx, (label, (ws, ms, t)) in enumerate(empirical.items()):
-        ax.plot(ws, ms, marker=markers.get(label, "o"), ls=":", color=palette[idx % len(palette)],
-                label=f"empirical $m_{{50}}$, {label} (T = {common.format_count(t)})")
+    for idx, (label, (ws, estimates, t)) in enumerate(empirical.items()):
+        ms = np.array([e.m50 for e in estimates])
+        # bootstrap interval; a bound beyond the grid (0 or inf) is drawn to the grid's edge
+        low = np.array([e.ci_low if e.ci_low > 0 else min(e.grid) for e in estimates])
+        high = np.array([e.ci_high if np.isfinite(e.ci_high) else max(e.grid) for e in estimates])
+        offset = 1.0 + 0.04 * idx  # nudge inits apart so their error bars do not overlap
+        ax.errorbar(np.array(ws) * offset, ms, yerr=[np.maximum(ms - low, 0), np.maximum(high - ms, 0)],
+                    marker=markers.get(label, "o"), ls=":", color=palette[idx % len(palette)],
+                    label=f"empirical $m_{{50}}$, {label} (T = {common.format_count(t)}, 95% bootstrap)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("width r (neurons); parameters p = r (n + 2)")

@@ -98,18 +98,21 @@ def test_success_cells_are_clopper_pearson(synthetic_store):
     assert len(online) == 8  # online runs are their own cell, never pooled with offline ones
 
 
-def test_m50_interpolates_first_upward_crossing_in_log_m():
+def test_m50_interpolates_the_monotone_fit_in_log_m():
     import pandas as pd
 
     cells = pd.DataFrame({
-        "width": [10] * 4 + [20] * 3 + [30] * 2,
-        "samples": [100, 200, 400, 800, 100, 200, np.nan, 100, 200],
-        "p": [0.0, 0.25, 0.75, 1.0, 0.6, 0.9, 1.0, 0.1, 0.2],
+        "width": [10] * 4 + [20] * 3 + [30] * 2 + [40] * 3,
+        "samples": [100, 200, 400, 800, 100, 200, np.nan, 100, 200, 100, 200, 400],
+        "successes": [0, 1, 3, 4, 3, 4, 4, 0, 1, 1, 0, 4],
+        "trials": [4] * 12,
     })
     m50 = common.m50_by_width(cells)
-    assert m50[10] == pytest.approx(10 ** ((math.log10(200) + math.log10(400)) / 2))
-    assert m50[20] == 100.0  # already above 1/2 at the smallest m
+    assert m50[10].m50 == pytest.approx(10 ** ((math.log10(200) + math.log10(400)) / 2))
+    assert m50[20].m50 == 100.0  # already above 1/2 at the smallest m
     assert 30 not in m50  # never reaches 1/2 offline
+    # 1/4 then 0/4 is not monotone: pooled to 1/8 at both, so the crossing is between 200 and 400
+    assert m50[40].m50 == pytest.approx(10 ** (math.log10(200) + (0.5 - 0.125) / (1 - 0.125) * math.log10(2)))
 
 
 def test_frontier_figs_on_empty_store_says_what_is_missing(tmp_path, capsys):
