@@ -53,6 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=d["batch_size"], help="minibatch size (default %(default)s)")
     parser.add_argument("--lr", type=float, default=d["lr"], help="learning rate (default %(default)s)")
     parser.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="optimiser (default adam)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads and forest n_jobs (default 1: on a shared 2-core machine more "
+                             "threads mostly wait on each other)")
     parser.add_argument("--out", default="out/tabular", help="output folder (default %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -65,9 +68,14 @@ def run(args: argparse.Namespace) -> int:
         depths=tuple(args.depths), inits=tuple(dict.fromkeys(args.inits)), sparsities=tuple(args.sparsity),
         rf_iter=args.rf_iter, rf_trees=args.rf_trees, seed=args.seed, max_epochs=args.max_epochs,
         patience=args.patience, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
-        top_width=args.top_width, cache_dir=args.cache_dir,
+        top_width=args.top_width, cache_dir=args.cache_dir, rf_jobs=args.threads,
     )
     config.validate()
+    if args.threads < 1:
+        raise CliError(f"--threads must be >= 1, got {args.threads}")
+    import torch
+
+    torch.set_num_threads(args.threads)
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)

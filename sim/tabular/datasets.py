@@ -30,6 +30,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import socket
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,7 +193,9 @@ def _load_openml(name: str, cache_dir: Path) -> TabularData:
     from sklearn.datasets import fetch_openml
 
     try:
-        with _socket_timeout(OPENML_SOCKET_TIMEOUT_S), _one_network_failure():
+        with _socket_timeout(OPENML_SOCKET_TIMEOUT_S), _one_network_failure(), warnings.catch_warnings():
+            # Its "network error ... Retrying" warning would be a second line before our error.
+            warnings.filterwarnings("ignore", message="A network error occurred")
             bunch = fetch_openml(
                 data_id=data_id, data_home=str(cache_dir), as_frame=True, n_retries=1, delay=0.01, parser="auto"
             )
