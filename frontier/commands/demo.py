@@ -7,7 +7,8 @@ Writes out/runs.sqlite (the sweep: n=20, k=3, dense vs 2-hot sparse, widths 8..2
 the critical width 64, m = 100..600 and online, 16 seeds; under 10 minutes on 2 cores),
 out/bounds.md, out/checks.json, out/success.csv, out/m50.csv, out/figs/ and out/report.md.
 Rerunning continues from the store: finished runs are not trained again.
-Exit status 0 when no check FAILs, 1 when one does.
+Exit status 0 once the report is written, whatever the checks say (a FAIL is listed on stderr
+and in the report); use `frontier verify out/runs.sqlite` for an exit status that gates on the checks.
 """
 
 from __future__ import annotations
@@ -48,4 +49,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{r.name:<24} {r.status:<13} {r.summary}")
     timings = ", ".join(f"{k} {v:.0f} s" for k, v in outcome["timings"].items())
     print(f"report: {outcome['report']} ({outcome['runs']} runs; {timings})")
-    return 1 if any(r.status == FAIL for r in outcome["results"]) else 0
+    failed = [r.name for r in outcome["results"] if r.status == FAIL]
+    if failed:
+        # A FAIL is a finding of the job, not an error of it: the report says what disagreed.
+        # `frontier verify STORE` is the command whose exit status gates on the checks.
+        print(f"note: {len(failed)} check(s) FAILed ({', '.join(failed)}): see {outcome['report']}", file=sys.stderr)
+    return 0
