@@ -10,24 +10,30 @@ Public API::
     frame = run_study(StudyConfig(dataset="breast_cancer", trials=3))
 """
 
-from sim.tabular.datasets import (
-    DATASET_NAMES,
-    OFFLINE_DATASETS,
-    OPENML_SUITE_337,
-    DatasetInfo,
-    OpenMLCacheMissingError,
-    TabularData,
-    load,
-)
-from sim.tabular.forest import ForestSearchResult, random_forest_search, sample_forest_params
-from sim.tabular.mlp import MLPBatchFit, SparseMLPClassifier, train_mlp_batch
-from sim.tabular.splits import TabularSplit, exponential_fractions, make_split, subsample_indices
-from sim.tabular.study import CSV_COLUMNS, StudyConfig, run_study, table2, write_outputs
+import importlib
+from typing import Any
 
-__all__ = [
-    "CSV_COLUMNS", "DATASET_NAMES", "OFFLINE_DATASETS", "OPENML_SUITE_337", "DatasetInfo",
-    "ForestSearchResult", "MLPBatchFit", "OpenMLCacheMissingError", "SparseMLPClassifier",
-    "StudyConfig", "TabularData", "TabularSplit", "exponential_fractions", "load", "make_split",
-    "random_forest_search", "run_study", "sample_forest_params", "subsample_indices", "table2",
-    "train_mlp_batch", "write_outputs",
-]
+# Lazy re-exports (PEP 562): `frontier --help` imports sim.tabular.datasets for the dataset names
+# and must not pay for torch and scikit-learn.
+_EXPORTS: dict[str, str] = {
+    "DATASET_NAMES": "datasets", "OFFLINE_DATASETS": "datasets", "OPENML_SUITE_337": "datasets",
+    "DatasetInfo": "datasets", "OpenMLCacheMissingError": "datasets", "TabularData": "datasets",
+    "load": "datasets",
+    "ForestSearchResult": "forest", "random_forest_search": "forest", "sample_forest_params": "forest",
+    "MLPBatchFit": "mlp", "SparseMLPClassifier": "mlp", "train_mlp_batch": "mlp",
+    "TabularSplit": "splits", "exponential_fractions": "splits", "make_split": "splits",
+    "subsample_indices": "splits",
+    "CSV_COLUMNS": "study", "StudyConfig": "study", "run_study": "study", "table2": "study",
+    "write_outputs": "study",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'sim.tabular' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"sim.tabular.{_EXPORTS[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
