@@ -79,6 +79,24 @@ def _plus_lists(X, plist, pcount):
 
 
 @njit(**_JIT)
+def _both_lists(X, plist, pcount, qlist, qcount):
+    """The sample-wise lists P_b (as :func:`_plus_lists`) and the input-wise lists
+    qlist[j, :qcount[j]] = Q_j = {b : X[b, j] = +1}, in one pass over X."""
+    B, n = X.shape
+    for j in range(n):
+        qcount[j] = 0
+    for b in range(B):
+        count = 0
+        for j in range(n):
+            positive = X[b, j] > 0
+            plist[b, count] = j
+            count += positive
+            qlist[j, qcount[j]] = b
+            qcount[j] += positive
+        pcount[b] = count
+
+
+@njit(**_JIT)
 def _lane_dot(a, u, m, zero):
     """sum_{i < m} a_i u_i with LANES independent accumulators and a fixed tree (m a
     multiple of LANES): instruction-level parallelism without reassociating, deterministic."""
@@ -119,8 +137,14 @@ def _forward_chunk(Wt, bias, u, c0, c1, plist, pcount, h, S, fpart, one):
         hb = h[b, c0:c1]
         for i in range(m):
             hb[i] = zero
-        for k in range(pcount[b]):
+        p = pcount[b]
+        for k in range(0, p - 1, 2):  # rows in pairs: half the loop overhead and h traffic
             w = Wt[plist[b, k], c0:c1]
+            w2 = Wt[plist[b, k + 1], c0:c1]
+            for i in range(m):
+                hb[i] += w[i] + w2[i]
+        if p % 2:
+            w = Wt[plist[b, p - 1], c0:c1]
             for i in range(m):
                 hb[i] += w[i]
         for i in range(m):
@@ -143,21 +167,22 @@ def _deltas(fpart, y, loss_id, batch, one, delta):
 
 
 @njit(**_JIT)
-def _backward_lists(X, delta, alist, blist, bcount):
-    """alist = samples with delta != 0 (returned count); blist[j, :bcount[j]] = those of
-    them with X[b, j] = +1."""
-    B, n = X.shape
+def _active_lists(delta, alist, qlist, qcount, blist, bcount):
+    """alist[:nact] = samples with delta != 0 (returns nact); when some have delta = 0
+    (hinge margin met), blist/bcount = qlist/qcount without them (their gh is 0)."""
+    B = delta.shape[0]
     nact = 0
     for b in range(B):
         alist[nact] = b
         nact += delta[b] != 0
-    for j in range(n):
-        count = 0
-        for k in range(nact):
-            b = alist[k]
-            blist[j, count] = b
-            count += X[b, j] > 0
-        bcount[j] = count
+    if nact < B:
+        for j in range(qlist.shape[0]):
+            count = 0
+            for k in range(qcount[j]):
+                b = qlist[j, k]
+                blist[j, count] = b
+                count += delta[b] != 0
+            bcount[j] = count
     return nact
 
 
@@ -190,8 +215,14 @@ def _backward_chunk(Wt, bias, u, c0, c1, delta, alist, nact, blist, bcount, h, G
     for j in range(n):
         for i in range(m):
             accc[i] = zero
-        for k in range(bcount[j]):
+        q = bcount[j]
+        for k in range(0, q - 1, 2):
             g = h[blist[j, k], c0:c1]
+            g2 = h[blist[j, k + 1], c0:c1]
+            for i in range(m):
+                accc[i] += g[i] + g2[i]
+        if q % 2:
+            g = h[blist[j, q - 1], c0:c1]
             for i in range(m):
                 accc[i] += g[i]
         w = Wt[j, c0:c1]
@@ -217,6 +248,8 @@ def _train_one_run(Wt, bias, u, X, y, lr, wd, loss_id, one, batch):
     plist = np.empty((B, n), np.int64)
     pcount = np.empty(B, np.int64)
     alist = np.empty(B, np.int64)
+    qlist = np.empty((n, B), np.int64)
+    qcount = np.empty(n, np.int64)
     blist = np.empty((n, B), np.int64)
     bcount = np.empty(n, np.int64)
     h = np.empty((B, rp), Wt.dtype)
@@ -227,15 +260,16 @@ def _train_one_run(Wt, bias, u, X, y, lr, wd, loss_id, one, batch):
     fpart = np.empty((nchunks, B), Wt.dtype)
     delta = np.empty(B, Wt.dtype)
     for s in range(steps):
-        _plus_lists(X[s], plist, pcount)
+        _both_lists(X[s], plist, pcount, qlist, qcount)
         for c in range(nchunks):
             c0, c1 = _chunk_bounds(c, rp)
             _forward_chunk(Wt, bias, u, c0, c1, plist, pcount, h, S, fpart[c], one)
         _deltas(fpart, y[s], loss_id, batch, one, delta)
-        nact = _backward_lists(X[s], delta, alist, blist, bcount)
+        nact = _active_lists(delta, alist, qlist, qcount, blist, bcount)
+        ql, qc = (qlist, qcount) if nact == B else (blist, bcount)
         for c in range(nchunks):
             c0, c1 = _chunk_bounds(c, rp)
-            _backward_chunk(Wt, bias, u, c0, c1, delta, alist, nact, blist, bcount, h, G, gu, acc, lr, wd, one)
+            _backward_chunk(Wt, bias, u, c0, c1, delta, alist, nact, ql, qc, h, G, gu, acc, lr, wd, one)
 
 
 @njit(parallel=True, **_JIT)
@@ -295,11 +329,11 @@ def _train_by_chunks(Wt, bias, u, runs, X, y, lr, wd, loss_ids, one, batch):
     delta = np.empty((A, B), Wt.dtype)
     for s in range(steps):
         for a in range(A):
-            _plus_lists(X[a, s], plist[a], pcount[a])
+            _both_lists(X[a, s], plist[a], pcount[a], blist[a], bcount[a])
         _forward_items(Wt, bias, u, runs, plist, pcount, h, S, fpart, one)
         for a in range(A):
             _deltas(fpart[a], y[a, s], loss_ids[runs[a]], batch, one, delta[a])
-            nact[a] = _backward_lists(X[a, s], delta[a], alist[a], blist[a], bcount[a])
+            nact[a] = _active_lists(delta[a], alist[a], blist[a], bcount[a], blist[a], bcount[a])
         _backward_items(Wt, bias, u, runs, delta, alist, nact, blist, bcount, h, G, gu, acc, lr, wd, one)
 
 
