@@ -47,8 +47,9 @@ Evaluation (for the grid estimate): one test error of a run on M samples costs
 ``M (2nr + 4r + 2)`` FLOPs (H, + b, relu, f = A u, sign compare).
 
 Each measurement: one untimed warm-up call (numba compilation, torch.func tracing), one
-calibration call, then the best of ``repeats`` timed repetitions of enough calls to last
-``min_seconds``. The matmul peak (best of a few large square float32 ``torch.matmul``) and,
+calibration repetition of enough calls to last ``min_seconds``, then ``repeats - 1`` more
+repetitions, interleaved across contenders and thread counts (so a change in the machine's
+load hits all alike); each contender keeps its best repetition. The matmul peak (best of a few large square float32 ``torch.matmul``) and,
 on CUDA, the device-to-device copy bandwidth are measured in the same process, so the
 ratios are meaningful on a loaded machine even when absolute rates are not.
 """
@@ -425,51 +426,87 @@ def thread_count(threads: int | None) -> Iterator[None]:
         numba.set_num_threads(before[1])
 
 
-def measure_contender(contender: str, work: Workload, settings: BenchSettings, matmul_gflops: float,
-                      copy_bytes_per_s: float | None) -> Measurement:
-    """Time one contender on a workload; rates are per run-step."""
+@dataclass
+class Prepared:
+    """A contender ready to time: ``call()`` advances ``timed_runs`` runs by ``steps_per_call``."""
+
+    contender: str
+    call: Callable[[], None]
+    timed_runs: int
+    steps_per_call: int
+    eval_seconds_per_run: float | None
+
+
+def prepare_contender(contender: str, work: Workload, settings: BenchSettings) -> Prepared:
+    """Build a contender's models or kernel on the workload (untimed)."""
     device = settings.device
-    sync = _synchronizer(device)
-    eval_seconds = None
     if contender == "naive":
         timed_runs = min(settings.naive_runs, work.runs)
-        call, steps_per_call = naive_step_fn(work, timed_runs, device), 1
-    elif contender == "ensemble":
-        timed_runs = work.runs
-        call, steps_per_call = ensemble_step_fn(work, device), 1
-    elif contender in OURS:
-        timed_runs = work.runs
-        kernel = kernel_for(contender, work, device)
-        all_runs = np.arange(work.runs)
-        steps_per_call = work.steps
-        clock = [0]
-
-        def call() -> None:
-            X, y = work.blocks[clock[0] % len(work.blocks)]
-            clock[0] += 1
-            kernel.train(all_runs, X, y)
-
-        eval_seconds = _eval_seconds_per_run(kernel, work, settings, sync)
-    else:
+        return Prepared(contender, naive_step_fn(work, timed_runs, device), timed_runs, 1, None)
+    if contender == "ensemble":
+        return Prepared(contender, ensemble_step_fn(work, device), work.runs, 1, None)
+    if contender not in OURS:
         raise ValueError(f"contender={contender!r} must be one of {CONTENDERS}")
-    best = None
-    for threads in settings.thread_counts or (None,):
+    kernel = kernel_for(contender, work, device)
+    all_runs = np.arange(work.runs)
+    clock = [0]
+
+    def call() -> None:
+        X, y = work.blocks[clock[0] % len(work.blocks)]
+        clock[0] += 1
+        kernel.train(all_runs, X, y)
+
+    eval_seconds = _eval_seconds_per_run(kernel, work, settings, _synchronizer(device))
+    return Prepared(contender, call, work.runs, work.steps, eval_seconds)
+
+
+def measure_contenders(contenders: Sequence[str], work: Workload, settings: BenchSettings,
+                       matmul_gflops: float, copy_bytes_per_s: float | None) -> dict[str, Measurement]:
+    """Time every contender on one workload, interleaved: each of the ``repeats`` rounds
+    times one repetition of every (contender, thread count), so that a change in the
+    machine's load hits all contenders alike; each keeps its best repetition."""
+    sync = _synchronizer(settings.device)
+    prepared = {c: prepare_contender(c, work, settings) for c in contenders}
+    threads_list = settings.thread_counts or (None,)
+    calls: dict[tuple[str, int | None], int] = {}
+    best: dict[str, tuple[float, int, float, int | None]] = {}
+
+    def record(c: str, threads: int | None, n_calls: int, seconds: float) -> None:
+        p = prepared[c]
+        rate = p.timed_runs * p.steps_per_call * n_calls / seconds
+        if c not in best or rate > best[c][0]:
+            best[c] = (rate, n_calls, seconds, threads)
+
+    for threads in threads_list:
         with thread_count(threads):
-            calls, seconds = time_calls(call, sync, settings.min_seconds, settings.repeats)
-        if best is None or timed_runs * steps_per_call * calls / seconds > best[0]:
-            best = (timed_runs * steps_per_call * calls / seconds, calls, seconds, threads)
-    rate, calls, seconds, threads = best
-    flop_rate = rate * flops_per_run_step(work.width)
-    byte_rate = rate * bytes_per_run_step(work.width)
-    return Measurement(
-        contender=contender, width=work.width, runs=work.runs, timed_runs=timed_runs,
-        steps_per_call=steps_per_call, calls=calls, seconds=seconds, run_steps_per_s=rate,
-        gflops=flop_rate / 1e9, fraction_of_matmul=flop_rate / 1e9 / matmul_gflops,
-        bytes_per_s=byte_rate,
-        fraction_of_copy=None if copy_bytes_per_s is None else byte_rate / copy_bytes_per_s,
-        threads=threads or current_threads(contender),
-        eval_seconds_per_run=eval_seconds,
-    )
+            for c, p in prepared.items():  # warm-up and calibration
+                n_calls, seconds = time_calls(p.call, sync, settings.min_seconds, 1)
+                calls[(c, threads)] = n_calls
+                record(c, threads, n_calls, seconds)
+    for _ in range(settings.repeats - 1 if settings.min_seconds > 0 else 0):
+        for threads in threads_list:
+            with thread_count(threads):
+                for c, p in prepared.items():
+                    start = time.perf_counter()
+                    for _ in range(calls[(c, threads)]):
+                        p.call()
+                    sync()
+                    record(c, threads, calls[(c, threads)], time.perf_counter() - start)
+    out = {}
+    for c, p in prepared.items():
+        rate, n_calls, seconds, threads = best[c]
+        flop_rate = rate * flops_per_run_step(work.width)
+        byte_rate = rate * bytes_per_run_step(work.width)
+        out[c] = Measurement(
+            contender=c, width=work.width, runs=work.runs, timed_runs=p.timed_runs,
+            steps_per_call=p.steps_per_call, calls=n_calls, seconds=seconds, run_steps_per_s=rate,
+            gflops=flop_rate / 1e9, fraction_of_matmul=flop_rate / 1e9 / matmul_gflops,
+            bytes_per_s=byte_rate,
+            fraction_of_copy=None if copy_bytes_per_s is None else byte_rate / copy_bytes_per_s,
+            threads=threads or current_threads(c),
+            eval_seconds_per_run=p.eval_seconds_per_run,
+        )
+    return out
 
 
 def _eval_seconds_per_run(kernel, work: Workload, settings: BenchSettings, sync) -> float:
@@ -552,10 +589,8 @@ def run_benchmark(settings: BenchSettings, progress: Callable[[str], None] | Non
     for width in settings.widths:
         runs = settings.runs_at(width)
         work = make_workload(width, runs, settings.block_steps, settings.pool_steps)
-        measured: dict[str, Measurement] = {}
-        for contender in contenders:
-            m = measure_contender(contender, work, settings, matmul, copy_bw)
-            measured[contender] = m
+        measured = measure_contenders(contenders, work, settings, matmul, copy_bw)
+        for contender, m in measured.items():
             say(f"width {width:>6} R {runs:>4} {contender:>8}: {m.run_steps_per_s:12.4g} run-steps/s "
                 f"{m.gflops:8.3g} GFLOP/s ({100 * m.fraction_of_matmul:.1f}% of matmul, {m.threads} threads)")
         rows.append({
