@@ -35,7 +35,7 @@ def applicable_estimator_checks():
         yield pytest.param(est, check, id=name + suffix)
 
 
-@pytest.mark.parametrize("estimator, check", applicable_estimator_checks())
+@pytest.mark.parametrize("estimator, check", list(applicable_estimator_checks()))
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
