@@ -280,8 +280,9 @@ class TorchKernel:
             errors += (torch.sign(fc) != yc).sum(dim=1, dtype=torch.float64)
             fc64, yc64 = fc.to(torch.float64), yc.to(torch.float64)
             losses += _per_run(loss_value, loss_ids, present, yc64, fc64).sum(dim=1)
-        # divide (not multiply by 1/M) so rates equal numpy's mean exactly
-        return (errors / M).cpu().numpy(), (losses / M).cpu().numpy()
+        # divide on the host: numpy's division is correctly rounded, so rates equal the
+        # reference's np.mean exactly (CUDA divides by a scalar as a product with 1/M)
+        return errors.cpu().numpy() / M, losses.cpu().numpy() / M
 
     def evaluate(self, runs: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(error rate, mean loss) of runs[j] on X[j] (M, n), y[j] (M,), as float64 (len(runs),)."""
