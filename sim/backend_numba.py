@@ -24,7 +24,8 @@ Layout and arithmetic (why this is fast on a CPU):
 - Parallelism: with many active runs, ``prange`` over runs, each thread taking all steps
   of its runs (the run's weights stay in cache across steps). With few runs (fewer than
   ``RUNS_PER_THREAD`` per thread), ``prange`` over (run, neuron chunk) work items, with
-  a per-step sum of the chunk partials of f between the forward and backward phases.
+  a per-step sum of the chunk partials of f between the forward and backward phases
+  (wide networks only: see ``MIN_CHUNKED_WIDTH``).
 
 Float32 by default; float64 compiles the same code for the other dtype.
 """
@@ -38,7 +39,11 @@ from numba import njit, prange
 LANES = 8        # floats per SIMD block (one AVX2 register of float32)
 CHUNK = 256      # neurons per cache block and per parallel work item (a multiple of LANES)
 EVAL_SAMPLES = 256   # test samples per evaluation work item
-RUNS_PER_THREAD = 2  # below this many active runs per thread, parallelise over neuron chunks
+RUNS_PER_THREAD = 2  # below this many active runs per thread, parallelise over neuron chunks...
+# ...but only for networks this wide: the chunk path has two thread barriers per step. Measured
+# (n=50, B=32, float32, 2 cores): on a quiet machine 2.1x faster than the run path at width 10^4
+# with one run, equal at width 10^3; on a loaded machine (GNU OpenMP layer) 5x *slower* at 10^4.
+MIN_CHUNKED_WIDTH = 4096
 
 _JIT = dict(cache=True, fastmath=False, nogil=True)
 
@@ -431,8 +436,9 @@ class NumbaKernel:
 
     def parallel_over_chunks(self, num_runs: int) -> bool:
         """Whether :meth:`train` splits work by (run, neuron chunk) rather than by run:
-        when there are too few runs to keep every thread busy and more than one chunk."""
-        return num_runs < RUNS_PER_THREAD * numba.get_num_threads() and self.padded_width > CHUNK
+        when there are too few runs to keep every thread busy and the width is large."""
+        return (num_runs < RUNS_PER_THREAD * numba.get_num_threads()
+                and self.padded_width >= max(MIN_CHUNKED_WIDTH, CHUNK + 1))
 
     def _evaluate(self, runs, X, xslab, y):
         errors = np.empty(runs.size)

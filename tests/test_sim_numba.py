@@ -89,24 +89,26 @@ def test_matches_reference_all_losses_with_shrinking_active_set():
     assert np.all(numba_kernel.finite(everyone))
 
 
-def test_wide_few_runs_use_chunk_parallel_path_and_match_reference_bitwise_across_paths(monkeypatch):
+def test_chunk_parallel_path_matches_reference_and_is_bitwise_equal_to_the_run_path(monkeypatch):
     width = 2 * backend_numba.CHUNK + 44  # three neuron chunks, the last one partial
     configs = [
         sim.RunConfig(n=20, k=3, width=width, samples=None, loss="hinge", seed=1),
         sim.RunConfig(n=20, k=3, width=width, samples=300, init="sparse", loss="square", seed=2, lr=0.02),
     ]
-    by_chunks, reference = _kernels(configs)
-    assert by_chunks.parallel_over_chunks(len(configs))
-    monkeypatch.setattr(backend_numba, "RUNS_PER_THREAD", 0)  # force the run-parallel path
-    (by_runs,) = _kernels(configs, dtypes=("float64",), factories=(backend_numba.make_kernel,))
-    assert not by_runs.parallel_over_chunks(len(configs))
-    monkeypatch.undo()
-
     schedule = [([0, 1], 60), ([1], 40)]  # two parallel regions per step: kept short for CI
+
+    # The real thresholds pick this path only for a few very wide runs: lower them here.
+    monkeypatch.setattr(backend_numba, "MIN_CHUNKED_WIDTH", 0)
+    monkeypatch.setattr(backend_numba, "RUNS_PER_THREAD", 100)
+    by_chunks, reference = _kernels(configs)
+    assert by_chunks.parallel_over_chunks(1) and by_chunks.parallel_over_chunks(2)
     _drive((by_chunks, reference), configs, schedule)
-    monkeypatch.setattr(backend_numba, "RUNS_PER_THREAD", 0)
-    _drive((by_runs,), configs, schedule)
     _assert_parameters_close(by_chunks, reference, np.arange(2))
+
+    monkeypatch.setattr(backend_numba, "RUNS_PER_THREAD", 0)
+    (by_runs,) = _kernels(configs, dtypes=("float64",), factories=(backend_numba.make_kernel,))
+    assert not by_runs.parallel_over_chunks(1)
+    _drive((by_runs,), configs, schedule)
     for p, q in zip(by_chunks.parameters([0, 1]), by_runs.parameters([0, 1])):
         np.testing.assert_array_equal(p, q)  # same arithmetic whichever way the work is split
 
