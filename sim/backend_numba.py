@@ -5,10 +5,11 @@ Layout and arithmetic (why this is fast on a CPU):
 
 - Weights are stored *neuron-minor*: ``Wt`` has shape (R, n, rp) (the transpose of the
   engine's (R, width, n)), with the width padded to ``rp``, a multiple of ``LANES``.
-  Every inner loop then runs over neurons in blocks of ``LANES`` contiguous floats, which
-  LLVM turns into SIMD without reassociating any sum (``fastmath=False`` keeps results
-  reproducible). Padded neurons have w = b = u = 0 and stay exactly 0 under the update
-  (relu(0) = 0 gives them zero gradient), so they change nothing.
+  Every inner loop then runs over a contiguous slice of neurons (indexed from 0: a signed
+  offset index makes numba emit a wrap-around check that blocks vectorisation), which
+  LLVM's loop vectoriser turns into SIMD without reassociating any sum (``fastmath=False``
+  keeps results reproducible). Padded neurons have w = b = u = 0 and stay exactly 0 under
+  the update (relu(0) = 0 gives them zero gradient), so they change nothing.
 - Inputs are ±1, so no multiplications are needed for X W^T or gh^T X. With
   P_b = {j : x_bj = +1} and column sums S_i = sum_j W_ij:
       h_bi = b_i + sum_j x_bj W_ij = b_i - S_i + 2 sum_{j in P_b} W_ij
