@@ -34,7 +34,7 @@ from typing import Iterator, Sequence
 from .config import RunConfig, RunResult
 from .engine import group_key
 from .store import Store, check_store_path, run_id
-from .train import BACKENDS, DEVICES, DTYPES, train
+from .train import BACKENDS, check_backend_names, train
 
 # Batches per worker when batch_runs is automatic: enough to balance uneven batches.
 BATCHES_PER_WORKER = 4
@@ -85,12 +85,7 @@ def check_backend(backend: str, device: str, dtype: str, local: bool) -> None:
     """ValueError unless the backend exists here (and, for local runs, the device does)."""
     import importlib.util
 
-    if backend not in BACKENDS:
-        raise ValueError(f"backend={backend!r} must be one of {sorted(BACKENDS)}")
-    if device not in DEVICES:
-        raise ValueError(f"device={device!r} must be one of {DEVICES}")
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype={dtype!r} must be one of {DTYPES}")
+    check_backend_names(backend, device, dtype)
     if importlib.util.find_spec(BACKENDS[backend]) is None:
         raise ValueError(f"backend={backend!r} is not available (no module {BACKENDS[backend]})")
     if local and device == "cuda":

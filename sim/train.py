@@ -20,14 +20,19 @@ DTYPES = ("float32", "float64")
 MAX_GROUP_ELEMENTS = 2**27
 
 
-def kernel_factory(backend: str, device: str = "cpu", dtype: str = "float32") -> Callable:
-    """The ``make_kernel`` of a backend with device and dtype bound; ValueError if unknown."""
+def check_backend_names(backend: str, device: str, dtype: str) -> None:
+    """ValueError naming the value unless backend, device and dtype are known names."""
     if backend not in BACKENDS:
         raise ValueError(f"backend={backend!r} must be one of {sorted(BACKENDS)}")
     if device not in DEVICES:
         raise ValueError(f"device={device!r} must be one of {DEVICES}")
     if dtype not in DTYPES:
         raise ValueError(f"dtype={dtype!r} must be one of {DTYPES}")
+
+
+def kernel_factory(backend: str, device: str = "cpu", dtype: str = "float32") -> Callable:
+    """The ``make_kernel`` of a backend with device and dtype bound; ValueError if unknown."""
+    check_backend_names(backend, device, dtype)
     module = importlib.import_module(BACKENDS[backend])
     return partial(module.make_kernel, dtype=dtype, device=device)
 
