@@ -65,3 +65,23 @@ def probabilities(min_denominator: int = 2, max_denominator: int = 1000) -> st.S
     return st.integers(min_denominator, max_denominator).flatmap(
         lambda q: st.integers(1, q - 1).map(lambda p: Fraction(p, q))
     )
+
+
+def mixed_run_configs(
+    ns: tuple[int, int], widths: tuple[int, int], samples: tuple, lrs: tuple[float, float, float],
+    max_steps: tuple[int, int, int, int], seed_step: int, seed_offset: int, count: int = 16,
+) -> list:
+    """``count`` RunConfigs that differ in every field a batch may mix (n, width, samples
+    incl. online, init, loss, lr, max_steps, seed): for batched-vs-alone and cross-backend
+    tests. Deterministic, so each test's fixed seeds decide its outcomes."""
+    from sim import RunConfig
+
+    losses = ("hinge", "square", "logistic")
+    return [
+        RunConfig(
+            n=ns[i % 2], k=3, width=widths[(i // 2) % 2], samples=samples[i % 4],
+            init=("dense", "sparse")[(i // 3) % 2], loss=losses[i % 3], lr=lrs[(i // 4) % 3],
+            max_steps=max_steps[(i // 5) % 4], test_size=500, seed=seed_step * i + seed_offset,
+        )
+        for i in range(count)
+    ]

@@ -22,6 +22,7 @@ from sim.data import MinibatchStream, draw_support, sparse_parity
 from sim.data import test_set as make_test_set  # (not named test_*: pytest would collect it)
 from sim.engine import LOSS_IDS
 from sim.init import initialize, sparse_supports
+from strategies import mixed_run_configs
 
 LOSSES = ("hinge", "square", "logistic")
 
@@ -171,14 +172,10 @@ def test_cuda_device_is_checked():
         build_kernel(backend_torch, [config], dtype="float16")
 
 
-MIXED_CONFIGS = [
-    RunConfig(
-        n=(10, 12)[i % 2], k=3, width=(16, 40)[(i // 2) % 2], samples=(None, 40, 300, 1000)[i % 4],
-        init=("dense", "sparse")[(i // 3) % 2], loss=LOSSES[i % 3], lr=(0.1, 0.05, 0.2)[(i // 4) % 3],
-        max_steps=(300, 700, 1500, 1000)[(i // 5) % 4], test_size=500, seed=7 * i + 1,
-    )
-    for i in range(16)
-]
+MIXED_CONFIGS = mixed_run_configs(
+    ns=(10, 12), widths=(16, 40), samples=(None, 40, 300, 1000), lrs=(0.1, 0.05, 0.2),
+    max_steps=(300, 700, 1500, 1000), seed_step=7, seed_offset=1,
+)
 
 
 def test_batch_equals_each_run_alone():

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import sim
+from strategies import mixed_run_configs
 from sim import RunConfig, backend_numba, backend_torch
 from sim.data import MinibatchStream
 from sim.data import test_set as make_test_set  # (not named test_*: pytest would collect it)
@@ -70,14 +71,10 @@ def test_numba_and_torch_weights_agree_after_200_steps(width):
         np.testing.assert_allclose(a, e, rtol=1e-9, atol=0, err_msg=name)
 
 
-MIXED_CONFIGS = [
-    RunConfig(
-        n=(12, 16)[i % 2], k=3, width=(32, 200)[(i // 2) % 2], samples=(None, 40, 400, 2000)[i % 4],
-        init=("dense", "sparse")[(i // 3) % 2], loss=LOSSES[i % 3], lr=(0.1, 0.05, 0.3)[(i // 4) % 3],
-        max_steps=(300, 700, 1000, 800)[(i // 5) % 4], test_size=500, seed=11 * i + 2,
-    )
-    for i in range(16)
-]
+MIXED_CONFIGS = mixed_run_configs(
+    ns=(12, 16), widths=(32, 200), samples=(None, 40, 400, 2000), lrs=(0.1, 0.05, 0.3),
+    max_steps=(300, 700, 1000, 800), seed_step=11, seed_offset=2,
+)
 
 
 def test_numba_and_torch_agree_on_a_mixed_batch():
