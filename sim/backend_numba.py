@@ -120,6 +120,24 @@ def _lane_dot(a, u, m, zero):
 
 
 @njit(**_JIT)
+def _sum_rows(dst, rows, index, count, c0, c1, zero):
+    """dst[i] = sum_{k < count} rows[index[k], c0 + i] for i < c1 - c0, rows added in pairs
+    (half the loop overhead and dst traffic) in a fixed order, so results are deterministic."""
+    m = c1 - c0
+    for i in range(m):
+        dst[i] = zero
+    for k in range(0, count - 1, 2):
+        r1 = rows[index[k], c0:c1]
+        r2 = rows[index[k + 1], c0:c1]
+        for i in range(m):
+            dst[i] += r1[i] + r2[i]
+    if count % 2:
+        r1 = rows[index[count - 1], c0:c1]
+        for i in range(m):
+            dst[i] += r1[i]
+
+
+@njit(**_JIT)
 def _forward_chunk(Wt, bias, u, c0, c1, plist, pcount, h, S, fpart, one):
     """a = relu(X W^T + b) into h[:, c0:c1] for one chunk of neurons (sign trick, see the
     module doc) and fpart[b] = sum_{i in chunk} a_bi u_i.
@@ -141,18 +159,7 @@ def _forward_chunk(Wt, bias, u, c0, c1, plist, pcount, h, S, fpart, one):
     uc = u[c0:c1]
     for b in range(B):
         hb = h[b, c0:c1]
-        for i in range(m):
-            hb[i] = zero
-        p = pcount[b]
-        for k in range(0, p - 1, 2):  # rows in pairs: half the loop overhead and h traffic
-            w = Wt[plist[b, k], c0:c1]
-            w2 = Wt[plist[b, k + 1], c0:c1]
-            for i in range(m):
-                hb[i] += w[i] + w2[i]
-        if p % 2:
-            w = Wt[plist[b, p - 1], c0:c1]
-            for i in range(m):
-                hb[i] += w[i]
+        _sum_rows(hb, Wt, plist[b], pcount[b], c0, c1, zero)
         for i in range(m):
             v = Sc[i] + (hb[i] + hb[i])
             hb[i] = v if v > zero else zero
@@ -219,18 +226,7 @@ def _backward_chunk(Wt, bias, u, c0, c1, delta, alist, nact, blist, bcount, h, G
             guc[i] += a * d
     decay = one - lr * wd
     for j in range(n):
-        for i in range(m):
-            accc[i] = zero
-        q = bcount[j]
-        for k in range(0, q - 1, 2):
-            g = h[blist[j, k], c0:c1]
-            g2 = h[blist[j, k + 1], c0:c1]
-            for i in range(m):
-                accc[i] += g[i] + g2[i]
-        if q % 2:
-            g = h[blist[j, q - 1], c0:c1]
-            for i in range(m):
-                accc[i] += g[i]
+        _sum_rows(accc, h, blist[j], bcount[j], c0, c1, zero)
         w = Wt[j, c0:c1]
         for i in range(m):
             w[i] = decay * w[i] - lr * ((accc[i] + accc[i]) - Gc[i])
