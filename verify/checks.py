@@ -446,7 +446,7 @@ def check_sparse_beats_dense(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL
     summary = "; ".join(
         f"{c['setting']} r={c['width']}: m50 dense {est.format_estimate(c['m50_dense'], c['m50_dense_censored'])} vs sparse "
         f"{est.format_estimate(c['m50_sparse'], c['m50_sparse_censored'])}, ratio {c['ratio_dense_over_sparse']:.2f} "
-        f"[{c['ratio_ci'][0]:.2f}, {c['ratio_ci'][1]:.2f}]" for c in comparisons)
+        f"[{c['ratio_ci'][0]:.2f}, {c['ratio_ci'][1]:.2f}] {c['status']}" for c in comparisons)
     return CheckResult("sparse_beats_dense", status, summary, {"comparisons": comparisons, "level": level})
 
 
@@ -509,7 +509,7 @@ def check_ticket_collapse(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL,
         f"{r['setting']}: r* = {r['critical_width']}, widest expensive {r['widest_expensive']}, "
         f"narrowest cheap {r['narrowest_cheap']} ("
         + ", ".join(f"r={w['width']}: {est.format_estimate(w['m50'], w['censored'])} x{w['ratio_to_widest']:.2f}" for w in r["widths"])
-        + ")" + ("" if r["brackets"] else " [grid does not bracket r*]") for r in results)
+        + ")" + ("" if r["brackets"] else " [grid does not bracket r*]") + f" {r['status']}" for r in results)
     return CheckResult("ticket_collapse", status, summary, {"settings": results, "jump_factor": jump, "level": level})
 
 

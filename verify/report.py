@@ -204,7 +204,7 @@ def describe_grid(parts: Sequence[dict[str, Any]], scalars: dict[str, Any]) -> s
     lines = []
     for part in parts:
         lines.append("- " + ", ".join(f"{key} = {value}" for key, value in part.items()))
-    lines.append("- shared: " + ", ".join(f"{key} = {value}" for key, value in scalars.items())
+    lines.append("- shared unless a line above sets it: " + ", ".join(f"{key} = {value}" for key, value in scalars.items())
                  + "; everything else at the paper's values (SGD lr 0.1, weight decay 0.01, batch 32, hinge loss, "
                    "success = test error <= 10%)")
     return "\n".join(lines)
