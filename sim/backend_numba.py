@@ -370,12 +370,12 @@ def _evaluate_block(Wt, bias, u, X, y, loss_id, one):
 
 
 @njit(parallel=True, **_JIT)
-def _evaluate(Wt, bias, u, runs, X, xslab, y, loss_ids, one, errors, losses):
-    """errors[a], losses[a]: error rate and mean loss of runs[a] on X[xslab[a]] (M, n),
-    y[xslab[a]] (M,). Work items are (run, block of EVAL_SAMPLES samples), so activations
-    exist for one block at a time (never (M, width) for all runs)."""
+def _evaluate(Wt, bias, u, runs, X, xslab, y, start, stop, loss_ids, one, errors, losses):
+    """errors[a], losses[a]: error rate and mean loss of runs[a] on samples [start, stop) of
+    X[xslab[a]] (M, n), y[xslab[a]] (M,). Work items are (run, block of EVAL_SAMPLES samples),
+    so activations exist for one block at a time (never (M, width) for all runs)."""
     A = runs.shape[0]
-    M = X.shape[1]
+    M = stop - start
     nblocks = (M + EVAL_SAMPLES - 1) // EVAL_SAMPLES
     item_errors = np.empty(A * nblocks, np.float64)
     item_losses = np.empty(A * nblocks, np.float64)
@@ -384,7 +384,8 @@ def _evaluate(Wt, bias, u, runs, X, xslab, y, loss_ids, one, errors, losses):
         m0 = (item % nblocks) * EVAL_SAMPLES
         m1 = min(M, m0 + EVAL_SAMPLES)
         r = runs[a]
-        e, t = _evaluate_block(Wt[r], bias[r], u[r], X[xslab[a], m0:m1], y[xslab[a], m0:m1], loss_ids[r], one)
+        e, t = _evaluate_block(Wt[r], bias[r], u[r], X[xslab[a], start + m0:start + m1],
+                               y[xslab[a], start + m0:start + m1], loss_ids[r], one)
         item_errors[item] = e
         item_losses[item] = t
     for a in range(A):  # plain loops: a numpy .sum() here would become another parfor
@@ -437,11 +438,13 @@ class NumbaKernel:
         return (num_runs < RUNS_PER_THREAD * numba.get_num_threads()
                 and self.padded_width >= max(MIN_CHUNKED_WIDTH, CHUNK + 1))
 
-    def _evaluate(self, runs, X, xslab, y):
+    def _evaluate(self, runs, X, xslab, y, start=0, stop=None):
+        stop = X.shape[1] if stop is None else min(stop, X.shape[1])
         errors = np.empty(runs.size)
         losses = np.empty(runs.size)
         if runs.size:
-            _evaluate(self.Wt, self.b, self.u, runs, X, xslab, y, self.loss_ids, self.one, errors, losses)
+            _evaluate(self.Wt, self.b, self.u, runs, X, xslab, y, start, stop, self.loss_ids, self.one,
+                      errors, losses)
         return errors, losses
 
     def evaluate(self, runs, X, y):
@@ -449,9 +452,9 @@ class NumbaKernel:
         return self._evaluate(runs, np.ascontiguousarray(X, dtype=np.int8), np.arange(runs.size),
                               np.ascontiguousarray(y, dtype=np.int8))
 
-    def evaluate_test(self, runs):
+    def evaluate_test(self, runs, start=0, stop=None):
         runs = self._runs(runs)
-        return self._evaluate(runs, self.test_X, runs, self.test_y)
+        return self._evaluate(runs, self.test_X, runs, self.test_y, start, stop)
 
     def finite(self, runs):
         runs = self._runs(runs)

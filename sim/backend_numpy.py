@@ -63,8 +63,8 @@ class NumpyKernel:
                 losses[j] = np.mean(loss_and_slope(int(self.loss_ids[i]), yf, f)[0])
         return errors, losses
 
-    def evaluate_test(self, runs):
-        return self.evaluate(runs, self.test_X[runs], self.test_y[runs])
+    def evaluate_test(self, runs, start=0, stop=None):
+        return self.evaluate(runs, self.test_X[runs, start:stop], self.test_y[runs, start:stop])
 
     def finite(self, runs):
         return np.array([

@@ -299,8 +299,8 @@ class TorchKernel:
             y_dev = torch.from_numpy(np.ascontiguousarray(y, dtype=np.int8)).to(self.device)
             return self._forward_errors(W, b, u, loss_ids, present, X_dev, y_dev)
 
-    def evaluate_test(self, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(error rate, mean loss) on the runs' own test sets (kept on the device)."""
+    def evaluate_test(self, runs: np.ndarray, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(error rate, mean loss) on samples [start:stop) of the runs' own test sets (kept on the device)."""
         runs = np.asarray(runs, dtype=np.int64)
         with torch.inference_mode():
             if np.array_equal(runs, self.rows):
@@ -311,7 +311,7 @@ class TorchKernel:
                 test_y = self.home_test_y.index_select(0, index)
             W, b, u, loss_ids = self._params(runs)
             present = tuple(sorted(set(self._loss_ids[runs].tolist())))
-            return self._forward_errors(W, b, u, loss_ids, present, test_X, test_y)
+            return self._forward_errors(W, b, u, loss_ids, present, test_X[:, start:stop], test_y[:, start:stop])
 
     def finite(self, runs: np.ndarray) -> np.ndarray:
         """Bool (len(runs),): all weights of the run are finite."""
