@@ -20,19 +20,12 @@ import sim
 from sim import RunConfig, backend_numpy, backend_torch
 from sim.data import MinibatchStream, draw_support, sparse_parity
 from sim.data import test_set as make_test_set  # (not named test_*: pytest would collect it)
+from sim.config import LOSSES
 from sim.engine import LOSS_IDS
 from sim.init import initialize, sparse_supports
 from strategies import mixed_run_configs
 
-LOSSES = ("hinge", "square", "logistic")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def single_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 
 def build_kernel(module, configs: list[RunConfig], dtype: str = "float64", device: str = "cpu"):

@@ -14,19 +14,11 @@ from strategies import mixed_run_configs
 from sim import RunConfig, backend_numba, backend_torch
 from sim.data import MinibatchStream
 from sim.data import test_set as make_test_set  # (not named test_*: pytest would collect it)
+from sim.config import LOSSES
 from sim.engine import LOSS_IDS
 from sim.init import initialize
 
-LOSSES = ("hinge", "square", "logistic")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def single_torch_thread():
-    # two pytest workers on two cores: one torch thread each avoids oversubscription
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 
 def trained_weights(module, configs: list[RunConfig], steps: int = 200) -> tuple[np.ndarray, ...]:
