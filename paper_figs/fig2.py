@@ -53,7 +53,6 @@ def render(store_path: str | Path, out_dir: str | Path, n: int | None = None, le
         MissingData: no offline runs (finite m) in the store (for that n).
     """
     common.use_agg()
-    import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
     runs = common.load_runs(store_path)

@@ -378,7 +378,7 @@ def check_width_monotone(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL) ->
         return CheckResult("width_monotone", INCONCLUSIVE, "no runs in the store", {})
     pairs = point_drops = 0
     violations, worst = [], None
-    for key, group in cells.groupby(list(est.SETTING_FIELDS) + ["samples"], dropna=False, sort=True):
+    for _setting, group in cells.groupby(list(est.SETTING_FIELDS) + ["samples"], dropna=False, sort=True):
         group = group.sort_values("width")
         rows = group.to_dict("records")
         for i, narrow in enumerate(rows):

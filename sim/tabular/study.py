@@ -117,7 +117,6 @@ def run_study(
     ``on_rows(all_rows_so_far)`` is called after every batched MLP run and every forest search,
     so a caller can persist partial results.
     """
-    import pandas as pd
     import torch
     from tqdm import tqdm
 
