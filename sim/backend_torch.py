@@ -180,6 +180,11 @@ class TorchKernel:
 
     def _params(self, runs: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """(W, b, u, loss ids) of ``runs`` (views when they are the working set)."""
+        Wb, u, loss_ids = self._params_wb(runs)
+        return Wb[..., :self.n], Wb[..., self.n], u, loss_ids
+
+    def _params_wb(self, runs: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """([W b], u, loss ids) of ``runs`` (the working tensors themselves when they are the working set)."""
         runs = np.asarray(runs, dtype=np.int64)
         if np.array_equal(runs, self.rows):
             Wb, u, loss_ids = self.Wb, self.u, self._loss_ids_t
@@ -194,7 +199,7 @@ class TorchKernel:
             index = torch.as_tensor(index, dtype=torch.int64, device=self.device)
             Wb, u = Wb.index_select(0, index), u.index_select(0, index)
             loss_ids = torch.as_tensor(self._loss_ids[runs], dtype=torch.int64, device=self.device)
-        return Wb[..., :self.n], Wb[..., self.n], u, loss_ids
+        return Wb, u, loss_ids
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: torch.dtype | None = None) -> torch.Tensor:
         buffer = self._buffers.get(name)
@@ -269,19 +274,26 @@ class TorchKernel:
             self._buffers[("lr_over_batch", batch_size)] = cached
         return cached
 
-    def _forward_errors(self, W, b, u, loss_ids, present, X, y) -> tuple[np.ndarray, np.ndarray]:
-        """(error rate, mean loss) as float64 numpy for runs with params (W, b, u) on
+    def _eval_chunk(self, runs: int) -> int:
+        """Samples per evaluation chunk: bounds the (runs, samples, width) hidden activations."""
+        return max(1, EVAL_CHUNK_ELEMENTS // max(1, runs * self.width))
+
+    def _network_outputs(self, Wb: torch.Tensor, u: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+        """f = relu([X 1] Wb^T) u, (R, m) in the compute dtype, for int8 X (R, m, n) on the device."""
+        n = self.n
+        hidden = torch.baddbmm(Wb[..., n].unsqueeze(1), X.to(self.dtype), Wb[..., :n].transpose(1, 2)).relu_()
+        return hidden.mul_(u.unsqueeze(1)).sum(dim=2)  # (a bmm with one output column is slow on CPU)
+
+    def _forward_errors(self, Wb, u, loss_ids, present, X, y) -> tuple[np.ndarray, np.ndarray]:
+        """(error rate, mean loss) as float64 numpy for runs with params (Wb, u) on
         int8 X (R, M, n), y (R, M) already on the device; chunked over samples."""
         R, M, _ = X.shape
         errors = torch.zeros(R, dtype=torch.float64, device=self.device)
         losses = torch.zeros(R, dtype=torch.float64, device=self.device)
-        chunk = max(1, EVAL_CHUNK_ELEMENTS // max(1, R * self.width))
+        chunk = self._eval_chunk(R)
         for start in range(0, M, chunk):
-            Xc = X[:, start:start + chunk].to(self.dtype)
+            fc = self._network_outputs(Wb, u, X[:, start:start + chunk])
             yc = y[:, start:start + chunk].to(self.dtype)
-            hidden = torch.baddbmm(b.unsqueeze(1), Xc, W.transpose(1, 2)).relu_()
-            fc = hidden.mul_(u.unsqueeze(1)).sum(dim=2)  # (a bmm with one output column is slow on CPU)
-            del hidden
             errors += (torch.sign(fc) != yc).sum(dim=1, dtype=torch.float64)
             fc64, yc64 = fc.to(torch.float64), yc.to(torch.float64)
             losses += _per_run(loss_value, loss_ids, present, yc64, fc64).sum(dim=1)
@@ -293,11 +305,11 @@ class TorchKernel:
         """(error rate, mean loss) of runs[j] on X[j] (M, n), y[j] (M,), as float64 (len(runs),)."""
         runs = np.asarray(runs, dtype=np.int64)
         with torch.inference_mode():
-            W, b, u, loss_ids = self._params(runs)
+            Wb, u, loss_ids = self._params_wb(runs)
             present = tuple(sorted(set(self._loss_ids[runs].tolist())))
             X_dev = torch.from_numpy(np.ascontiguousarray(X, dtype=np.int8)).to(self.device)
             y_dev = torch.from_numpy(np.ascontiguousarray(y, dtype=np.int8)).to(self.device)
-            return self._forward_errors(W, b, u, loss_ids, present, X_dev, y_dev)
+            return self._forward_errors(Wb, u, loss_ids, present, X_dev, y_dev)
 
     def evaluate_test(self, runs: np.ndarray, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(error rate, mean loss) on samples [start:stop) of the runs' own test sets (kept on the device)."""
@@ -309,9 +321,9 @@ class TorchKernel:
                 index = torch.as_tensor(runs, dtype=torch.int64, device=self.device)
                 test_X = self.home_test_X.index_select(0, index)
                 test_y = self.home_test_y.index_select(0, index)
-            W, b, u, loss_ids = self._params(runs)
+            Wb, u, loss_ids = self._params_wb(runs)
             present = tuple(sorted(set(self._loss_ids[runs].tolist())))
-            return self._forward_errors(W, b, u, loss_ids, present, test_X[:, start:stop], test_y[:, start:stop])
+            return self._forward_errors(Wb, u, loss_ids, present, test_X[:, start:stop], test_y[:, start:stop])
 
     def finite(self, runs: np.ndarray) -> np.ndarray:
         """Bool (len(runs),): all weights of the run are finite."""

@@ -88,11 +88,13 @@ def check_backend(backend: str, device: str, dtype: str, local: bool) -> None:
     check_backend_names(backend, device, dtype)
     if importlib.util.find_spec(BACKENDS[backend]) is None:
         raise ValueError(f"backend={backend!r} is not available (no module {BACKENDS[backend]})")
+    if backend == "triton" and importlib.util.find_spec("triton") is None:
+        raise ValueError("backend='triton' needs the triton package (CUDA builds of torch bring it)")
     if local and device == "cuda":
         import torch
 
-        if backend != "torch":
-            raise ValueError(f"device='cuda' needs backend='torch', not {backend!r}")
+        if backend not in ("torch", "triton"):
+            raise ValueError(f"device='cuda' needs backend='torch' or 'triton', not {backend!r}")
         if not torch.cuda.is_available():
             raise ValueError("device='cuda' but torch sees no CUDA device here")
 

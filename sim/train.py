@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections import defaultdict
 from functools import partial
 from typing import Callable, Sequence
@@ -12,7 +13,12 @@ import numpy as np
 from .config import RunConfig, RunResult
 from .engine import History, group_key, run_group
 
-BACKENDS = {"numba": "sim.backend_numba", "torch": "sim.backend_torch", "numpy": "sim.backend_numpy"}
+BACKENDS = {
+    "numba": "sim.backend_numba",
+    "torch": "sim.backend_torch",
+    "numpy": "sim.backend_numpy",
+    "triton": "sim.backend_triton",  # CUDA (the CPU only under TRITON_INTERPRET=1)
+}
 DEVICES = ("cpu", "cuda")
 DTYPES = ("float32", "float64")
 
@@ -28,12 +34,18 @@ def check_backend_names(backend: str, device: str, dtype: str) -> None:
         raise ValueError(f"device={device!r} must be one of {DEVICES}")
     if dtype not in DTYPES:
         raise ValueError(f"dtype={dtype!r} must be one of {DTYPES}")
+    if backend == "triton" and device == "cpu" and os.environ.get("TRITON_INTERPRET", "0") != "1":
+        raise ValueError("backend='triton' needs device='cuda' (on the CPU only under TRITON_INTERPRET=1)")
 
 
 def kernel_factory(backend: str, device: str = "cpu", dtype: str = "float32") -> Callable:
     """The ``make_kernel`` of a backend with device and dtype bound; ValueError if unknown."""
     check_backend_names(backend, device, dtype)
-    module = importlib.import_module(BACKENDS[backend])
+    try:
+        module = importlib.import_module(BACKENDS[backend])
+    except ImportError as error:
+        raise ValueError(f"backend={backend!r} cannot be loaded ({error}); "
+                         "the triton backend needs the triton package, which CUDA builds of torch bring") from None
     return partial(module.make_kernel, dtype=dtype, device=device)
 
 

@@ -46,6 +46,19 @@ def test_grid_estimate_matches_a_hand_count() -> None:
     eval_flops = flops - train_flops
     assert math.isclose(est.hours_with_early_exit, (train_flops + eval_flops / 4) / rate / 3600, rel_tol=1e-12)
     assert "CPU-hours" in est.label and "not GPU-hours" in est.label
+    assert est.train_bandwidth_floor_hours is None  # no copy measurement on a CPU
+    # With a copy bandwidth: the floor is the compulsory training bytes over it.
+    copy = 2e12
+    est = bench.estimate_grid_hours({**result, "copy_bytes_per_s": copy}, grid)
+    floor_bytes = sum(per_n * 1000 * bench.bytes_per_run_step(r, n) for r in grid.widths for n in grid.n_values)
+    assert math.isclose(est.train_bandwidth_floor_hours, floor_bytes / copy / 3600, rel_tol=1e-12)
+
+
+def test_contenders_by_device() -> None:
+    """numba is CPU only; triton is CUDA only (its CPU interpreter is a test tool, not a speed)."""
+    assert bench.available_contenders("cpu") == ("naive", "ensemble", "torch", "numba")
+    assert bench.available_contenders("cuda") == ("naive", "ensemble", "torch", "triton")
+    assert set(bench.OURS) == {"torch", "numba", "triton"}
 
 
 def test_bench_quick_json_shape() -> None:

@@ -20,7 +20,8 @@ from sim.init import initialize
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 
-def trained_weights(module, configs: list[RunConfig], steps: int = 200) -> tuple[np.ndarray, ...]:
+def trained_weights(module, configs: list[RunConfig], steps: int = 200, dtype: str = "float64",
+                    device: str = "cpu") -> tuple[np.ndarray, ...]:
     """(W, b, u) of the configs (one group) after ``steps`` SGD steps, fed in two blocks."""
     inits = [initialize(c) for c in configs]
     tests = [make_test_set(c) for c in configs]
@@ -30,7 +31,7 @@ def trained_weights(module, configs: list[RunConfig], steps: int = 200) -> tuple
         weight_decay=np.array([c.weight_decay for c in configs]),
         loss_ids=np.array([LOSS_IDS[c.loss] for c in configs]),
         test_X=np.stack([X for X, _ in tests]), test_y=np.stack([y for _, y in tests]),
-        dtype="float64", device="cpu",
+        dtype=dtype, device=device,
     )
     streams = [MinibatchStream(c) for c in configs]
     runs = np.arange(len(configs))

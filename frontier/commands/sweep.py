@@ -16,7 +16,7 @@ import sys
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("grid", help="grid file (TOML)")
     parser.add_argument("--store", required=True, help="SQLite results store (created if missing)")
-    parser.add_argument("--backend", default="numba", choices=["numba", "torch", "numpy"],
+    parser.add_argument("--backend", default="numba", choices=["numba", "torch", "numpy", "triton"],
                         help="training backend (default: numba)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="default: cpu")
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="default: float32")

@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             help=f"default: {getattr(defaults, name)}")
     parser.add_argument("--seeds", type=int, default=1, help="number of seeds (default: 1)")
     parser.add_argument("--first-seed", type=int, default=0, help="seeds are FIRST..FIRST+SEEDS-1 (default: 0)")
-    parser.add_argument("--backend", default="numba", choices=["numba", "torch", "numpy"],
+    parser.add_argument("--backend", default="numba", choices=["numba", "torch", "numpy", "triton"],
                         help="default: numba")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="default: cpu")
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="default: float32")
