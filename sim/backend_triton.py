@@ -174,9 +174,10 @@ def _update_kernel(Wb_ptr, u_ptr, X_ptr, delta_ptr, decay_ptr, fpart_ptr, width,
 def _outputs_kernel(Wb_ptr, u_ptr, X_ptr, f_ptr, width, n, samples_count, x_run_stride, x_row_stride,
                     BLOCK_M: tl.constexpr, BLOCK_R: tl.constexpr, NP: tl.constexpr, SPLIT: tl.constexpr):
     """f[run, m] = relu([x_m 1] Wb^T) u for a tile of samples, neurons summed tile by tile in
-    order (grid R x sample tiles); the (samples, width) activations never leave registers."""
-    run = tl.program_id(0).to(tl.int64)
-    samples = tl.program_id(1) * BLOCK_M + tl.arange(0, BLOCK_M)
+    order (grid sample tiles x R: the programs that run together share one run's weights in
+    L2); the (samples, width) activations never leave registers."""
+    run = tl.program_id(1).to(tl.int64)
+    samples = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
     cols = tl.arange(0, NP)
     valid = samples[:, None] < samples_count
     x_ptr = X_ptr + run * x_run_stride + samples[:, None] * x_row_stride + cols[None, :]
@@ -259,7 +260,7 @@ class TritonKernel(TorchKernel):
         f = torch.empty((R, M), dtype=self.dtype, device=self.device)
         if M == 0:
             return f
-        self._launch(_outputs_kernel, (R, triton.cdiv(M, BLOCK_SAMPLES)), Wb.contiguous(), u.contiguous(), X, f,
+        self._launch(_outputs_kernel, (triton.cdiv(M, BLOCK_SAMPLES), R), Wb.contiguous(), u.contiguous(), X, f,
                      self.width, n, M, X.stride(0), X.stride(1), BLOCK_M=BLOCK_SAMPLES, **self._kernel_args())
         return f
 
