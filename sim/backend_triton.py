@@ -55,60 +55,75 @@ NUM_WARPS = 4
 # Test samples per evaluation program; fpart tiles summed per iteration by the delta kernel.
 BLOCK_SAMPLES = 64
 BLOCK_TILES = 32
+# Input columns (n + 1 with the bias) per register tile: wider inputs are done in chunks.
+MAX_CHUNK_COLUMNS = 64
 TF32_HIGH_MASK = -8192  # 0xFFFFE000 as int32: sign, exponent and the 10 mantissa bits TF32 keeps
 
 
 @triton.jit
-def _split_dot(exact, other, EXACT_LEFT: tl.constexpr, SPLIT: tl.constexpr):
-    """exact @ other (EXACT_LEFT) or other @ exact, where ``exact`` holds ±1/0 (exact in TF32).
+def _split_dot(exact, other, acc, EXACT_LEFT: tl.constexpr, SPLIT: tl.constexpr):
+    """acc + exact @ other (EXACT_LEFT) or acc + other @ exact, where ``exact`` holds ±1/0 (exact in TF32).
 
     SPLIT: two TF32 tensor-core products of ``other``'s high and low parts (module doc);
-    otherwise one IEEE product (float64, or float32 where asked)."""
+    otherwise one IEEE product (float64)."""
     if SPLIT:
         high = (other.to(tl.int32, bitcast=True) & TF32_HIGH_MASK).to(tl.float32, bitcast=True)
         low = other - high
         if EXACT_LEFT:
-            acc = tl.dot(exact, low, input_precision="tf32")
+            acc = tl.dot(exact, low, acc, input_precision="tf32")
             return tl.dot(exact, high, acc, input_precision="tf32")
-        acc = tl.dot(low, exact, input_precision="tf32")
+        acc = tl.dot(low, exact, acc, input_precision="tf32")
         return tl.dot(high, exact, acc, input_precision="tf32")
     if EXACT_LEFT:
-        return tl.dot(exact, other, input_precision="ieee")
-    return tl.dot(other, exact, input_precision="ieee")
+        return tl.dot(exact, other, acc, input_precision="ieee")
+    return tl.dot(other, exact, acc, input_precision="ieee")
 
 
 @triton.jit
-def _load_inputs(ptr, n, batch, samples, cols, dtype: tl.constexpr):
-    """[X 1] as a (samples, cols) tile: int8 X rows of length n at ptr, a ones column at n,
-    zeros beyond (padding rows and columns contribute nothing)."""
-    valid = samples[:, None] < batch
-    x = tl.load(ptr + samples[:, None] * n + cols[None, :], mask=valid & (cols[None, :] < n), other=0)
-    x = x.to(dtype)
-    return tl.where(valid & (cols[None, :] == n), 1.0, x).to(dtype)
+def _load_inputs(ptr, row_stride, n, count, samples, cols, dtype: tl.constexpr):
+    """[X 1] as a (samples, cols) tile: int8 rows of X (length n, ``row_stride`` apart) at
+    ptr, a ones column at n, zeros beyond (padding rows/columns contribute nothing)."""
+    valid = samples[:, None] < count
+    x = tl.load(ptr + samples[:, None] * row_stride + cols[None, :], mask=valid & (cols[None, :] < n), other=0)
+    return tl.where(valid & (cols[None, :] == n), 1.0, x.to(dtype)).to(dtype)
 
 
 @triton.jit
-def _load_tile(Wb_ptr, u_ptr, run, rows, cols, width, n):
-    """The (rows, cols) tile of run's [W b] and its u entries (zeros outside the network)."""
-    base = run * width * (n + 1)
+def _load_weights(Wb_ptr, run, rows, cols, width, n):
+    """The (rows, cols) tile of run's [W b] (zeros outside the network) and its mask."""
     mask = (rows[:, None] < width) & (cols[None, :] <= n)
-    Wb = tl.load(Wb_ptr + base + rows[:, None] * (n + 1) + cols[None, :], mask=mask, other=0.0)
-    u = tl.load(u_ptr + run * width + rows, mask=rows < width, other=0.0)
-    return Wb, u, mask
+    Wb = tl.load(Wb_ptr + run * width * (n + 1) + rows[:, None] * (n + 1) + cols[None, :], mask=mask, other=0.0)
+    return Wb, mask
+
+
+@triton.jit
+def _hidden(Wb_ptr, x_ptr, x_row_stride, run, rows, samples, width, n, count,
+            BM: tl.constexpr, BLOCK_R: tl.constexpr, KC: tl.constexpr, NUM_K: tl.constexpr,
+            SPLIT: tl.constexpr):
+    """h = [X 1] Wb^T on (samples, rows), summed over NUM_K chunks of KC input columns (wide
+    inputs: a chunk at a time keeps the tiles in registers)."""
+    dtype = Wb_ptr.dtype.element_ty
+    h = tl.zeros((BM, BLOCK_R), dtype=dtype)
+    for k in tl.static_range(NUM_K):
+        cols = k * KC + tl.arange(0, KC)
+        Wb, _ = _load_weights(Wb_ptr, run, rows, cols, width, n)
+        x = _load_inputs(x_ptr, x_row_stride, n, count, samples, cols, dtype)
+        h = _split_dot(x, tl.trans(Wb), h, True, SPLIT)
+    return h
 
 
 @triton.jit
 def _forward_kernel(Wb_ptr, u_ptr, X_ptr, fpart_ptr, width, n, batch, x_run_stride, x_offset,
-                    BLOCK_R: tl.constexpr, BP: tl.constexpr, NP: tl.constexpr, SPLIT: tl.constexpr):
+                    BLOCK_R: tl.constexpr, BP: tl.constexpr, KC: tl.constexpr, NUM_K: tl.constexpr,
+                    SPLIT: tl.constexpr):
     """fpart[run, tile, b] = sum_{i in tile} relu(h_bi) u_i for one minibatch (grid R x tiles)."""
     run = tl.program_id(0).to(tl.int64)
     tile = tl.program_id(1)
     rows = tile * BLOCK_R + tl.arange(0, BLOCK_R)
-    cols = tl.arange(0, NP)
     samples = tl.arange(0, BP)
-    Wb, u, _ = _load_tile(Wb_ptr, u_ptr, run, rows, cols, width, n)
-    x = _load_inputs(X_ptr + run * x_run_stride + x_offset, n, batch, samples, cols, Wb.dtype)
-    h = _split_dot(x, tl.trans(Wb), True, SPLIT)
+    u = tl.load(u_ptr + run * width + rows, mask=rows < width, other=0.0)
+    h = _hidden(Wb_ptr, X_ptr + run * x_run_stride + x_offset, n, run, rows, samples, width, n, batch,
+                BP, BLOCK_R, KC, NUM_K, SPLIT)
     part = tl.sum(tl.maximum(h, 0.0) * u[None, :], axis=1)
     tl.store(fpart_ptr + (run * tl.num_programs(1) + tile) * BP + samples, part)
 
@@ -143,51 +158,73 @@ def _delta_kernel(fpart_ptr, y_ptr, loss_ptr, lr_over_batch_ptr, delta_ptr, num_
 @triton.jit
 def _update_kernel(Wb_ptr, u_ptr, X_ptr, delta_ptr, decay_ptr, fpart_ptr, width, n, batch,
                    x_run_stride, x_offset, x_next_offset,
-                   BLOCK_R: tl.constexpr, BP: tl.constexpr, NP: tl.constexpr, SPLIT: tl.constexpr,
-                   HAS_NEXT: tl.constexpr):
-    """One SGD step of a tile of neurons, then the forward partials of the next step (grid R x tiles)."""
+                   BLOCK_R: tl.constexpr, BP: tl.constexpr, KC: tl.constexpr, NUM_K: tl.constexpr,
+                   SPLIT: tl.constexpr, HAS_NEXT: tl.constexpr):
+    """One SGD step of a tile of neurons, then the forward partials of the next step (grid R x tiles).
+
+    With one column chunk the weight tile stays in registers from load to store; with several
+    (n + 1 > KC) each chunk is loaded again for its update, from cache (the first pass read it)."""
     run = tl.program_id(0).to(tl.int64)
     tile = tl.program_id(1)
     rows = tile * BLOCK_R + tl.arange(0, BLOCK_R)
-    cols = tl.arange(0, NP)
     samples = tl.arange(0, BP)
-    Wb, u, mask = _load_tile(Wb_ptr, u_ptr, run, rows, cols, width, n)
-    x = _load_inputs(X_ptr + run * x_run_stride + x_offset, n, batch, samples, cols, Wb.dtype)
+    dtype = Wb_ptr.dtype.element_ty
+    x_ptr = X_ptr + run * x_run_stride + x_offset
+    u = tl.load(u_ptr + run * width + rows, mask=rows < width, other=0.0)
     delta = tl.load(delta_ptr + run * BP + samples)
     decay = tl.load(decay_ptr + run)
-    h = _split_dot(x, tl.trans(Wb), True, SPLIT)  # (BP, BLOCK_R)
-    gh = tl.where(h > 0, delta[:, None] * u[None, :], 0.0).to(Wb.dtype)
-    gW = _split_dot(x, tl.trans(gh), False, SPLIT)  # (BLOCK_R, NP)
+    if NUM_K == 1:
+        cols = tl.arange(0, KC)
+        Wb, mask = _load_weights(Wb_ptr, run, rows, cols, width, n)
+        x = _load_inputs(x_ptr, n, n, batch, samples, cols, dtype)
+        h = _split_dot(x, tl.trans(Wb), tl.zeros((BP, BLOCK_R), dtype=dtype), True, SPLIT)
+    else:
+        h = _hidden(Wb_ptr, x_ptr, n, run, rows, samples, width, n, batch, BP, BLOCK_R, KC, NUM_K, SPLIT)
+    gh = tl.where(h > 0, delta[:, None] * u[None, :], 0.0).to(dtype)
     gu = tl.sum(delta[:, None] * tl.maximum(h, 0.0), axis=0)
-    Wb = decay * Wb - gW
     u = decay * u - gu
-    tl.store(Wb_ptr + run * width * (n + 1) + rows[:, None] * (n + 1) + cols[None, :], Wb, mask=mask)
     tl.store(u_ptr + run * width + rows, u, mask=rows < width)
+    h_next = tl.zeros((BP, BLOCK_R), dtype=dtype)
+    for k in tl.static_range(NUM_K):
+        if NUM_K > 1:
+            cols = k * KC + tl.arange(0, KC)
+            Wb, mask = _load_weights(Wb_ptr, run, rows, cols, width, n)
+            x = _load_inputs(x_ptr, n, n, batch, samples, cols, dtype)
+        gW = _split_dot(x, tl.trans(gh), tl.zeros((BLOCK_R, KC), dtype=dtype), False, SPLIT)
+        Wb = decay * Wb - gW
+        tl.store(Wb_ptr + run * width * (n + 1) + rows[:, None] * (n + 1) + cols[None, :], Wb, mask=mask)
+        if HAS_NEXT:
+            x_next = _load_inputs(X_ptr + run * x_run_stride + x_next_offset, n, n, batch, samples, cols, dtype)
+            h_next = _split_dot(x_next, tl.trans(Wb), h_next, True, SPLIT)
     if HAS_NEXT:
-        x = _load_inputs(X_ptr + run * x_run_stride + x_next_offset, n, batch, samples, cols, Wb.dtype)
-        h = _split_dot(x, tl.trans(Wb), True, SPLIT)
-        part = tl.sum(tl.maximum(h, 0.0) * u[None, :], axis=1)
+        part = tl.sum(tl.maximum(h_next, 0.0) * u[None, :], axis=1)
         tl.store(fpart_ptr + (run * tl.num_programs(1) + tile) * BP + samples, part)
 
 
 @triton.jit
 def _outputs_kernel(Wb_ptr, u_ptr, X_ptr, f_ptr, width, n, samples_count, x_run_stride, x_row_stride,
-                    BLOCK_M: tl.constexpr, BLOCK_R: tl.constexpr, NP: tl.constexpr, SPLIT: tl.constexpr):
+                    BLOCK_M: tl.constexpr, BLOCK_R: tl.constexpr, KC: tl.constexpr, NUM_K: tl.constexpr,
+                    SPLIT: tl.constexpr):
     """f[run, m] = relu([x_m 1] Wb^T) u for a tile of samples, neurons summed tile by tile in
     order (grid sample tiles x R: the programs that run together share one run's weights in
     L2); the (samples, width) activations never leave registers."""
     run = tl.program_id(1).to(tl.int64)
     samples = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
-    cols = tl.arange(0, NP)
-    valid = samples[:, None] < samples_count
-    x_ptr = X_ptr + run * x_run_stride + samples[:, None] * x_row_stride + cols[None, :]
-    x = tl.load(x_ptr, mask=valid & (cols[None, :] < n), other=0).to(u_ptr.dtype.element_ty)
-    x = tl.where(valid & (cols[None, :] == n), 1.0, x).to(u_ptr.dtype.element_ty)
-    f = tl.zeros((BLOCK_M,), dtype=u_ptr.dtype.element_ty)
+    dtype = u_ptr.dtype.element_ty
+    x_ptr = X_ptr + run * x_run_stride
+    f = tl.zeros((BLOCK_M,), dtype=dtype)
+    if NUM_K == 1:
+        cols = tl.arange(0, KC)
+        x = _load_inputs(x_ptr, x_row_stride, n, samples_count, samples, cols, dtype)
     for start in range(0, width, BLOCK_R):
         rows = start + tl.arange(0, BLOCK_R)
-        Wb, u, _ = _load_tile(Wb_ptr, u_ptr, run, rows, cols, width, n)
-        h = _split_dot(x, tl.trans(Wb), True, SPLIT)
+        u = tl.load(u_ptr + run * width + rows, mask=rows < width, other=0.0)
+        if NUM_K == 1:
+            Wb, _ = _load_weights(Wb_ptr, run, rows, cols, width, n)
+            h = _split_dot(x, tl.trans(Wb), tl.zeros((BLOCK_M, BLOCK_R), dtype=dtype), True, SPLIT)
+        else:
+            h = _hidden(Wb_ptr, x_ptr, x_row_stride, run, rows, samples, width, n, samples_count,
+                        BLOCK_M, BLOCK_R, KC, NUM_K, SPLIT)
         f += tl.sum(tl.maximum(h, 0.0) * u[None, :], axis=1)
     tl.store(f_ptr + run * samples_count + samples, f, mask=samples < samples_count)
 
@@ -209,10 +246,11 @@ class TritonKernel(TorchKernel):
             )
         self._split = self.dtype == torch.float32
         self._block_width = min(BLOCK_WIDTH, _padded(self.width))
-        self._cols = _padded(self.n + 1)
+        self._chunk = min(MAX_CHUNK_COLUMNS, _padded(self.n + 1))
+        self._chunks = triton.cdiv(self.n + 1, self._chunk)
 
     def _kernel_args(self) -> dict:
-        return dict(BLOCK_R=self._block_width, NP=self._cols, SPLIT=self._split)
+        return dict(BLOCK_R=self._block_width, KC=self._chunk, NUM_K=self._chunks, SPLIT=self._split)
 
     def _launch(self, kernel, grid, *args, **meta) -> None:
         options = {} if INTERPRETED else {"num_warps": NUM_WARPS}

@@ -91,12 +91,13 @@ def test_batched_run_is_bit_identical_to_the_same_run_alone():
 
 def test_shrinking_active_set_and_evaluation_match_torch():
     """Runs leave between blocks (the working set is compacted), a batch size that is not a
-    power of two (padded rows), then every evaluation entry point on full and partial test sets."""
-    configs = mixed_configs(40, count=3, batch_size=20)
+    power of two (padded rows), n + 1 = 71 inputs (two 64-column chunks), then every evaluation
+    entry point on full and partial test sets."""
+    configs = mixed_configs(40, count=3, n=70, batch_size=20)
     triton_kernel, torch_kernel = kernel_pair(configs)
     rng = np.random.default_rng(1)
     for runs in (np.arange(3), np.array([0, 2]), np.array([2])):
-        X, y = random_block(rng, len(runs), 4, 20, 50)
+        X, y = random_block(rng, len(runs), 4, 20, 70)
         triton_kernel.train(runs, X, y)
         torch_kernel.train(runs, X, y)
     everyone = np.arange(3)
@@ -106,7 +107,7 @@ def test_shrinking_active_set_and_evaluation_match_torch():
         (error_a, loss_a), (error_e, loss_e) = (k.evaluate_test(everyone, start, stop) for k in (triton_kernel, torch_kernel))
         np.testing.assert_array_equal(error_a, error_e)
         np.testing.assert_allclose(loss_a, loss_e, rtol=1e-12)
-    X, y = random_block(rng, 2, 1, 300, 50)
+    X, y = random_block(rng, 2, 1, 300, 70)
     (error_a, loss_a), (error_e, loss_e) = (k.evaluate(np.array([0, 2]), X[:, 0], y[:, 0]) for k in (triton_kernel, torch_kernel))
     np.testing.assert_array_equal(error_a, error_e)
     np.testing.assert_allclose(loss_a, loss_e, rtol=1e-12)
