@@ -57,7 +57,7 @@ BLOCK_SAMPLES = 64
 BLOCK_TILES = 32
 # Input columns (n + 1 with the bias) per register tile: wider inputs are done in chunks.
 MAX_CHUNK_COLUMNS = 64
-TF32_HIGH_MASK = -8192  # 0xFFFFE000 as int32: sign, exponent and the 10 mantissa bits TF32 keeps
+TF32_HIGH_MASK = tl.constexpr(-8192)  # 0xFFFFE000 as int32: sign, exponent and the 10 mantissa bits TF32 keeps
 
 
 @triton.jit
