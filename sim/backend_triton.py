@@ -51,10 +51,12 @@ INTERPRETED = os.environ.get("TRITON_INTERPRET", "0") == "1"
 
 # Neurons per program (a power of two >= 16: tl.dot's minimum) and programs' warps.
 BLOCK_WIDTH = 64
-NUM_WARPS = 4
+NUM_WARPS = 8
 # Test samples per evaluation program; fpart tiles summed per iteration by the delta kernel.
 BLOCK_SAMPLES = 64
 BLOCK_TILES = 32
+# Update-kernel programs per multiprocessor (0: one program per tile); see _update_kernel.
+UPDATE_WAVES = 0
 # Input columns (n + 1 with the bias) per register tile: wider inputs are done in chunks.
 MAX_CHUNK_COLUMNS = 64
 TF32_HIGH_MASK = tl.constexpr(-8192)  # 0xFFFFE000 as int32: sign, exponent and the 10 mantissa bits TF32 keeps
@@ -66,17 +68,20 @@ def _split_dot(exact, other, acc, EXACT_LEFT: tl.constexpr, SPLIT: tl.constexpr)
 
     SPLIT: two TF32 tensor-core products of ``other``'s high and low parts (module doc);
     otherwise one IEEE product (float64)."""
+    # (no early returns: the compiler visits statements after a constexpr-if's return)
     if SPLIT:
         high = (other.to(tl.int32, bitcast=True) & TF32_HIGH_MASK).to(tl.float32, bitcast=True)
         low = other - high
         if EXACT_LEFT:
-            acc = tl.dot(exact, low, acc, input_precision="tf32")
-            return tl.dot(exact, high, acc, input_precision="tf32")
-        acc = tl.dot(low, exact, acc, input_precision="tf32")
-        return tl.dot(high, exact, acc, input_precision="tf32")
-    if EXACT_LEFT:
-        return tl.dot(exact, other, acc, input_precision="ieee")
-    return tl.dot(other, exact, acc, input_precision="ieee")
+            result = tl.dot(exact, high, tl.dot(exact, low, acc, input_precision="tf32"), input_precision="tf32")
+        else:
+            result = tl.dot(high, exact, tl.dot(low, exact, acc, input_precision="tf32"), input_precision="tf32")
+    else:
+        if EXACT_LEFT:
+            result = tl.dot(exact, other, acc, input_precision="ieee")
+        else:
+            result = tl.dot(other, exact, acc, input_precision="ieee")
+    return result
 
 
 @triton.jit
@@ -104,7 +109,7 @@ def _hidden(Wb_ptr, x_ptr, x_row_stride, run, rows, samples, width, n, count,
     inputs: a chunk at a time keeps the tiles in registers)."""
     dtype = Wb_ptr.dtype.element_ty
     h = tl.zeros((BM, BLOCK_R), dtype=dtype)
-    for k in tl.static_range(NUM_K):
+    for k in range(NUM_K):
         cols = k * KC + tl.arange(0, KC)
         Wb, _ = _load_weights(Wb_ptr, run, rows, cols, width, n)
         x = _load_inputs(x_ptr, x_row_stride, n, count, samples, cols, dtype)
@@ -156,49 +161,68 @@ def _delta_kernel(fpart_ptr, y_ptr, loss_ptr, lr_over_batch_ptr, delta_ptr, num_
 
 
 @triton.jit
+def _update_chunk(Wb_ptr, X_ptr, Wb, mask, x, cols, gh, decay, h_next, run, rows, samples, width, n, batch,
+                  x_run_stride, x_next_offset, BLOCK_R: tl.constexpr, KC: tl.constexpr, SPLIT: tl.constexpr,
+                  HAS_NEXT: tl.constexpr):
+    """Wb <- decay Wb - gh^T [X 1] on one column chunk, stored; returns h_next plus the chunk's
+    share of [X_next 1] Wb^T (with the updated weights, still in registers)."""
+    gW = _split_dot(x, tl.trans(gh), tl.zeros((BLOCK_R, KC), dtype=Wb.dtype), False, SPLIT)
+    Wb = decay * Wb - gW
+    tl.store(Wb_ptr + run * width * (n + 1) + rows[:, None] * (n + 1) + cols[None, :], Wb, mask=mask)
+    if HAS_NEXT:
+        x_next = _load_inputs(X_ptr + run * x_run_stride + x_next_offset, n, n, batch, samples, cols, Wb.dtype)
+        h_next = _split_dot(x_next, tl.trans(Wb), h_next, True, SPLIT)
+    return h_next
+
+
+@triton.jit
 def _update_kernel(Wb_ptr, u_ptr, X_ptr, delta_ptr, decay_ptr, fpart_ptr, width, n, batch,
-                   x_run_stride, x_offset, x_next_offset,
+                   x_run_stride, x_offset, x_next_offset, num_tiles,
                    BLOCK_R: tl.constexpr, BP: tl.constexpr, KC: tl.constexpr, NUM_K: tl.constexpr,
                    SPLIT: tl.constexpr, HAS_NEXT: tl.constexpr):
-    """One SGD step of a tile of neurons, then the forward partials of the next step (grid R x tiles).
+    """One SGD step of tiles of neurons, each followed by its forward partials of the next step.
 
-    With one column chunk the weight tile stays in registers from load to store; with several
-    (n + 1 > KC) each chunk is loaded again for its update, from cache (the first pass read it)."""
+    Grid R x P: program p of a run takes tiles p, p + P, ... (P = tiles: one each), so the
+    compiler can prefetch a program's next tile while it works on the current one; a tile's
+    arithmetic is the same whichever program does it. With one column chunk the weight tile
+    stays in registers from load to store; with several (n + 1 > KC) each chunk is loaded again
+    for its update, from cache (the first pass read it)."""
     run = tl.program_id(0).to(tl.int64)
-    tile = tl.program_id(1)
-    rows = tile * BLOCK_R + tl.arange(0, BLOCK_R)
     samples = tl.arange(0, BP)
     dtype = Wb_ptr.dtype.element_ty
     x_ptr = X_ptr + run * x_run_stride + x_offset
-    u = tl.load(u_ptr + run * width + rows, mask=rows < width, other=0.0)
     delta = tl.load(delta_ptr + run * BP + samples)
     decay = tl.load(decay_ptr + run)
     if NUM_K == 1:
         cols = tl.arange(0, KC)
-        Wb, mask = _load_weights(Wb_ptr, run, rows, cols, width, n)
         x = _load_inputs(x_ptr, n, n, batch, samples, cols, dtype)
-        h = _split_dot(x, tl.trans(Wb), tl.zeros((BP, BLOCK_R), dtype=dtype), True, SPLIT)
-    else:
-        h = _hidden(Wb_ptr, x_ptr, n, run, rows, samples, width, n, batch, BP, BLOCK_R, KC, NUM_K, SPLIT)
-    gh = tl.where(h > 0, delta[:, None] * u[None, :], 0.0).to(dtype)
-    gu = tl.sum(delta[:, None] * tl.maximum(h, 0.0), axis=0)
-    u = decay * u - gu
-    tl.store(u_ptr + run * width + rows, u, mask=rows < width)
-    h_next = tl.zeros((BP, BLOCK_R), dtype=dtype)
-    for k in tl.static_range(NUM_K):
-        if NUM_K > 1:
-            cols = k * KC + tl.arange(0, KC)
+    for tile in range(tl.program_id(1), num_tiles, tl.num_programs(1)):
+        rows = tile * BLOCK_R + tl.arange(0, BLOCK_R)
+        u = tl.load(u_ptr + run * width + rows, mask=rows < width, other=0.0)
+        if NUM_K == 1:
             Wb, mask = _load_weights(Wb_ptr, run, rows, cols, width, n)
-            x = _load_inputs(x_ptr, n, n, batch, samples, cols, dtype)
-        gW = _split_dot(x, tl.trans(gh), tl.zeros((BLOCK_R, KC), dtype=dtype), False, SPLIT)
-        Wb = decay * Wb - gW
-        tl.store(Wb_ptr + run * width * (n + 1) + rows[:, None] * (n + 1) + cols[None, :], Wb, mask=mask)
+            h = _split_dot(x, tl.trans(Wb), tl.zeros((BP, BLOCK_R), dtype=dtype), True, SPLIT)
+        else:
+            h = _hidden(Wb_ptr, x_ptr, n, run, rows, samples, width, n, batch, BP, BLOCK_R, KC, NUM_K, SPLIT)
+        gh = tl.where(h > 0, delta[:, None] * u[None, :], 0.0).to(dtype)
+        gu = tl.sum(delta[:, None] * tl.maximum(h, 0.0), axis=0)
+        u = decay * u - gu
+        tl.store(u_ptr + run * width + rows, u, mask=rows < width)
+        h_next = tl.zeros((BP, BLOCK_R), dtype=dtype)
+        if NUM_K == 1:
+            h_next = _update_chunk(Wb_ptr, X_ptr, Wb, mask, x, cols, gh, decay, h_next, run, rows, samples, width,
+                                   n, batch, x_run_stride, x_next_offset, BLOCK_R, KC, SPLIT, HAS_NEXT)
+        else:
+            for k in range(NUM_K):
+                chunk_cols = k * KC + tl.arange(0, KC)
+                Wb, mask = _load_weights(Wb_ptr, run, rows, chunk_cols, width, n)
+                x_chunk = _load_inputs(x_ptr, n, n, batch, samples, chunk_cols, dtype)
+                h_next = _update_chunk(Wb_ptr, X_ptr, Wb, mask, x_chunk, chunk_cols, gh, decay, h_next, run, rows,
+                                       samples, width, n, batch, x_run_stride, x_next_offset, BLOCK_R, KC, SPLIT,
+                                       HAS_NEXT)
         if HAS_NEXT:
-            x_next = _load_inputs(X_ptr + run * x_run_stride + x_next_offset, n, n, batch, samples, cols, dtype)
-            h_next = _split_dot(x_next, tl.trans(Wb), h_next, True, SPLIT)
-    if HAS_NEXT:
-        part = tl.sum(tl.maximum(h_next, 0.0) * u[None, :], axis=1)
-        tl.store(fpart_ptr + (run * tl.num_programs(1) + tile) * BP + samples, part)
+            part = tl.sum(tl.maximum(h_next, 0.0) * u[None, :], axis=1)
+            tl.store(fpart_ptr + (run * num_tiles + tile) * BP + samples, part)
 
 
 @triton.jit
@@ -252,6 +276,15 @@ class TritonKernel(TorchKernel):
     def _kernel_args(self) -> dict:
         return dict(BLOCK_R=self._block_width, KC=self._chunk, NUM_K=self._chunks, SPLIT=self._split)
 
+    def _update_programs(self, runs: int, tiles: int) -> int:
+        """Programs per run of the update kernel: every tile its own (UPDATE_WAVES = 0), or
+        enough for UPDATE_WAVES programs per multiprocessor, each looping over its tiles."""
+        if UPDATE_WAVES <= 0:
+            return tiles
+        processors = (torch.cuda.get_device_properties(self.device).multi_processor_count
+                      if self.device.type == "cuda" else 1)
+        return max(1, min(tiles, triton.cdiv(UPDATE_WAVES * processors, runs)))
+
     def _launch(self, kernel, grid, *args, **meta) -> None:
         options = {} if INTERPRETED else {"num_warps": NUM_WARPS}
         kernel[grid](*args, **meta, **options)
@@ -279,13 +312,15 @@ class TritonKernel(TorchKernel):
             Wb, u = self.Wb, self.u
             x_stride, y_stride = steps * B * n, steps * B
             meta = dict(BP=BP, **self._kernel_args())
+            programs = self._update_programs(R, tiles)
             self._launch(_forward_kernel, (R, tiles), Wb, u, X_dev, fpart, self.width, n, B, x_stride, 0, **meta)
             for t in range(steps):
                 self._launch(_delta_kernel, (R,), fpart, y_dev, loss_ids, lr_over_batch, delta, tiles, B,
                              y_stride, t * B, BP=BP, BLOCK_T=BLOCK_TILES)
                 has_next = t + 1 < steps
-                self._launch(_update_kernel, (R, tiles), Wb, u, X_dev, delta, decay, fpart, self.width, n, B,
-                             x_stride, t * B * n, (t + 1) * B * n if has_next else 0, HAS_NEXT=has_next, **meta)
+                self._launch(_update_kernel, (R, programs), Wb, u, X_dev, delta, decay, fpart, self.width, n, B,
+                             x_stride, t * B * n, (t + 1) * B * n if has_next else 0, tiles,
+                             HAS_NEXT=has_next, **meta)
 
     def _eval_chunk(self, runs: int) -> int:
         # f is the only (R, samples) array: no activations to bound, so one chunk of up to 2**26 outputs.

@@ -89,6 +89,22 @@ def test_batched_run_is_bit_identical_to_the_same_run_alone():
         np.testing.assert_array_equal(a, e)
 
 
+def test_update_programs_looping_over_tiles_change_nothing(monkeypatch):
+    """UPDATE_WAVES > 0: fewer update programs than tiles, each looping over several tiles;
+    the weights must be bit-identical to one program per tile."""
+    configs = mixed_configs(200, count=2)  # 4 tiles of 64
+    X, y = random_block(np.random.default_rng(2), 2, 3, 32, 50)
+    weights = []
+    for waves in (0, 1):
+        monkeypatch.setattr(backend_triton, "UPDATE_WAVES", waves)
+        kernel, _ = kernel_pair(configs, dtype="float32")
+        kernel.train(np.arange(2), X, y)
+        weights.append(kernel.parameters(np.arange(2)))
+    assert backend_triton.UPDATE_WAVES == 1 and kernel._update_programs(2, 4) == (4 if DEVICE == "cuda" else 1)
+    for a, e in zip(*weights):
+        np.testing.assert_array_equal(a, e)
+
+
 def test_shrinking_active_set_and_evaluation_match_torch():
     """Runs leave between blocks (the working set is compacted), a batch size that is not a
     power of two (padded rows), n + 1 = 71 inputs (two 64-column chunks), then every evaluation
