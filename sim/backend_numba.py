@@ -37,7 +37,12 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-LANES = 8        # floats per SIMD block (one AVX2 register of float32)
+from .lane_vectors import LANES as VECTOR_LANES
+from .lane_vectors import vload, vrelu, vsplat, vstore, vwhere_positive
+
+LANES = VECTOR_LANES  # floats per SIMD block (one AVX2 register of float32)
+LANE_TILE_NEURONS = 4  # runs-in-lanes path: width padded to a multiple of this (register tiles)
+MAX_LANE_WIDTH = 256   # widths up to this train with runs in SIMD lanes (see the module doc)
 CHUNK = 256      # neurons per cache block and per parallel work item (a multiple of LANES)
 EVAL_SAMPLES = 256   # test samples per evaluation work item
 RUNS_PER_THREAD = 2  # below this many active runs per thread, parallelise over neuron chunks...
@@ -339,6 +344,200 @@ def _train_by_chunks(Wt, bias, u, runs, X, y, lr, wd, loss_ids, one, batch):
         _backward_items(Wt, bias, u, runs, delta, alist, nact, blist, bcount, h, G, gu, acc, lr, wd, one)
 
 
+# --------------------------------------------------------------------------- runs in lanes
+# Small widths: the runs themselves fill the SIMD lanes (see the module docstring).
+
+
+@njit(**_JIT)
+def _lane_forward(W, bias, u, Xf, A, f, B, n, npad, rp):
+    """A[b, i] = relu(b_i + sum_j x_bj W_ji) and f[b] = sum_i A[b, i] u_i (i ascending), every
+    value a vector over the group's runs. W (npad, rp, LANES), bias/u (rp, LANES),
+    Xf (Bpad, npad, LANES) ±1/0, A (Bpad, rp, LANES), f (Bpad, LANES); rp a multiple of
+    LANE_TILE_NEURONS, Bpad = B rounded up to 2 (pad samples: x = 0).
+
+    Tiles of 2 samples x 4 neurons keep 8 accumulators in registers; a tile of neurons is the
+    outer loop so its weights stay in L1 while all samples stream past."""
+    like = vload(bias, 0)
+    zero = vsplat(0, like)
+    for b in range(0, B + (B & 1)):
+        vstore(f, b * LANES, zero)
+    for i in range(0, rp, 4):
+        o = i * LANES
+        b0 = vload(bias, o)
+        b1 = vload(bias, o + LANES)
+        b2 = vload(bias, o + 2 * LANES)
+        b3 = vload(bias, o + 3 * LANES)
+        u0 = vload(u, o)
+        u1 = vload(u, o + LANES)
+        u2 = vload(u, o + 2 * LANES)
+        u3 = vload(u, o + 3 * LANES)
+        for b in range(0, B, 2):
+            p0, p1, p2, p3 = b0, b1, b2, b3
+            q0, q1, q2, q3 = b0, b1, b2, b3
+            xo = b * npad * LANES
+            for j in range(n):
+                x = vload(Xf, xo + j * LANES)
+                z = vload(Xf, xo + (npad + j) * LANES)
+                wo = (j * rp + i) * LANES
+                w0 = vload(W, wo)
+                w1 = vload(W, wo + LANES)
+                w2 = vload(W, wo + 2 * LANES)
+                w3 = vload(W, wo + 3 * LANES)
+                p0 = p0 + x * w0
+                p1 = p1 + x * w1
+                p2 = p2 + x * w2
+                p3 = p3 + x * w3
+                q0 = q0 + z * w0
+                q1 = q1 + z * w1
+                q2 = q2 + z * w2
+                q3 = q3 + z * w3
+            p0, p1, p2, p3 = vrelu(p0), vrelu(p1), vrelu(p2), vrelu(p3)
+            q0, q1, q2, q3 = vrelu(q0), vrelu(q1), vrelu(q2), vrelu(q3)
+            ao = (b * rp + i) * LANES
+            vstore(A, ao, p0)
+            vstore(A, ao + LANES, p1)
+            vstore(A, ao + 2 * LANES, p2)
+            vstore(A, ao + 3 * LANES, p3)
+            ao += rp * LANES
+            vstore(A, ao, q0)
+            vstore(A, ao + LANES, q1)
+            vstore(A, ao + 2 * LANES, q2)
+            vstore(A, ao + 3 * LANES, q3)
+            fo = b * LANES
+            vstore(f, fo, (((vload(f, fo) + p0 * u0) + p1 * u1) + p2 * u2) + p3 * u3)
+            vstore(f, fo + LANES, (((vload(f, fo + LANES) + q0 * u0) + q1 * u1) + q2 * u2) + q3 * u3)
+
+
+@njit(**_JIT)
+def _lane_backward(W, bias, u, Xf, A, delta, G, gu, lr, decay, B, npad, rp):
+    """The fused SGD update of a group of runs in lanes (layouts as :func:`_lane_forward`);
+    A holds the activations on entry and gh = delta_b u 1[a > 0] on exit.
+    delta (Bpad, LANES) is 0 on pad samples; lr, decay = 1 - lr wd: (LANES,) per run."""
+    like = vload(bias, 0)
+    zero = vsplat(0, like)
+    Bpad = B + (B & 1)
+    for i in range(rp):
+        vstore(G, i * LANES, zero)
+        vstore(gu, i * LANES, zero)
+    for b in range(Bpad):
+        d = vload(delta, b * LANES)
+        for i in range(rp):
+            o = i * LANES
+            ao = (b * rp + i) * LANES
+            a = vload(A, ao)
+            g = vwhere_positive(a, d * vload(u, o))
+            vstore(A, ao, g)
+            vstore(G, o, vload(G, o) + g)
+            vstore(gu, o, vload(gu, o) + a * d)
+    step = vload(lr, 0)
+    keep = vload(decay, 0)
+    # gW_ji = sum_b gh_bi x_bj in tiles of 2 inputs x 4 neurons, b ascending; W <- keep W - lr gW
+    for i in range(0, rp, 4):
+        for j in range(0, npad, 2):
+            p0, p1, p2, p3 = zero, zero, zero, zero
+            q0, q1, q2, q3 = zero, zero, zero, zero
+            for b in range(Bpad):
+                xo = (b * npad + j) * LANES
+                x = vload(Xf, xo)
+                z = vload(Xf, xo + LANES)
+                go = (b * rp + i) * LANES
+                g0 = vload(A, go)
+                g1 = vload(A, go + LANES)
+                g2 = vload(A, go + 2 * LANES)
+                g3 = vload(A, go + 3 * LANES)
+                p0 = p0 + x * g0
+                p1 = p1 + x * g1
+                p2 = p2 + x * g2
+                p3 = p3 + x * g3
+                q0 = q0 + z * g0
+                q1 = q1 + z * g1
+                q2 = q2 + z * g2
+                q3 = q3 + z * g3
+            wo = (j * rp + i) * LANES
+            vstore(W, wo, keep * vload(W, wo) - step * p0)
+            vstore(W, wo + LANES, keep * vload(W, wo + LANES) - step * p1)
+            vstore(W, wo + 2 * LANES, keep * vload(W, wo + 2 * LANES) - step * p2)
+            vstore(W, wo + 3 * LANES, keep * vload(W, wo + 3 * LANES) - step * p3)
+            wo += rp * LANES
+            vstore(W, wo, keep * vload(W, wo) - step * q0)
+            vstore(W, wo + LANES, keep * vload(W, wo + LANES) - step * q1)
+            vstore(W, wo + 2 * LANES, keep * vload(W, wo + 2 * LANES) - step * q2)
+            vstore(W, wo + 3 * LANES, keep * vload(W, wo + 3 * LANES) - step * q3)
+    for i in range(rp):
+        o = i * LANES
+        vstore(bias, o, keep * vload(bias, o) - step * vload(G, o))
+        vstore(u, o, keep * vload(u, o) - step * vload(gu, o))
+
+
+@njit(**_JIT)
+def _train_lane_group(Wt, bias, u, runs, first, X, y, lr, wd, loss_ids, one, batch, width):
+    """All steps of the runs runs[first:first + LANES] (fewer at the end: the other lanes
+    hold zero weights, zero inputs and lr = 0, and stay zero), one run per lane.
+
+    The group's weights are copied into lane-interleaved buffers, trained, and copied back;
+    every step converts the int8 minibatches to ±1 floats in the same layout."""
+    A_, steps, B, n = X.shape
+    nl = min(LANES, A_ - first)
+    rp = -(-width // LANE_TILE_NEURONS) * LANE_TILE_NEURONS
+    npad = n + (n & 1)
+    Bpad = B + (B & 1)
+    dt = Wt.dtype
+    W = np.zeros((npad, rp, LANES), dt)
+    bl = np.zeros((rp, LANES), dt)
+    ul = np.zeros((rp, LANES), dt)
+    lrl = np.zeros(LANES, dt)
+    decay = np.ones(LANES, dt)
+    losses = np.zeros(LANES, np.int64)
+    for l in range(nl):
+        r = runs[first + l]
+        for j in range(n):
+            for i in range(width):
+                W[j, i, l] = Wt[r, j, i]
+        for i in range(width):
+            bl[i, l] = bias[r, i]
+            ul[i, l] = u[r, i]
+        lrl[l] = lr[r]
+        decay[l] = one - lr[r] * wd[r]
+        losses[l] = loss_ids[r]
+    Xf = np.zeros((Bpad, npad, LANES), dt)
+    A = np.empty((Bpad, rp, LANES), dt)
+    f = np.empty((Bpad, LANES), dt)
+    delta = np.zeros((Bpad, LANES), dt)
+    G = np.empty((rp, LANES), dt)
+    gu = np.empty((rp, LANES), dt)
+    for s in range(steps):
+        for l in range(nl):
+            Xs = X[first + l, s]
+            for b in range(B):
+                for j in range(n):
+                    Xf[b, j, l] = Xs[b, j]
+        _lane_forward(W, bl, ul, Xf, A, f, B, n, npad, rp)
+        for l in range(nl):
+            ys = y[first + l, s]
+            for b in range(B):
+                yv = one if ys[b] > 0 else -one
+                _, slope = _loss_slope(losses[l], yv, f[b, l], one)
+                delta[b, l] = slope / batch
+        _lane_backward(W, bl, ul, Xf, A, delta, G, gu, lrl, decay, B, npad, rp)
+    for l in range(nl):
+        r = runs[first + l]
+        for j in range(n):
+            for i in range(width):
+                Wt[r, j, i] = W[j, i, l]
+        for i in range(width):
+            bias[r, i] = bl[i, l]
+            u[r, i] = ul[i, l]
+
+
+@njit(parallel=True, **_JIT)
+def _train_in_lanes(Wt, bias, u, runs, X, y, lr, wd, loss_ids, one, batch, width):
+    """As :func:`_train_by_runs` for small widths: runs in groups of LANES consecutive
+    active runs, one run per SIMD lane, prange over the groups."""
+    groups = (runs.shape[0] + LANES - 1) // LANES
+    for g in prange(groups):
+        _train_lane_group(Wt, bias, u, runs, g * LANES, X, y, lr, wd, loss_ids, one, batch, width)
+
+
 @njit(**_JIT)
 def _evaluate_block(Wt, bias, u, X, y, loss_id, one):
     """(errors, summed loss) of one run on the samples X (M, n), y (M,)."""
@@ -419,6 +618,8 @@ class NumbaKernel:
         self.test_X = np.ascontiguousarray(test_X, dtype=np.int8)
         self.test_y = np.ascontiguousarray(test_y, dtype=np.int8)
         self.one = self.dtype.type(1)
+        # The path depends on the width only (never on R or the active set): batch == alone.
+        self.runs_in_lanes = width <= MAX_LANE_WIDTH
 
     def _runs(self, runs) -> np.ndarray:
         return np.ascontiguousarray(runs, dtype=np.int64)
@@ -427,10 +628,15 @@ class NumbaKernel:
         runs = self._runs(runs)
         if runs.size == 0 or X.shape[1] == 0:
             return
-        train = _train_by_chunks if self.parallel_over_chunks(runs.size) else _train_by_runs
-        train(self.Wt, self.b, self.u, runs, np.ascontiguousarray(X, dtype=np.int8),
-              np.ascontiguousarray(y, dtype=np.int8), self.lr, self.weight_decay, self.loss_ids,
-              self.one, self.dtype.type(X.shape[2]))
+        args = (self.Wt, self.b, self.u, runs, np.ascontiguousarray(X, dtype=np.int8),
+                np.ascontiguousarray(y, dtype=np.int8), self.lr, self.weight_decay, self.loss_ids,
+                self.one, self.dtype.type(X.shape[2]))
+        if self.runs_in_lanes:
+            _train_in_lanes(*args, self.width)
+        elif self.parallel_over_chunks(runs.size):
+            _train_by_chunks(*args)
+        else:
+            _train_by_runs(*args)
 
     def parallel_over_chunks(self, num_runs: int) -> bool:
         """Whether :meth:`train` splits work by (run, neuron chunk) rather than by run:
