@@ -38,7 +38,7 @@ import numpy as np
 from numba import njit, prange
 
 from .lane_vectors import LANES as VECTOR_LANES
-from .lane_vectors import vload, vrelu, vsplat, vstore, vwhere_positive
+from .lane_vectors import transpose_i8_to_lanes, vload, vrelu, vsplat, vstore, vwhere_positive
 
 LANES = VECTOR_LANES  # floats per SIMD block (one AVX2 register of float32)
 LANE_TILE_NEURONS = 4  # runs-in-lanes path: width padded to a multiple of this (register tiles)
@@ -375,10 +375,11 @@ def _lane_forward(W, bias, u, Xf, A, f, B, n, npad, rp):
             p0, p1, p2, p3 = b0, b1, b2, b3
             q0, q1, q2, q3 = b0, b1, b2, b3
             xo = b * npad * LANES
-            for j in range(n):
-                x = vload(Xf, xo + j * LANES)
-                z = vload(Xf, xo + (npad + j) * LANES)
-                wo = (j * rp + i) * LANES
+            zo = xo + npad * LANES
+            wo = o
+            for _ in range(n):  # offsets advanced by addition: no index arithmetic in the loop
+                x = vload(Xf, xo)
+                z = vload(Xf, zo)
                 w0 = vload(W, wo)
                 w1 = vload(W, wo + LANES)
                 w2 = vload(W, wo + 2 * LANES)
@@ -391,6 +392,9 @@ def _lane_forward(W, bias, u, Xf, A, f, B, n, npad, rp):
                 q1 = q1 + z * w1
                 q2 = q2 + z * w2
                 q3 = q3 + z * w3
+                xo += LANES
+                zo += LANES
+                wo += rp * LANES
             p0, p1, p2, p3 = vrelu(p0), vrelu(p1), vrelu(p2), vrelu(p3)
             q0, q1, q2, q3 = vrelu(q0), vrelu(q1), vrelu(q2), vrelu(q3)
             ao = (b * rp + i) * LANES
@@ -436,11 +440,11 @@ def _lane_backward(W, bias, u, Xf, A, delta, G, gu, lr, decay, B, npad, rp):
         for j in range(0, npad, 2):
             p0, p1, p2, p3 = zero, zero, zero, zero
             q0, q1, q2, q3 = zero, zero, zero, zero
-            for b in range(Bpad):
-                xo = (b * npad + j) * LANES
+            xo = j * LANES
+            go = i * LANES
+            for _ in range(Bpad):
                 x = vload(Xf, xo)
                 z = vload(Xf, xo + LANES)
-                go = (b * rp + i) * LANES
                 g0 = vload(A, go)
                 g1 = vload(A, go + LANES)
                 g2 = vload(A, go + 2 * LANES)
@@ -453,6 +457,8 @@ def _lane_backward(W, bias, u, Xf, A, delta, G, gu, lr, decay, B, npad, rp):
                 q1 = q1 + z * g1
                 q2 = q2 + z * g2
                 q3 = q3 + z * g3
+                xo += npad * LANES
+                go += rp * LANES
             wo = (j * rp + i) * LANES
             vstore(W, wo, keep * vload(W, wo) - step * p0)
             vstore(W, wo + LANES, keep * vload(W, wo + LANES) - step * p1)
@@ -505,12 +511,18 @@ def _train_lane_group(Wt, bias, u, runs, first, X, y, lr, wd, loss_ids, one, bat
     delta = np.zeros((Bpad, LANES), dt)
     G = np.empty((rp, LANES), dt)
     gu = np.empty((rp, LANES), dt)
+    stride = steps * B * n  # between the minibatches of consecutive runs in X
+    whole = B * n - (B * n) % LANES if nl == LANES and npad == n else 0
     for s in range(steps):
-        for l in range(nl):
+        start = (first * steps + s) * B * n
+        for k in range(0, whole, LANES):
+            transpose_i8_to_lanes(X, start + k, stride, Xf, k * LANES)
+        for l in range(nl):  # the rest (odd n, a partial group, B n not a multiple of LANES)
             Xs = X[first + l, s]
-            for b in range(B):
-                for j in range(n):
-                    Xf[b, j, l] = Xs[b, j]
+            for k in range(whole, B * n):
+                b = k // n
+                j = k - b * n
+                Xf[b, j, l] = Xs[b, j]
         _lane_forward(W, bl, ul, Xf, A, f, B, n, npad, rp)
         for l in range(nl):
             ys = y[first + l, s]

@@ -154,3 +154,45 @@ def _operator(vector_op):
 
 for _python_op, _vector_op in ((operator.add, vadd), (operator.sub, vsub), (operator.mul, vmul)):
     overload(_python_op)(_operator(_vector_op))
+
+
+@intrinsic
+def transpose_i8_to_lanes(typingctx, src, start, stride, dst, out):
+    """Lane l of dst.flat[out + t LANES : ... + LANES] = src.flat[start + l stride + t], for
+    t, l < LANES: an 8 x 8 int8 transpose (LANES rows of src, e.g. the minibatches of LANES
+    consecutive runs) converted to floats, done with vector shuffles instead of 64 scalar moves."""
+    if not (isinstance(src, types.Array) and src.dtype == types.int8 and src.layout == "C"
+            and _is_float_array(dst) and all(isinstance(t, types.Integer) for t in (start, stride, out))):
+        return None
+
+    def codegen(context, builder, sig, args):
+        srcty, startty, stridety, dstty, outty = sig.args
+        bytes8 = ir.VectorType(ir.IntType(8), LANES)
+        i32 = ir.IntType(32)
+        start_ = context.cast(builder, args[1], startty, types.intp)
+        stride_ = context.cast(builder, args[2], stridety, types.intp)
+        rows = []
+        for lane in range(LANES):
+            offset = builder.add(start_, builder.mul(stride_, ir.Constant(start_.type, lane)))
+            pointer = _element_pointer(context, builder, srcty, args[0], types.intp, offset)
+            rows.append(builder.load(builder.bitcast(pointer, bytes8.as_pointer()), align=1))
+        while len(rows) > 1:  # concatenate: all[l LANES + t] = row_l[t]
+            size = 2 * rows[0].type.count
+            mask = ir.Constant(ir.VectorType(i32, size), list(range(size)))
+            rows = [builder.shuffle_vector(rows[k], rows[k + 1], mask) for k in range(0, len(rows), 2)]
+        everything = rows[0]
+        undefined = ir.Constant(everything.type, ir.Undefined)
+        transposed = builder.shuffle_vector(everything, undefined, ir.Constant(
+            ir.VectorType(i32, LANES * LANES), [lane * LANES + t for t in range(LANES) for lane in range(LANES)]))
+        llvector = context.get_value_type(LaneVector(dstty.dtype))
+        out_ = context.cast(builder, args[4], outty, types.intp)
+        for t in range(LANES):
+            row = builder.shuffle_vector(transposed, undefined, ir.Constant(
+                ir.VectorType(i32, LANES), list(range(t * LANES, (t + 1) * LANES))))
+            offset = builder.add(out_, ir.Constant(out_.type, t * LANES))
+            pointer = _element_pointer(context, builder, dstty, args[3], types.intp, offset)
+            builder.store(builder.sitofp(row, llvector), builder.bitcast(pointer, llvector.as_pointer()),
+                          align=context.get_abi_sizeof(llvector.element))
+        return context.get_dummy_value()
+
+    return types.void(src, start, stride, dst, out), codegen
