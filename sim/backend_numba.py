@@ -38,7 +38,7 @@ import numpy as np
 from numba import njit, prange
 
 from .lane_vectors import LANES as VECTOR_LANES
-from .lane_vectors import transpose_i8_to_lanes, vload, vrelu, vsplat, vstore, vwhere_positive
+from .lane_vectors import transpose_i8_to_lanes, vfma, vload, vrelu, vsplat, vstore, vwhere_positive
 
 LANES = VECTOR_LANES  # floats per SIMD block (one AVX2 register of float32)
 LANE_TILE_NEURONS = 4  # runs-in-lanes path: width padded to a multiple of this (register tiles)
@@ -384,14 +384,14 @@ def _lane_forward(W, bias, u, Xf, A, f, B, n, npad, rp):
                 w1 = vload(W, wo + LANES)
                 w2 = vload(W, wo + 2 * LANES)
                 w3 = vload(W, wo + 3 * LANES)
-                p0 = p0 + x * w0
-                p1 = p1 + x * w1
-                p2 = p2 + x * w2
-                p3 = p3 + x * w3
-                q0 = q0 + z * w0
-                q1 = q1 + z * w1
-                q2 = q2 + z * w2
-                q3 = q3 + z * w3
+                p0 = vfma(x, w0, p0)
+                p1 = vfma(x, w1, p1)
+                p2 = vfma(x, w2, p2)
+                p3 = vfma(x, w3, p3)
+                q0 = vfma(z, w0, q0)
+                q1 = vfma(z, w1, q1)
+                q2 = vfma(z, w2, q2)
+                q3 = vfma(z, w3, q3)
                 xo += LANES
                 zo += LANES
                 wo += rp * LANES
@@ -449,14 +449,14 @@ def _lane_backward(W, bias, u, Xf, A, delta, G, gu, lr, decay, B, npad, rp):
                 g1 = vload(A, go + LANES)
                 g2 = vload(A, go + 2 * LANES)
                 g3 = vload(A, go + 3 * LANES)
-                p0 = p0 + x * g0
-                p1 = p1 + x * g1
-                p2 = p2 + x * g2
-                p3 = p3 + x * g3
-                q0 = q0 + z * g0
-                q1 = q1 + z * g1
-                q2 = q2 + z * g2
-                q3 = q3 + z * g3
+                p0 = vfma(x, g0, p0)
+                p1 = vfma(x, g1, p1)
+                p2 = vfma(x, g2, p2)
+                p3 = vfma(x, g3, p3)
+                q0 = vfma(z, g0, q0)
+                q1 = vfma(z, g1, q1)
+                q2 = vfma(z, g2, q2)
+                q3 = vfma(z, g3, q3)
                 xo += npad * LANES
                 go += rp * LANES
             wo = (j * rp + i) * LANES
