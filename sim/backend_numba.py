@@ -475,8 +475,18 @@ def _lane_backward(W, bias, u, Xf, A, delta, G, gu, lr, decay, B, npad, rp):
         vstore(u, o, keep * vload(u, o) - step * vload(gu, o))
 
 
+def lane_padded_width(width: int, itemsize: int) -> int:
+    """The width rounded up to LANE_TILE_NEURONS, and further when a row of LANES-vectors
+    would span a multiple of 8 cache lines: rows of W and A 4 KiB apart (width 128) all map to
+    the same L1 set, which made width 128 five times slower than width 100."""
+    rp = -(-width // LANE_TILE_NEURONS) * LANE_TILE_NEURONS
+    while (rp * LANES * itemsize // 64) % 8 == 0:
+        rp += LANE_TILE_NEURONS
+    return rp
+
+
 @njit(**_JIT)
-def _train_lane_group(Wt, bias, u, runs, first, X, y, lr, wd, loss_ids, one, batch, width):
+def _train_lane_group(Wt, bias, u, runs, first, X, y, lr, wd, loss_ids, one, batch, width, rp):
     """All steps of the runs runs[first:first + LANES] (fewer at the end: the other lanes
     hold zero weights, zero inputs and lr = 0, and stay zero), one run per lane.
 
@@ -484,7 +494,6 @@ def _train_lane_group(Wt, bias, u, runs, first, X, y, lr, wd, loss_ids, one, bat
     every step converts the int8 minibatches to ±1 floats in the same layout."""
     A_, steps, B, n = X.shape
     nl = min(LANES, A_ - first)
-    rp = -(-width // LANE_TILE_NEURONS) * LANE_TILE_NEURONS
     npad = n + (n & 1)
     Bpad = B + (B & 1)
     dt = Wt.dtype
@@ -542,12 +551,12 @@ def _train_lane_group(Wt, bias, u, runs, first, X, y, lr, wd, loss_ids, one, bat
 
 
 @njit(parallel=True, **_JIT)
-def _train_in_lanes(Wt, bias, u, runs, X, y, lr, wd, loss_ids, one, batch, width):
+def _train_in_lanes(Wt, bias, u, runs, X, y, lr, wd, loss_ids, one, batch, width, rp):
     """As :func:`_train_by_runs` for small widths: runs in groups of LANES consecutive
     active runs, one run per SIMD lane, prange over the groups."""
     groups = (runs.shape[0] + LANES - 1) // LANES
     for g in prange(groups):
-        _train_lane_group(Wt, bias, u, runs, g * LANES, X, y, lr, wd, loss_ids, one, batch, width)
+        _train_lane_group(Wt, bias, u, runs, g * LANES, X, y, lr, wd, loss_ids, one, batch, width, rp)
 
 
 @njit(**_JIT)
@@ -632,6 +641,7 @@ class NumbaKernel:
         self.one = self.dtype.type(1)
         # The path depends on the width only (never on R or the active set): batch == alone.
         self.runs_in_lanes = width <= MAX_LANE_WIDTH
+        self.lane_width = lane_padded_width(width, self.dtype.itemsize)
 
     def _runs(self, runs) -> np.ndarray:
         return np.ascontiguousarray(runs, dtype=np.int64)
@@ -644,7 +654,7 @@ class NumbaKernel:
                 np.ascontiguousarray(y, dtype=np.int8), self.lr, self.weight_decay, self.loss_ids,
                 self.one, self.dtype.type(X.shape[2]))
         if self.runs_in_lanes:
-            _train_in_lanes(*args, self.width)
+            _train_in_lanes(*args, self.width, self.lane_width)
         elif self.parallel_over_chunks(runs.size):
             _train_by_chunks(*args)
         else:
