@@ -167,3 +167,92 @@ def test_bad_device_and_dtype_are_value_errors():
         backend_numba.make_kernel(W, b, u, device="cuda", **kwargs)
     with pytest.raises(ValueError, match="dtype"):
         backend_numba.make_kernel(W, b, u, dtype="float16", **kwargs)
+
+
+# ----------------------------------------------------------------- runs in SIMD lanes (widths <= 256)
+
+
+def _lane_configs(width: int, n: int, batch_size: int) -> list[sim.RunConfig]:
+    """12 runs (a full group of 8 lanes and a partial one): every loss x dense/sparse x
+    offline/online, per-run lr and weight decay."""
+    return [sim.RunConfig(n=n, k=3, width=width, samples=samples, init=init, loss=loss, seed=seed,
+                          batch_size=batch_size, lr=0.05 + 0.01 * seed, weight_decay=0.01 * (seed % 3),
+                          test_size=300)
+            for seed, (loss, init, samples) in enumerate(itertools.product(
+                ("hinge", "square", "logistic"), ("dense", "sparse"), (200, None)))]
+
+
+@pytest.mark.parametrize(("width", "n", "batch_size"), [(10, 20, 32), (100, 21, 15)],
+                         ids=["w10-even-n", "w100-odd-n-odd-batch"])
+def test_runs_in_lanes_match_reference_after_200_steps(width, n, batch_size):
+    configs = _lane_configs(width, n, batch_size)
+    lanes, reference = _kernels(configs)
+    assert lanes.runs_in_lanes
+    everyone = np.arange(len(configs))
+    # The active set shrinks and changes which lane (and group) each run trains in.
+    schedule = [(everyone, 70), (np.array([0, 2, 3, 5, 7, 8, 10, 11]), 50), (np.array([1, 3, 4, 9, 11]), 80)]
+    _drive((lanes, reference), configs, schedule)
+    _assert_parameters_close(lanes, reference, everyone)
+    assert np.all(lanes.finite(everyone))
+    assert not np.allclose(lanes.parameters([11])[0], initialize(configs[11])[0])  # it trained 200 steps
+
+
+def test_runs_in_lanes_batch_equals_alone_bitwise():
+    """A run's arithmetic does not depend on its lane, its group or its neighbours; the int8
+    transpose (full groups) and the scalar conversion (partial groups) give the same floats."""
+    configs = _lane_configs(width=10, n=20, batch_size=32)[:11]
+    runs = np.arange(len(configs))
+    together, *_ = _kernels(configs, dtypes=("float32",), factories=(backend_numba.make_kernel,))
+    _drive((together,), configs, [(runs, 30)])
+    subset, *_ = _kernels(configs, dtypes=("float32",), factories=(backend_numba.make_kernel,))
+    _drive((subset,), configs, [(np.array([3, 9]), 30)])
+    for i in runs:
+        alone, *_ = _kernels([configs[i]], dtypes=("float32",), factories=(backend_numba.make_kernel,))
+        _drive((alone,), [configs[i]], [(np.array([0]), 30)])
+        for p, q in zip(together.parameters([i]), alone.parameters([0])):
+            np.testing.assert_array_equal(p, q)
+        if i in (3, 9):
+            for p, q in zip(subset.parameters([i]), alone.parameters([0])):
+                np.testing.assert_array_equal(p, q)
+
+
+def test_the_path_depends_on_width_only_and_the_sign_trick_path_still_matches(monkeypatch):
+    def kernel(width, runs):
+        configs = [sim.RunConfig(n=10, k=3, width=width, seed=s, test_size=50) for s in range(runs)]
+        return _kernels(configs, dtypes=("float32",), factories=(backend_numba.make_kernel,))[0]
+
+    for runs in (1, 9):
+        assert kernel(backend_numba.MAX_LANE_WIDTH, runs).runs_in_lanes
+        assert not kernel(backend_numba.MAX_LANE_WIDTH + 1, runs).runs_in_lanes
+    # Lane rows never 4 KiB apart (L1 set conflicts): 128 float32 neurons x 8 lanes would be.
+    assert backend_numba.lane_padded_width(10, 4) == 12
+    assert backend_numba.lane_padded_width(100, 4) == 100
+    assert backend_numba.lane_padded_width(128, 4) == 132
+    assert backend_numba.lane_padded_width(128, 8) == 132
+
+    # The neuron-minor sign-trick path (used above MAX_LANE_WIDTH) at a small width as well.
+    monkeypatch.setattr(backend_numba, "MAX_LANE_WIDTH", 0)
+    configs = _mixed_configs(width=13)
+    by_runs, reference = _kernels(configs)
+    assert not by_runs.runs_in_lanes
+    everyone = np.arange(len(configs))
+    _drive((by_runs, reference), configs, [(everyone, 60), (np.array([1, 4, 6]), 40)])
+    _assert_parameters_close(by_runs, reference, everyone)
+
+
+def test_int8_to_lanes_transpose_matches_numpy():
+    from numba import njit
+
+    from sim.lane_vectors import LANES, transpose_i8_to_lanes
+
+    @njit
+    def to_lanes(X, start, stride, out):
+        for k in range(0, out.shape[0], LANES):
+            transpose_i8_to_lanes(X, start + k, stride, out.reshape(-1), k * LANES)
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(-128, 128, size=(LANES, 5, 24), dtype=np.int8)  # 8 rows of (5 steps, 24)
+    for dtype in (np.float32, np.float64):
+        out = np.full((24, LANES), np.nan, dtype)
+        to_lanes(X, 2 * 24, 5 * 24, out)  # step 2 of every row, lane l = row l
+        np.testing.assert_array_equal(out, X[:, 2, :].T.astype(dtype))
