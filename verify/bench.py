@@ -34,10 +34,11 @@ n inputs, r width)::
     total     flops_per_run_step = 4Bnr + 9Br + 4B + 4(nr + 2r)
 
 These are the FLOPs of the dense computation every contender is asked to do, and GFLOP/s
-is that count over the measured time. Our numba kernel does less arithmetic for the same
-update (inputs are ±1, so X W^T and gH^T X are sums, not multiply-adds; samples whose hinge
-margin is met contribute no gradient and are skipped), so its GFLOP/s is an *effective*
-rate, comparable across contenders, and not bounded by the matmul peak.
+is that count over the measured time. Above width 256 our numba kernel does less arithmetic
+for the same update (inputs are ±1, so X W^T and gH^T X are sums, not multiply-adds; samples
+whose hinge margin is met contribute no gradient and are skipped), so its GFLOP/s there is an
+*effective* rate, comparable across contenders, and not bounded by the matmul peak; at widths
+<= 256 (runs in SIMD lanes, sim.lane_vectors) it does the dense arithmetic.
 
 Bytes per run-step (the compulsory memory traffic of a kernel that keeps H, gH and gW in
 cache or registers; every extra pass over W adds 4nr)::
