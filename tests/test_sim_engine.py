@@ -19,41 +19,12 @@ import torch
 import sim
 from sim import RunConfig, backend_numpy, backend_torch
 from sim.data import MinibatchStream, draw_support, sparse_parity
-from sim.data import test_set as make_test_set  # (not named test_*: pytest would collect it)
 from sim.config import LOSSES
-from sim.engine import LOSS_IDS
 from sim.init import initialize, sparse_supports
+from kernels import build_kernel, train_kernel
 from strategies import mixed_run_configs
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
-
-
-def build_kernel(module, configs: list[RunConfig], dtype: str = "float64", device: str = "cpu"):
-    """A backend kernel for configs of one group, with the driver's inputs (sim.engine.run_group)."""
-    inits = [initialize(c) for c in configs]
-    tests = [make_test_set(c) for c in configs]
-    return module.make_kernel(
-        np.stack([W for W, _, _ in inits]), np.stack([b for _, b, _ in inits]), np.stack([u for _, _, u in inits]),
-        lr=np.array([c.lr for c in configs]),
-        weight_decay=np.array([c.weight_decay for c in configs]),
-        loss_ids=np.array([LOSS_IDS[c.loss] for c in configs]),
-        test_X=np.stack([X for X, _ in tests]), test_y=np.stack([y for _, y in tests]),
-        dtype=dtype, device=device,
-    )
-
-
-def train_kernel(kernel, configs: list[RunConfig], blocks: tuple[int, ...]) -> tuple[np.ndarray, ...]:
-    """Feed each run its own minibatch stream in blocks of the given step counts; final (W, b, u)."""
-    streams = [MinibatchStream(c) for c in configs]
-    runs = np.arange(len(configs))
-    B, n = configs[0].batch_size, configs[0].n
-    for steps in blocks:
-        X = np.empty((len(configs), steps, B, n), dtype=np.int8)
-        y = np.empty((len(configs), steps, B), dtype=np.int8)
-        for j, stream in enumerate(streams):
-            stream.next(steps, X[j], y[j])
-        kernel.train(runs, X, y)
-    return kernel.parameters(runs)
 
 
 @functools.lru_cache(maxsize=None)  # shared by the per-config and the batched test

@@ -9,39 +9,13 @@ import numpy as np
 import pytest
 
 import sim
+from kernels import trained_weights
 from strategies import mixed_run_configs
 from sim import RunConfig, backend_numba, backend_torch
-from sim.data import MinibatchStream
-from sim.data import test_set as make_test_set  # (not named test_*: pytest would collect it)
 from sim.config import LOSSES
-from sim.engine import LOSS_IDS
 from sim.init import initialize
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
-
-
-def trained_weights(module, configs: list[RunConfig], steps: int = 200, dtype: str = "float64",
-                    device: str = "cpu") -> tuple[np.ndarray, ...]:
-    """(W, b, u) of the configs (one group) after ``steps`` SGD steps, fed in two blocks."""
-    inits = [initialize(c) for c in configs]
-    tests = [make_test_set(c) for c in configs]
-    kernel = module.make_kernel(
-        np.stack([W for W, _, _ in inits]), np.stack([b for _, b, _ in inits]), np.stack([u for _, _, u in inits]),
-        lr=np.array([c.lr for c in configs]),
-        weight_decay=np.array([c.weight_decay for c in configs]),
-        loss_ids=np.array([LOSS_IDS[c.loss] for c in configs]),
-        test_X=np.stack([X for X, _ in tests]), test_y=np.stack([y for _, y in tests]),
-        dtype=dtype, device=device,
-    )
-    streams = [MinibatchStream(c) for c in configs]
-    runs = np.arange(len(configs))
-    for block in (steps // 3, steps - steps // 3):
-        X = np.empty((len(configs), block, configs[0].batch_size, configs[0].n), dtype=np.int8)
-        y = np.empty((len(configs), block, configs[0].batch_size), dtype=np.int8)
-        for j, stream in enumerate(streams):
-            stream.next(block, X[j], y[j])
-        kernel.train(runs, X, y)
-    return kernel.parameters(runs)
 
 
 @pytest.mark.parametrize("width", [24, 300], ids=["narrow", "wide"])

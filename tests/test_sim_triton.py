@@ -15,9 +15,8 @@ import torch
 import sim
 from sim import RunConfig, backend_torch, backend_triton
 from sim.config import LOSSES
-from sim.engine import LOSS_IDS
 from sim.init import initialize
-from test_sim_equivalence import trained_weights
+from kernels import build_kernel, trained_weights
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
@@ -38,16 +37,7 @@ def mixed_configs(width: int, count: int = 4, n: int = 50, **fields) -> list[Run
 
 def kernel_pair(configs: list[RunConfig], dtype: str = "float64"):
     """(triton kernel on DEVICE, torch kernel on the CPU) built from the same initial weights and test sets."""
-    inits = [initialize(c) for c in configs]
-    tests = [sim.data.test_set(c) for c in configs]
-    args = [np.stack([p[i] for p in inits]) for i in range(3)]
-    options = dict(
-        lr=np.array([c.lr for c in configs]), weight_decay=np.array([c.weight_decay for c in configs]),
-        loss_ids=np.array([LOSS_IDS[c.loss] for c in configs]),
-        test_X=np.stack([X for X, _ in tests]), test_y=np.stack([y for _, y in tests]), dtype=dtype,
-    )
-    return (backend_triton.make_kernel(*args, **options, device=DEVICE),
-            backend_torch.make_kernel(*args, **options, device="cpu"))
+    return build_kernel(backend_triton, configs, dtype, DEVICE), build_kernel(backend_torch, configs, dtype)
 
 
 def random_block(rng, runs: int, steps: int, batch: int, n: int):
