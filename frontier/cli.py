@@ -25,9 +25,21 @@ COMMANDS: list[tuple[str, str]] = [
     ("tabular", "tabular study: wide sparse-init MLPs vs tuned random forests on real data"),
     ("figs", "render every paper and theory figure a results store has data for (PNG + PDF)"),
     ("tickets", "lottery-ticket experiment: rewind the top neurons, retrain, compare with random nets"),
-    ("verify", "check theory against a results store (8 named checks), or run the CI validation (--quick)"),
+    ("verify", "check theory against a results store (the named checks), or run the CI validation (--quick)"),
     ("demo", "the main job (make run): bounds, a frontier sweep, all checks, figures, out/report.md"),
 ]
+
+
+def add_backend_arguments(parser: argparse.ArgumentParser, device: bool = True, dtype: bool = True) -> None:
+    """--backend (and --device, --dtype) from the backend registry, for every training command."""
+    from sim.backends import BACKEND_NAMES, DEFAULT_BACKEND, DEVICES, DTYPES
+
+    parser.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKEND_NAMES,
+                        help=f"training backend (default: {DEFAULT_BACKEND})")
+    if device:
+        parser.add_argument("--device", default="cpu", choices=DEVICES, help="default: cpu")
+    if dtype:
+        parser.add_argument("--dtype", default="float32", choices=DTYPES, help="default: float32")
 
 
 class CliError(Exception):
@@ -57,8 +69,9 @@ def build_parser(selected: str | None = None) -> ArgumentParser:
             subparsers.add_parser(name, help=help_text)
             continue
         module = importlib.import_module(f"frontier.commands.{name}")
+        text = module.description() if hasattr(module, "description") else (module.__doc__ or help_text)
         sub = subparsers.add_parser(
-            name, help=help_text, description=(module.__doc__ or help_text).strip(),
+            name, help=help_text, description=text.strip(),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(sub)

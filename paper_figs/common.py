@@ -9,14 +9,18 @@ skipped, and each ``python -m paper_figs.figN`` entry turns it into ``error: ...
 from __future__ import annotations
 
 import argparse
-import contextlib
+import functools
 import math
-import sqlite3
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, ParamSpec, Sequence, TypeVar
 
 import numpy as np
+
+from sim import files
+from sim.config import SETTING_FIELDS, SPARSE_ONLY_FIELDS, RunConfig
+
+DEFAULT_SPARSE_VALUES = RunConfig(n=1, k=1, width=1, init="sparse", sparsity=1).sparse_values
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -29,87 +33,77 @@ PANEL_WIDTH = 3.3
 #: Height of one panel, inches.
 PANEL_HEIGHT = 2.5
 
-#: Hyperparameters that split a store into separately drawn settings. Runs differing in any
-#: of these are never pooled into one success estimate.
-SETTING_COLUMNS: tuple[str, ...] = (
-    "loss", "lr", "weight_decay", "batch_size", "max_steps", "eval_every", "test_size",
-    "target_error", "sparse_values",
-)
+#: Hyperparameters that split a store into separately drawn settings: every setting field of
+#: RunConfig's schema except those a figure lays out itself (n, k and the initialisation, whose
+#: sparse-only fields go into the panel's ``init_label``). Runs differing in any of these are
+#: never pooled into one success estimate.
+PANEL_FIELDS: tuple[str, ...] = ("n", "k", "init")
+SETTING_COLUMNS: tuple[str, ...] = tuple(
+    name for name in SETTING_FIELDS if name not in PANEL_FIELDS and name not in SPARSE_ONLY_FIELDS)
 
 ONLINE_LABEL = "online"
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class MissingData(ValueError):
     """The store has no data for this figure (the message says what is missing)."""
 
 
-def use_agg() -> None:
-    """Select the Agg backend and a style readable at column width (8-9 pt text)."""
-    import matplotlib
+#: The style of every figure, readable at column width (8-9 pt text). Applied with
+#: ``matplotlib.rc_context`` while a figure is drawn (:func:`styled`), never globally.
+STYLE: dict[str, object] = {
+    "font.size": 8,
+    "axes.titlesize": 8.5,
+    "axes.labelsize": 8,
+    "legend.fontsize": 6.5,
+    "legend.title_fontsize": 7,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "figure.dpi": 100,
+    "pdf.fonttype": 42,
+    "lines.linewidth": 1.2,
+    "lines.markersize": 3.5,
+    "errorbar.capsize": 1.5,
+}
+SAVE_OPTIONS: dict[str, object] = {"dpi": 200, "bbox_inches": "tight", "pad_inches": 0.03}
 
-    matplotlib.use("Agg")
-    matplotlib.rcParams.update({
-        "font.size": 8,
-        "axes.titlesize": 8.5,
-        "axes.labelsize": 8,
-        "legend.fontsize": 6.5,
-        "legend.title_fontsize": 7,
-        "xtick.labelsize": 7,
-        "ytick.labelsize": 7,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "figure.dpi": 100,
-        "savefig.dpi": 200,
-        "savefig.bbox": "tight",
-        "savefig.pad_inches": 0.03,
-        "pdf.fonttype": 42,
-        "lines.linewidth": 1.2,
-        "lines.markersize": 3.5,
-        "errorbar.capsize": 1.5,
-    })
+
+def styled(draw: Callable[P, R]) -> Callable[P, R]:
+    """Run a drawing function under :data:`STYLE` (``matplotlib.rc_context``): the user's
+    rcParams and backend are left as they were."""
+    @functools.wraps(draw)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        import matplotlib
+
+        with matplotlib.rc_context(STYLE):
+            return draw(*args, **kwargs)
+    return wrapper
+
+
+def subplots(*args, figsize: tuple[float, float] | None = None, layout: str | None = None, **kwargs):
+    """``(fig, axes)`` like ``pyplot.subplots``, on a bare :class:`matplotlib.figure.Figure`:
+    no pyplot, so no backend is chosen and no figure is registered with the user's session."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout=layout)
+    return fig, fig.subplots(*args, **kwargs)
 
 
 def save(fig: "Figure", out_dir: str | Path, stem: str) -> list[Path]:
-    """Write ``out_dir/stem.png`` and ``out_dir/stem.pdf``; close the figure; return both paths."""
-    import matplotlib.pyplot as plt
-
+    """Write ``out_dir/stem.png`` and ``out_dir/stem.pdf`` atomically; return both paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{stem}.png", out / f"{stem}.pdf"]
     for path in paths:
-        fig.savefig(path)
-    plt.close(fig)
+        with files.atomic_path(path) as tmp:
+            fig.savefig(tmp, format=path.suffix[1:], **SAVE_OPTIONS)
     return paths
 
 
 # --------------------------------------------------------------------------- reading a store
-
-def _check_store_path(store_path: str | Path) -> Path:
-    path = Path(store_path)
-    if not path.is_file():
-        raise FileNotFoundError(f"store {str(path)!r} does not exist")
-    return path
-
-
-def table_names(store_path: str | Path) -> set[str]:
-    """Names of the tables of a SQLite file (opened read-only; never creates the file)."""
-    path = _check_store_path(store_path)
-    try:
-        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
-            rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-    except sqlite3.DatabaseError as exc:
-        raise ValueError(f"{str(path)!r} is not a SQLite store: {exc}") from None
-    return {name for (name,) in rows}
-
-
-def read_table(store_path: str | Path, table: str) -> "pd.DataFrame":
-    """A whole table of a SQLite file as a DataFrame (read-only)."""
-    import pandas as pd
-
-    path = _check_store_path(store_path)
-    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
-        return pd.read_sql_query(f'SELECT * FROM "{table}"', connection)
-
 
 def load_runs(store_path: str | Path) -> "pd.DataFrame":
     """The ``runs`` table of a results store (issue 4), one row per finished run.
@@ -120,7 +114,9 @@ def load_runs(store_path: str | Path) -> "pd.DataFrame":
     """
     import pandas as pd
 
-    path = _check_store_path(store_path)
+    from sim.store import table_names
+
+    path = Path(store_path)
     if "runs" not in table_names(path):
         return pd.DataFrame()
     from sim.store import load as store_load
@@ -131,16 +127,22 @@ def load_runs(store_path: str | Path) -> "pd.DataFrame":
     frame = frame.copy()
     frame["samples"] = pd.to_numeric(frame["samples"], errors="coerce").astype(float)
     frame["success"] = frame["success"].astype(bool)
-    frame["init_label"] = [
-        "dense" if init == "dense" else f"{int(s)}-hot sparse" for init, s in zip(frame["init"], frame["sparsity"])
-    ]
+    frame["init_label"] = [init_label(row) for row in frame[["init", *SPARSE_ONLY_FIELDS]].to_dict("records")]
     return frame
 
 
+def init_label(run: dict) -> str:
+    """"dense", "2-hot sparse", or "2-hot sparse (sign)" when the values are not the default."""
+    if run["init"] == "dense":
+        return "dense"
+    values = "" if run["sparse_values"] == DEFAULT_SPARSE_VALUES else f" ({run['sparse_values']})"
+    return f"{int(run['sparsity'])}-hot sparse{values}"
+
+
 def init_order(labels: Iterable[str]) -> list[str]:
-    """Dense first, then sparse inits by increasing s."""
-    def key(label: str) -> tuple[int, int]:
-        return (0, 0) if label == "dense" else (1, int(label.split("-")[0]))
+    """Dense first, then sparse inits by increasing s (then by name)."""
+    def key(label: str) -> tuple[int, int, str]:
+        return (0, 0, "") if label == "dense" else (1, int(label.split("-")[0]), label)
     return sorted(set(labels), key=key)
 
 

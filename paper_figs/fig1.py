@@ -17,14 +17,13 @@ from pathlib import Path
 from paper_figs import common
 
 
+@common.styled
 def render(store_path: str | Path, out_dir: str | Path, n: int | None = None, k: int | None = None) -> list[Path]:
     """Write ``fig1_n{n}_k{k}[_setting].png/.pdf`` for every (n, k) in the store (or the given one).
 
     Raises:
         MissingData: the store has no runs (for that n, k).
     """
-    common.use_agg()
-    import matplotlib.pyplot as plt
 
     runs = common.load_runs(store_path)
     if runs.empty:
@@ -40,7 +39,7 @@ def render(store_path: str | Path, out_dir: str | Path, n: int | None = None, k:
     for (n_value, k_value), part in runs.groupby(["n", "k"], sort=True):
         for suffix, setting in common.split_settings(part):
             inits = common.init_order(setting["init_label"])
-            fig, axes = plt.subplots(
+            fig, axes = common.subplots(
                 1, len(inits), figsize=(common.PANEL_WIDTH * len(inits) * 0.82 + 0.5, common.PANEL_HEIGHT),
                 sharey=True, squeeze=False, layout="constrained",
             )

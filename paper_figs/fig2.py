@@ -35,24 +35,23 @@ def _width_colours(widths: list[int]) -> dict[int, tuple]:
 
 
 def _panel_grid(setting, n_value):
-    import matplotlib.pyplot as plt
 
     ks = sorted(int(k) for k in setting["k"].unique())
     inits = common.init_order(setting["init_label"])
-    fig, axes = plt.subplots(
+    fig, axes = common.subplots(
         len(ks), len(inits), squeeze=False, sharex=True, sharey=True, layout="constrained",
         figsize=(common.PANEL_WIDTH * len(inits) * 0.8, common.PANEL_HEIGHT * 0.9 * len(ks) + 0.35),
     )
     return fig, axes, ks, inits
 
 
+@common.styled
 def render(store_path: str | Path, out_dir: str | Path, n: int | None = None, level: float = 0.95) -> list[Path]:
     """Write ``fig2_n{n}[_setting]`` and ``fig2_steps_n{n}[_setting]`` (PNG and PDF) per n.
 
     Raises:
         MissingData: no offline runs (finite m) in the store (for that n).
     """
-    common.use_agg()
     from matplotlib.lines import Line2D
 
     runs = common.load_runs(store_path)

@@ -17,14 +17,13 @@ from pathlib import Path
 from paper_figs import common
 
 
+@common.styled
 def render(store_path: str | Path, out_dir: str | Path) -> list[Path]:
     """Write ``fig4[_setting].png/.pdf``: one small heatmap per (n, k, init) of the store.
 
     Raises:
         MissingData: the store has no runs.
     """
-    common.use_agg()
-    import matplotlib.pyplot as plt
 
     runs = common.load_runs(store_path)
     if runs.empty:
@@ -34,7 +33,7 @@ def render(store_path: str | Path, out_dir: str | Path) -> list[Path]:
     for suffix, setting in common.split_settings(runs):
         rows = sorted({(int(n), int(k)) for n, k in zip(setting["n"], setting["k"])})
         inits = common.init_order(setting["init_label"])
-        fig, axes = plt.subplots(
+        fig, axes = common.subplots(
             len(rows), len(inits), squeeze=False, layout="constrained",
             figsize=(2.3 * len(inits) + 0.6, 1.75 * len(rows) + 0.5),
         )

@@ -9,7 +9,7 @@ support and the target support, against the count expected for the same number o
 drawn at random (hypergeometric, :func:`theory.lottery.overlap_distribution`).
 
 The data come from ``frontier tickets`` (tables ``ticket_*`` of a SQLite file, see
-:mod:`paper_figs.tickets`), one figure per stored experiment.
+:mod:`verify.tickets`), one figure per stored experiment.
 
     python -m paper_figs.fig5 --store tickets.sqlite --out figs/
 """
@@ -21,22 +21,21 @@ from pathlib import Path
 import numpy as np
 
 from paper_figs import common
-from paper_figs.tickets import TicketReport, read_reports
+from verify.tickets import TicketReport, read_reports
 
 COLOURS = {"full": "black", "rewound": "tab:blue", "random": "tab:orange"}
 LABELS = {"full": "full network", "rewound": "rewound top neurons", "random": "random small networks"}
 
 
+@common.styled
 def render_report(report: TicketReport, out_dir: str | Path, stem: str) -> list[Path]:
     """Draw one experiment as ``stem.png/.pdf``."""
-    common.use_agg()
-    import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
     from theory.lottery import overlap_distribution
 
     s = report.settings
-    fig, (ax, bars) = plt.subplots(
+    fig, (ax, bars) = common.subplots(
         1, 2, figsize=(common.PANEL_WIDTH * 2 * 0.9, common.PANEL_HEIGHT + 0.25), layout="constrained",
         gridspec_kw={"width_ratios": [1.6, 1]},
     )
@@ -74,6 +73,7 @@ def render_report(report: TicketReport, out_dir: str | Path, stem: str) -> list[
     return common.save(fig, out_dir, stem)
 
 
+@common.styled
 def render(store_path: str | Path, out_dir: str | Path) -> list[Path]:
     """Write ``fig5_n{n}_k{k}_w{width}_s{s}_top{top}[_{id}]`` for every stored experiment.
 

@@ -1,4 +1,4 @@
-"""Run configuration and result records (science.md sections 1-3).
+"""Run configuration and result records (docs/science.md sections 1-3).
 
 A :class:`RunConfig` fully determines one training run: the data, the support S,
 the test set, the initial weights and the minibatch order all derive from
@@ -11,11 +11,13 @@ import dataclasses
 import math
 import operator
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 INITS = ("dense", "sparse")
 SPARSE_VALUES = ("uniform", "sign", "ones-eps")
+#: The losses, in the order that gives each its integer id in the kernels (``LOSS_IDS``).
 LOSSES = ("hinge", "square", "logistic")
+LOSS_IDS: dict[str, int] = {name: i for i, name in enumerate(LOSSES)}
 
 
 def _as_int(name: str, value: Any) -> int:
@@ -37,6 +39,46 @@ def _as_float(name: str, value: Any) -> float:
 
 
 @dataclass(frozen=True)
+class FieldSpec:
+    """What the rest of the toolkit needs to know about one :class:`RunConfig` field.
+
+    ``role``: ``"axis"`` (a grid may list several values), ``"scalar"`` (one value per grid)
+    or ``"seed"``; ``sql``: its column type in the store; ``help``: the CLI/grid help text;
+    ``choices``: the allowed strings; ``nullable``: None is a value (``samples``: online);
+    ``sparse_only``: only sparse init reads it (dense runs normalise it to the default);
+    ``since``: the run-id scheme version that introduced it (see ``sim.store.RUN_ID_SCHEME``:
+    a field added after version 1 is hashed only when it differs from its default, so old
+    stores keep their run ids); ``setting``: part of a setting (runs that differ only in the
+    non-setting fields width, samples and seed are one experiment).
+    """
+
+    role: str
+    sql: str
+    help: str
+    choices: tuple[str, ...] | None = None
+    nullable: bool = False
+    sparse_only: bool = False
+    since: int = 1
+    setting: bool = True
+    rule: str | None = None  # a key of _RULES: the range the value must lie in
+
+
+_RULES: dict[str, Callable[[Any], bool]] = {
+    ">= 0": lambda v: v >= 0, ">= 1": lambda v: v >= 1, "> 0": lambda v: v > 0, "in [0, 1)": lambda v: 0 <= v < 1,
+}
+
+
+_COERCE: dict[str, Callable[[str, Any], Any]] = {
+    "INTEGER": lambda name, v: _as_int(name, v), "REAL": lambda name, v: _as_float(name, v),
+    "TEXT": lambda name, v: v,
+}
+
+
+def _field(role: str, sql: str, help: str, default: Any = dataclasses.MISSING, **spec: Any) -> Any:
+    return dataclasses.field(default=default, metadata={"spec": FieldSpec(role, sql, help, **spec)})
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """One (n, k)-sparse-parity training run of a 2-layer ReLU MLP.
 
@@ -44,64 +86,55 @@ class RunConfig:
     weight decay (as ``torch.optim.SGD``), success when the test error is at most
     ``target_error`` at an evaluation step (every ``eval_every`` steps and at
     ``max_steps``). ``samples=None`` is the online setting (a fresh batch per step).
-    Defaults are the paper's hyperparameters (science.md section 3).
+    Defaults are the paper's hyperparameters (docs/science.md section 3).
+
+    Every field carries a :class:`FieldSpec` (``FIELD_SPECS``): the grid reader, the store's
+    columns, the estimates' setting key, the figures and ``frontier train`` derive from it.
+    A dense run does not read ``sparsity``/``sparse_values``: they are normalised to their
+    defaults, so equal runs have equal ids however they were written.
     """
 
-    n: int
-    k: int
-    width: int
-    samples: int | None = None
-    init: str = "dense"
-    sparsity: int = 2
-    sparse_values: str = "uniform"
-    loss: str = "hinge"
-    lr: float = 0.1
-    weight_decay: float = 0.01
-    batch_size: int = 32
-    max_steps: int = 100_000
-    eval_every: int = 100
-    test_size: int = 10_000
-    target_error: float = 0.1
-    seed: int = 0
+    n: int = _field("axis", "INTEGER", "input dimension n", rule=">= 1")
+    k: int = _field("axis", "INTEGER", "parity degree k = |S|", rule=">= 1")
+    width: int = _field("axis", "INTEGER", "hidden neurons r", setting=False, rule=">= 1")
+    samples: int | None = _field("axis", "INTEGER", "training set size m, or online (a fresh batch every step)",
+                                 None, nullable=True, setting=False, rule=">= 1")
+    init: str = _field("axis", "TEXT", "first-layer initialisation", "dense", choices=INITS)
+    sparsity: int = _field("axis", "INTEGER", "s of the s-hot sparse init", 2, sparse_only=True, rule=">= 1")
+    sparse_values: str = _field("axis", "TEXT", "values on a sparse neuron's support", "uniform",
+                                choices=SPARSE_VALUES, sparse_only=True)
+    loss: str = _field("axis", "TEXT", "training loss", "hinge", choices=LOSSES)
+    lr: float = _field("scalar", "REAL", "SGD learning rate", 0.1, rule="> 0")
+    weight_decay: float = _field("scalar", "REAL", "coupled L2 weight decay", 0.01, rule=">= 0")
+    batch_size: int = _field("scalar", "INTEGER", "minibatch size B", 32, rule=">= 1")
+    max_steps: int = _field("scalar", "INTEGER", "step budget T", 100_000, rule=">= 1")
+    eval_every: int = _field("scalar", "INTEGER", "steps between test evaluations", 100, rule=">= 1")
+    test_size: int = _field("scalar", "INTEGER", "test samples per run", 10_000, rule=">= 1")
+    target_error: float = _field("scalar", "REAL", "success: test error at most this", 0.1, rule="in [0, 1)")
+    seed: int = _field("seed", "INTEGER", "the run's seed: S, data, test set, init and order derive from it", 0,
+                       setting=False, rule=">= 0")
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        for name in ("n", "k", "width", "sparsity", "batch_size", "max_steps", "eval_every", "test_size", "seed"):
-            set_(self, name, _as_int(name, getattr(self, name)))
-        if self.samples is not None:
-            set_(self, "samples", _as_int("samples", self.samples))
-        for name in ("lr", "weight_decay", "target_error"):
-            set_(self, name, _as_float(name, getattr(self, name)))
-
-        if self.n < 1:
-            raise ValueError(f"RunConfig.n={self.n} must be >= 1")
-        if not 1 <= self.k <= self.n:
+        for name, spec in FIELD_SPECS.items():
+            value = getattr(self, name)
+            if value is None and spec.nullable:
+                continue
+            value = _COERCE[spec.sql](name, value)
+            set_(self, name, value)
+            if spec.choices is not None and value not in spec.choices:
+                raise ValueError(f"RunConfig.{name}={value!r} must be one of {spec.choices}")
+            if spec.rule is not None and not _RULES[spec.rule](value):
+                raise ValueError(f"RunConfig.{name}={value!r} must be {spec.rule}"
+                                 + (" (or None for online)" if spec.nullable else ""))
+        if not self.k <= self.n:
             raise ValueError(f"RunConfig.k={self.k} must satisfy 1 <= k <= n={self.n}")
-        if self.width < 1:
-            raise ValueError(f"RunConfig.width={self.width} must be >= 1")
-        if self.samples is not None and self.samples < 1:
-            raise ValueError(f"RunConfig.samples={self.samples} must be >= 1 (or None for online)")
-        if self.init not in INITS:
-            raise ValueError(f"RunConfig.init={self.init!r} must be one of {INITS}")
-        if self.sparse_values not in SPARSE_VALUES:
-            raise ValueError(f"RunConfig.sparse_values={self.sparse_values!r} must be one of {SPARSE_VALUES}")
-        if self.sparsity < 1:
-            raise ValueError(f"RunConfig.sparsity={self.sparsity} must be >= 1")
         if self.init == "sparse" and self.sparsity > self.n:
             raise ValueError(f"RunConfig.sparsity={self.sparsity} must be <= n={self.n}")
-        if self.loss not in LOSSES:
-            raise ValueError(f"RunConfig.loss={self.loss!r} must be one of {LOSSES}")
-        if self.lr <= 0:
-            raise ValueError(f"RunConfig.lr={self.lr} must be > 0")
-        if self.weight_decay < 0:
-            raise ValueError(f"RunConfig.weight_decay={self.weight_decay} must be >= 0")
-        for name in ("batch_size", "max_steps", "eval_every", "test_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"RunConfig.{name}={getattr(self, name)} must be >= 1")
-        if not 0 <= self.target_error < 1:
-            raise ValueError(f"RunConfig.target_error={self.target_error} must be in [0, 1)")
-        if self.seed < 0:
-            raise ValueError(f"RunConfig.seed={self.seed} must be >= 0")
+        if self.init == "dense":
+            # Dense init never reads the sparse-only fields: one run, one id, whatever was asked.
+            for name in SPARSE_ONLY_FIELDS:
+                set_(self, name, _DEFAULTS[name])
 
     @property
     def online(self) -> bool:
@@ -109,7 +142,7 @@ class RunConfig:
 
     @property
     def num_params(self) -> int:
-        """Trainable parameters p = width * (n + 2) (W, b and u; science.md 4.1)."""
+        """Trainable parameters p = width * (n + 2) (W, b and u; docs/science.md 4.1)."""
         return self.width * (self.n + 2)
 
     def to_dict(self) -> dict[str, Any]:
@@ -127,7 +160,20 @@ class RunConfig:
         return dataclasses.replace(self, **changes)
 
 
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(RunConfig)
+                             if f.default is not dataclasses.MISSING}
 CONFIG_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(RunConfig))
+FIELD_SPECS: dict[str, FieldSpec] = {f.name: f.metadata["spec"] for f in dataclasses.fields(RunConfig)}
+AXIS_FIELDS: tuple[str, ...] = tuple(name for name, spec in FIELD_SPECS.items() if spec.role == "axis")
+SCALAR_FIELDS: tuple[str, ...] = tuple(name for name, spec in FIELD_SPECS.items() if spec.role == "scalar")
+REQUIRED_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(RunConfig) if f.default is dataclasses.MISSING)
+#: The fields that make a *setting*: runs differing only in width, samples and seed are one experiment.
+SETTING_FIELDS: tuple[str, ...] = tuple(name for name, spec in FIELD_SPECS.items() if spec.setting)
+SPARSE_ONLY_FIELDS: tuple[str, ...] = tuple(name for name, spec in FIELD_SPECS.items() if spec.sparse_only)
+#: Python type of each field's values (None aside).
+FIELD_TYPES: dict[str, type] = {name: {"INTEGER": int, "REAL": float, "TEXT": str}[spec.sql]
+                                for name, spec in FIELD_SPECS.items()}
 
 
 @dataclass(frozen=True)

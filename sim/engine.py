@@ -35,11 +35,9 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from .config import RunConfig, RunResult
+from .config import LOSS_IDS, RunConfig, RunResult
 from .data import MinibatchStream, test_set, training_set
 from .init import initialize
-
-LOSS_IDS = {"hinge": 0, "square": 1, "logistic": 2}
 
 # The test set is counted in this many parts with an exact early exit (see the module doc);
 # below SCREEN_MIN_TEST_SIZE samples one part (a quarter would be too noisy to exit on).

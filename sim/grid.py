@@ -1,6 +1,6 @@
 """Sweep grids: a TOML file -> the list of :class:`~sim.config.RunConfig` it names.
 
-A grid is the Cartesian product of its *axes* times its seeds (science.md section 3
+A grid is the Cartesian product of its *axes* times its seeds (docs/science.md section 3
 lists the paper's grids)::
 
     # examples/ci_tiny.toml
@@ -23,7 +23,8 @@ Axes (a value or a list of values): ``n``, ``k``, ``width``, ``samples``, ``init
 
 Dense runs ignore ``sparsity`` and ``sparse_values``, so a grid that crosses
 ``init = ["dense", "sparse"]`` with ``sparsity = [2, 4]`` would repeat every dense run:
-dense points are normalised to the default sparsity/sparse_values and de-duplicated.
+:class:`~sim.config.RunConfig` normalises a dense run's sparse-only fields to their defaults
+and the grid keeps each run once.
 
 Every mistake (bad TOML, an unknown key, a wrong type, an empty list, an impossible
 point such as k > n) is a ``ValueError`` naming the file, key and value, raised before
@@ -37,45 +38,34 @@ import tomllib
 from pathlib import Path
 from typing import Any, Mapping
 
-from .config import RunConfig
+from .config import AXIS_FIELDS, FIELD_SPECS, FIELD_TYPES, REQUIRED_FIELDS, SCALAR_FIELDS, RunConfig
 
-AXIS_KEYS: tuple[str, ...] = ("n", "k", "width", "samples", "init", "sparsity", "loss", "sparse_values")
-SCALAR_KEYS: tuple[str, ...] = (
-    "lr", "weight_decay", "batch_size", "max_steps", "eval_every", "test_size", "target_error",
-)
+# Every key derives from RunConfig's schema (sim.config.FIELD_SPECS): a new field is a new key.
+AXIS_KEYS: tuple[str, ...] = AXIS_FIELDS
+SCALAR_KEYS: tuple[str, ...] = SCALAR_FIELDS
 META_KEYS: tuple[str, ...] = ("description",)
-REQUIRED_KEYS: tuple[str, ...] = ("n", "k", "width")
+REQUIRED_KEYS: tuple[str, ...] = REQUIRED_FIELDS
 ALL_KEYS: tuple[str, ...] = AXIS_KEYS + ("seeds",) + SCALAR_KEYS + META_KEYS
-
-INT_KEYS = frozenset({"n", "k", "width", "sparsity", "batch_size", "max_steps", "eval_every", "test_size"})
-FLOAT_KEYS = frozenset({"lr", "weight_decay", "target_error"})
-STR_KEYS = frozenset({"init", "loss", "sparse_values"})
 ONLINE = "online"
-
-_DEFAULTS = RunConfig(n=1, k=1, width=1)
 
 
 def _check_value(source: str, key: str, value: Any) -> Any:
     """One grid value of ``key``, type-checked; returns it as RunConfig wants it."""
-    if key in INT_KEYS:
+    kind = FIELD_TYPES[key]
+    if FIELD_SPECS[key].nullable and value == ONLINE:
+        return None
+    if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{source}: {key} = {value!r} must be an integer")
+            online = ' or "online"' if FIELD_SPECS[key].nullable else ""
+            raise ValueError(f"{source}: {key} = {value!r} must be an integer{online}")
         return value
-    if key == "samples":
-        if value == ONLINE:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{source}: samples = {value!r} must be an integer or \"online\"")
-        return value
-    if key in FLOAT_KEYS:
+    if kind is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{source}: {key} = {value!r} must be a number")
         return float(value)
-    if key in STR_KEYS:
-        if not isinstance(value, str):
-            raise ValueError(f"{source}: {key} = {value!r} must be a string")
-        return value
-    raise AssertionError(key)  # pragma: no cover
+    if not isinstance(value, str):
+        raise ValueError(f"{source}: {key} = {value!r} must be a string")
+    return value
 
 
 def _axis(source: str, key: str, raw: Any) -> list[Any]:
@@ -143,10 +133,6 @@ def grid_configs(grid: Mapping[str, Any], source: str = "grid") -> list[RunConfi
     seen: set[RunConfig] = set()
     for point in itertools.product(*(axes[name] for name in names)):
         values = dict(zip(names, point)) | scalars
-        if values.get("init", _DEFAULTS.init) == "dense":
-            # Dense init never reads these: one run per dense point, not one per sparsity.
-            values["sparsity"] = _DEFAULTS.sparsity
-            values["sparse_values"] = _DEFAULTS.sparse_values
         try:
             template = RunConfig(**values, seed=seeds[0])
         except ValueError as exc:

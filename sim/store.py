@@ -18,6 +18,8 @@ keeps the first row. Only one process (the sweep's client) writes.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -27,20 +29,16 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from .config import CONFIG_FIELDS, RESULT_FIELDS, RunConfig, RunResult
+from .config import CONFIG_FIELDS, FIELD_SPECS, RESULT_FIELDS, RunConfig, RunResult
 
 if TYPE_CHECKING:  # pandas is imported lazily: the sweep client does not need it
     import pandas
 
 # Bump only if the meaning of a config field changes: it re-keys every run.
+# The rule for new fields: a RunConfig field added after v1 (FieldSpec.since > 1) enters the
+# hashed payload only when its value differs from its default. So a run that does not use a new
+# field keeps the id it had before the field existed, and every old store stays resumable.
 RUN_ID_SCHEME = "parity-frontier/RunConfig/v1"
-
-_CONFIG_TYPES = {
-    "n": "INTEGER", "k": "INTEGER", "width": "INTEGER", "samples": "INTEGER", "init": "TEXT",
-    "sparsity": "INTEGER", "sparse_values": "TEXT", "loss": "TEXT", "lr": "REAL",
-    "weight_decay": "REAL", "batch_size": "INTEGER", "max_steps": "INTEGER",
-    "eval_every": "INTEGER", "test_size": "INTEGER", "target_error": "REAL", "seed": "INTEGER",
-}
 _RESULT_TYPES = {
     "success": "INTEGER", "steps_to_success": "INTEGER", "steps_run": "INTEGER",
     "final_test_error": "REAL", "final_train_error": "REAL", "diverged": "INTEGER",
@@ -59,8 +57,19 @@ def run_id(config: RunConfig) -> str:
 
     Canonical: keys sorted, floats as Python's shortest repr, so ``lr=0.1`` hashes the
     same everywhere. The scheme tag is hashed too (see ``RUN_ID_SCHEME``)."""
-    payload = json.dumps([RUN_ID_SCHEME, config.to_dict()], sort_keys=True, separators=(",", ":"))
+    payload = json.dumps([RUN_ID_SCHEME, hashed_fields(config)], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def hashed_fields(config: RunConfig) -> dict[str, object]:
+    """The fields a run id hashes: every v1 field, and each later field whose value is not its
+    default (the rule stated at ``RUN_ID_SCHEME``)."""
+    values = config.to_dict()
+    return {name: value for name, value in values.items()
+            if FIELD_SPECS[name].since == 1 or value != _FIELD_DEFAULTS[name]}
+
+
+_FIELD_DEFAULTS = {f.name: f.default for f in dataclasses.fields(RunConfig)}
 
 
 @cache
@@ -74,7 +83,8 @@ def package_version() -> str:
 
 def _schema() -> str:
     columns = ["run_id TEXT PRIMARY KEY NOT NULL"]
-    columns += [f"{name} {_CONFIG_TYPES[name]}{'' if name == 'samples' else ' NOT NULL'}" for name in CONFIG_FIELDS]
+    columns += [f"{name} {FIELD_SPECS[name].sql}{'' if FIELD_SPECS[name].nullable else ' NOT NULL'}"
+                for name in CONFIG_FIELDS]
     columns += [f"{name} {_RESULT_TYPES[name]}" for name in RESULT_FIELDS]
     columns += [f"{name} TEXT NOT NULL" for name in PROVENANCE_FIELDS]
     return "CREATE TABLE IF NOT EXISTS runs (\n  " + ",\n  ".join(columns) + "\n)"
@@ -200,6 +210,33 @@ def load(path: str | Path) -> "pandas.DataFrame":
     for name in ("final_test_error", "final_train_error", "wall_seconds"):
         frame[name] = frame[name].astype(float)
     return frame
+
+
+def _existing_file(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"store {str(path)!r} does not exist")
+    return path
+
+
+def table_names(path: str | Path) -> set[str]:
+    """Names of the tables of a SQLite file (opened read-only; never creates the file)."""
+    path = _existing_file(path)
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+            rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise ValueError(f"{str(path)!r} is not a SQLite store: {exc}") from None
+    return {name for (name,) in rows}
+
+
+def read_table(path: str | Path, table: str) -> "pandas.DataFrame":
+    """A whole table of a SQLite file as a DataFrame (read-only)."""
+    import pandas as pd
+
+    path = _existing_file(path)
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+        return pd.read_sql_query(f'SELECT * FROM "{table}"', connection)
 
 
 def configs_of(frame: "pandas.DataFrame") -> list[RunConfig]:

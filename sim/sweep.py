@@ -34,7 +34,8 @@ from typing import Iterator, Sequence
 from .config import RunConfig, RunResult
 from .engine import group_key
 from .store import Store, check_store_path, run_id
-from .train import BACKENDS, check_backend_names, train
+from .backends import DEFAULT_BACKEND, check_backend
+from .training import train
 
 # Batches per worker when batch_runs is automatic: enough to balance uneven batches.
 BATCHES_PER_WORKER = 4
@@ -79,24 +80,6 @@ def make_batches(configs: Sequence[RunConfig], batch_runs: int) -> list[list[Run
 def auto_batch_runs(pending: int, slots: int, device: str) -> int:
     """About BATCHES_PER_WORKER batches per worker slot, at most AUTO_BATCH_CAP[device]."""
     return max(1, min(AUTO_BATCH_CAP[device], math.ceil(pending / (BATCHES_PER_WORKER * max(1, slots)))))
-
-
-def check_backend(backend: str, device: str, dtype: str, local: bool) -> None:
-    """ValueError unless the backend exists here (and, for local runs, the device does)."""
-    import importlib.util
-
-    check_backend_names(backend, device, dtype)
-    if importlib.util.find_spec(BACKENDS[backend]) is None:
-        raise ValueError(f"backend={backend!r} is not available (no module {BACKENDS[backend]})")
-    if backend == "triton" and importlib.util.find_spec("triton") is None:
-        raise ValueError("backend='triton' needs the triton package (CUDA builds of torch bring it)")
-    if local and device == "cuda":
-        import torch
-
-        if backend not in ("torch", "triton"):
-            raise ValueError(f"device='cuda' needs backend='torch' or 'triton', not {backend!r}")
-        if not torch.cuda.is_available():
-            raise ValueError("device='cuda' but torch sees no CUDA device here")
 
 
 def run_batch(
@@ -172,7 +155,7 @@ class _Writer:
 def sweep(
     configs: Sequence[RunConfig],
     store_path: str | Path,
-    backend: str = "numba",
+    backend: str = DEFAULT_BACKEND,
     device: str = "cpu",
     dtype: str = "float32",
     workers: int | None = None,

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 # Without a GPU the triton backend's kernels run in Triton's CPU interpreter, which must be
-# chosen before sim.backend_triton is imported (triton.jit reads it at decoration time).
+# chosen before sim.backends.triton is imported (triton.jit reads it at decoration time).
 if not torch.cuda.is_available():
     os.environ.setdefault("TRITON_INTERPRET", "1")
 

@@ -10,20 +10,20 @@ import sys
 import pytest
 
 from frontier.cli import main
-from verify import bench
+from bench import costs, harness
 
 
 def test_flops_formula_by_hand() -> None:
     # B=1, n=1, r=1: forward 2+1+1+2, loss 4, backward 2+2+2+1, update 4*3.
-    assert bench.flops_per_run_step(1, n=1, batch=1) == 6 + 4 + 7 + 12
+    assert costs.flops_per_run_step(1, n=1, batch=1) == 6 + 4 + 7 + 12
     # The matmul terms dominate at the paper's n and batch: 4Bn / (4Bn + 9B + 4n + 8) > 0.9.
     r = 1000
-    assert 4 * 32 * 50 * r / bench.flops_per_run_step(r) > 0.9
-    assert bench.bytes_per_run_step(10, n=50, batch=32) == 8 * (500 + 20) + 32 * 51
+    assert 4 * 32 * 50 * r / costs.flops_per_run_step(r) > 0.9
+    assert costs.bytes_per_run_step(10, n=50, batch=32) == 8 * (500 + 20) + 32 * 51
 
 
 def test_paper_grid_size() -> None:
-    grid = bench.PaperGrid()
+    grid = costs.PaperGrid()
     assert grid.samples[:5] == (100, 200, 300, 600, 1000) and grid.samples[-2:] == (1_000_000, None)
     assert grid.total_runs == 9 * 18 * 6 * 2 * 2 * 50 == 194_400
 
@@ -32,33 +32,33 @@ def test_grid_estimate_matches_a_hand_count() -> None:
     # A fake measurement with the same achieved FLOP rate everywhere: hours = total FLOPs / rate.
     rate = 1e12
     rows = [{"width": w, "contenders": {"torch": {
-        "run_steps_per_s": rate / bench.flops_per_run_step(w), "gflops": rate / 1e9,
-        "eval_seconds_per_run": bench.eval_flops(w, 50, 100) / rate}}} for w in (10, 1000)]
+        "run_steps_per_s": rate / costs.flops_per_run_step(w), "gflops": rate / 1e9,
+        "eval_seconds_per_run": costs.eval_flops(w, 50, 100) / rate}}} for w in (10, 1000)]
     result = {"machine": {"device": "cpu", "cpu_model": "test"}, "settings": {"eval_samples": 100}, "widths": rows}
-    grid = bench.PaperGrid(widths=(10, 100), n_values=(50, 100), seeds=1, steps_per_run=1000, eval_every=100)
-    est = bench.estimate_grid_hours(result, grid)
+    grid = costs.PaperGrid(widths=(10, 100), n_values=(50, 100), seeds=1, steps_per_run=1000, eval_every=100)
+    est = costs.estimate_grid_hours(result, grid)
     per_n = grid.runs_per_width // 2
-    flops = sum(per_n * (1000 * bench.flops_per_run_step(r, n) + 10 * bench.eval_flops(r, n, grid.test_size))
+    flops = sum(per_n * (1000 * costs.flops_per_run_step(r, n) + 10 * costs.eval_flops(r, n, grid.test_size))
                 for r in grid.widths for n in grid.n_values)
     assert math.isclose(est.hours, flops / rate / 3600, rel_tol=1e-12)
     # The early-exit estimate counts a quarter of every evaluation (sim.engine.SCREEN_PARTS = 4).
-    train_flops = sum(per_n * 1000 * bench.flops_per_run_step(r, n) for r in grid.widths for n in grid.n_values)
+    train_flops = sum(per_n * 1000 * costs.flops_per_run_step(r, n) for r in grid.widths for n in grid.n_values)
     eval_flops = flops - train_flops
     assert math.isclose(est.hours_with_early_exit, (train_flops + eval_flops / 4) / rate / 3600, rel_tol=1e-12)
     assert "CPU-hours" in est.label and "not GPU-hours" in est.label
     assert est.train_bandwidth_floor_hours is None  # no copy measurement on a CPU
     # With a copy bandwidth: the floor is the compulsory training bytes over it.
     copy = 2e12
-    est = bench.estimate_grid_hours({**result, "copy_bytes_per_s": copy}, grid)
-    floor_bytes = sum(per_n * 1000 * bench.bytes_per_run_step(r, n) for r in grid.widths for n in grid.n_values)
+    est = costs.estimate_grid_hours({**result, "copy_bytes_per_s": copy}, grid)
+    floor_bytes = sum(per_n * 1000 * costs.bytes_per_run_step(r, n) for r in grid.widths for n in grid.n_values)
     assert math.isclose(est.train_bandwidth_floor_hours, floor_bytes / copy / 3600, rel_tol=1e-12)
 
 
 def test_contenders_by_device() -> None:
     """numba is CPU only; triton is CUDA only (its CPU interpreter is a test tool, not a speed)."""
-    assert bench.available_contenders("cpu") == ("naive", "ensemble", "torch", "numba")
-    assert bench.available_contenders("cuda") == ("naive", "ensemble", "torch", "triton")
-    assert set(bench.OURS) == {"torch", "numba", "triton"}
+    assert harness.available_contenders("cpu") == ("naive", "ensemble", "numba", "torch")
+    assert harness.available_contenders("cuda") == ("naive", "ensemble", "torch", "triton")
+    assert set(harness.OURS) == {"torch", "numba", "triton"}
 
 
 def test_bench_quick_json_shape() -> None:
@@ -72,7 +72,7 @@ def test_bench_quick_json_shape() -> None:
     assert result["matmul_gflops"] > 0 and result["copy_bytes_per_s"] is None
     for row in result["widths"]:
         assert set(row["contenders"]) == {"naive", "ensemble", "torch", "numba"}
-        assert row["flops_per_run_step"] == bench.flops_per_run_step(row["width"])
+        assert row["flops_per_run_step"] == costs.flops_per_run_step(row["width"])
         for name, c in row["contenders"].items():
             for key in ("run_steps_per_s", "gflops", "fraction_of_matmul", "bytes_per_s", "seconds", "threads"):
                 assert c[key] > 0 and math.isfinite(c[key]), (row["width"], name, key)
@@ -83,14 +83,14 @@ def test_bench_quick_json_shape() -> None:
             ours, base = key.split("_over_")
             expected = row["contenders"][ours]["run_steps_per_s"] / row["contenders"][base]["run_steps_per_s"]
             assert math.isclose(value, expected, rel_tol=1e-12)
-    table = bench.format_table(result)
+    table = harness.format_table(result)
     assert sum(line.startswith("| 10000 |") for line in table.splitlines()) == 4
     # The CUDA table (bandwidth columns) from the same numbers, as if a copy had been measured.
     result["copy_bytes_per_s"] = 1e9
     for row in result["widths"]:
         for c in row["contenders"].values():
             c["fraction_of_copy"] = c["bytes_per_s"] / 1e9
-    assert "% of copy" in bench.format_table(result)
+    assert "% of copy" in harness.format_table(result)
     estimate = result["grid_estimate"]
     assert estimate["hours"] > 0 and estimate["total_runs"] == 194_400
     assert "CPU-hours" in estimate["label"]
@@ -114,4 +114,4 @@ def test_bench_bad_widths(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_copy_bandwidth_is_device_agnostic() -> None:
     # The CUDA-only measurement is plain torch: it runs on the CPU too (a shape check, not a speed).
-    assert bench.copy_bandwidth_bytes_per_s("cpu", megabytes=4, repeats=1, min_seconds=0.0) > 0
+    assert harness.copy_bandwidth_bytes_per_s("cpu", megabytes=4, repeats=1, min_seconds=0.0) > 0

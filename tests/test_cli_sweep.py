@@ -9,7 +9,7 @@ import pytest
 import frontier.cli
 from sim.config import RunConfig
 from sim.store import load, run_id
-from sim.train import train
+from sim.training import train
 
 BACKEND = "numpy"
 TINY = """

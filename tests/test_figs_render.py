@@ -10,7 +10,7 @@ import pytest
 from scipy.stats import beta
 
 from frontier.cli import main as frontier_main
-from paper_figs import common, fig1, fig2, fig4, theory
+from paper_figs import common, fig1, fig2, fig4, theory_figs
 from sim.config import RunConfig, RunResult
 from sim.store import Store
 
@@ -63,7 +63,7 @@ def test_fig1_fig2_fig4_render(synthetic_store, tmp_path):
 
 
 def test_theory_figures_render_with_store_overlay(synthetic_store, tmp_path):
-    paths = theory.render(synthetic_store, tmp_path)
+    paths = theory_figs.render(synthetic_store, tmp_path)
     _check_outputs(paths, ["theory_fourier", "theory_tickets", "theory_sq_n12_k2", "theory_sq_n12_k3"])
 
 

@@ -8,7 +8,7 @@ from scipy.stats import fisher_exact
 
 from frontier.cli import main as frontier_main
 from paper_figs import fig5
-from paper_figs.tickets import TicketSettings, neuron_scores, read_reports, relabel_columns, run_tickets, write_report
+from verify.tickets import TicketSettings, neuron_scores, read_reports, relabel_columns, run_tickets, write_report
 from sim.data import draw_support, parity_labels
 
 # Small enough for the numpy reference backend in a few CPU-seconds; the full width-200 net

@@ -17,7 +17,9 @@ import pytest
 import torch
 
 import sim
-from sim import RunConfig, backend_numpy, backend_torch
+from sim import RunConfig
+import sim.backends.numpy as backend_numpy
+import sim.backends.torch as backend_torch
 from sim.data import MinibatchStream, draw_support, sparse_parity
 from sim.config import LOSSES
 from sim.init import initialize, sparse_supports
@@ -155,7 +157,7 @@ def test_batch_equals_each_run_alone():
 def fastest_cpu_backend() -> str:
     """numba when it is importable, else torch (the learning test runs on the faster one)."""
     try:
-        import sim.backend_numba  # noqa: F401
+        import sim.backends.numba  # noqa: F401
     except ImportError:
         return "torch"
     return "numba"

@@ -11,7 +11,9 @@ import pytest
 import sim
 from kernels import trained_weights
 from strategies import mixed_run_configs
-from sim import RunConfig, backend_numba, backend_torch
+from sim import RunConfig
+import sim.backends.numba as backend_numba
+import sim.backends.torch as backend_torch
 from sim.config import LOSSES
 from sim.init import initialize
 

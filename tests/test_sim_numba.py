@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim import backend_numba, backend_numpy
+import sim.backends.numba as backend_numba
+import sim.backends.numpy as backend_numpy
 from sim.data import MinibatchStream, training_set
 from sim.data import test_set as _test_set  # a bare `test_set` would be collected by pytest
 from sim.engine import LOSS_IDS
@@ -243,7 +244,7 @@ def test_the_path_depends_on_width_only_and_the_sign_trick_path_still_matches(mo
 def test_int8_to_lanes_transpose_matches_numpy():
     from numba import njit
 
-    from sim.lane_vectors import LANES, transpose_i8_to_lanes
+    from sim.backends.lane_vectors import LANES, transpose_i8_to_lanes
 
     @njit
     def to_lanes(X, start, stride, out):

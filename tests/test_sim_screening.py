@@ -14,7 +14,7 @@ import pytest
 import sim
 import sim.engine as engine
 from sim import RunConfig
-from sim.backend_numpy import make_kernel as numpy_kernel
+from sim.backends.numpy import make_kernel as numpy_kernel
 from sim.data import test_set as make_test_set  # (not named test_*: pytest would collect it)
 from sim.init import initialize
 

@@ -13,7 +13,9 @@ import pytest
 import torch
 
 import sim
-from sim import RunConfig, backend_torch, backend_triton
+from sim import RunConfig
+import sim.backends.torch as backend_torch
+import sim.backends.triton as backend_triton
 from sim.config import LOSSES
 from sim.init import initialize
 from kernels import build_kernel, trained_weights
@@ -153,7 +155,7 @@ import inspect, sys
 import triton, triton.language as tl
 from triton.backends.compiler import GPUTarget
 from triton.compiler import ASTSource
-from sim import backend_triton as bt
+import sim.backends.triton as bt
 
 INT8_POINTERS = {"X_ptr", "y_ptr"}
 CONSTANTS = {"BLOCK_R": 64, "BP": 32, "BLOCK_M": 64, "KC": 64, "BLOCK_T": 32, "HAS_NEXT": True}

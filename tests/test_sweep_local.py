@@ -12,7 +12,7 @@ from sim.engine import group_key
 from sim.grid import load_grid
 from sim.store import load, run_id
 from sim.sweep import make_batches, sweep
-from sim.train import train
+from sim.training import train
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 BACKEND = "numpy"  # the sweep machinery is backend-independent; numpy runs tiny grids fastest

@@ -1,4 +1,4 @@
-"""Loaders, splits and subsampling of the tabular study (sim.tabular; science.md section 6)."""
+"""Loaders, splits and subsampling of the tabular study (tabular; science.md section 6)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from frontier.cli import main
-from sim.tabular import OpenMLCacheMissingError, exponential_fractions, load, make_split, subsample_indices
-from sim.tabular.splits import per_class_subsample_size
+from tabular import OpenMLCacheMissingError, exponential_fractions, load, make_split, subsample_indices
+from tabular.splits import per_class_subsample_size
 
 # (rows after balancing, features): magic has 6688 'h' rows of 19020, phoneme 1586 '1' of 5404,
 # breast_cancer 212 malignant of 569.

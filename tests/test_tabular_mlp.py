@@ -1,4 +1,4 @@
-"""SparseMLPClassifier and the batched trainer behind it (sim.tabular.mlp)."""
+"""SparseMLPClassifier and the batched trainer behind it (tabular.mlp)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 from sklearn.utils.estimator_checks import estimator_checks_generator
 
-from sim.tabular.mlp import (
+from tabular.mlp import (
     SparseMLPClassifier,
     batched_logits,
     init_member,

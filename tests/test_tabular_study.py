@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from frontier.cli import main
-from sim.tabular.forest import MAX_FEATURES_CHOICES, random_forest_search, sample_forest_params
-from sim.tabular.study import CSV_COLUMNS, best_mlp_by_fraction, median_interval, rows_to_frame, table2
+from tabular.forest import MAX_FEATURES_CHOICES, random_forest_search, sample_forest_params
+from tabular.study import CSV_COLUMNS, best_mlp_by_fraction, median_interval, rows_to_frame, table2
 
 REQUIRED_COLUMNS = ["dataset", "fraction", "model", "width", "depth", "init", "seed", "val_error",
                     "test_error", "fit_seconds"]

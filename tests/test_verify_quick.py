@@ -16,7 +16,7 @@ DECISIVE = ("init_gradient", "ticket_frequency", "width_monotone", "sparse_beats
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
-    from verify.quick import run_quick
+    from jobs.quick import run_quick
 
     store = tmp_path_factory.mktemp("quick") / "quick.sqlite"
     return run_quick(store, level=0.99, progress=False)
@@ -46,7 +46,7 @@ def test_cli_on_quick_store_json_and_exit_status(quick, capsys):
 @pytest.mark.slow
 def test_report_from_quick_store(quick, tmp_path):
     from verify import estimates as est
-    from verify.report import write_report
+    from jobs.report import write_report
 
     frame = load(quick["store"])
     report = write_report(tmp_path, frame=frame, results=quick["results"], level=0.99, bounds_markdown="| n |\n|---|",

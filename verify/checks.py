@@ -8,7 +8,7 @@ percentile intervals for thresholds, Bonferroni-corrected t intervals for gradie
 1. ``fourier_vs_bruteforce``  exact Krawtchouk coefficients (theory.fourier.coefficient) equal
    the brute-force Walsh-Hadamard transform, in exact rational arithmetic (science.md 4.2).
 2. ``init_gradient``  the population gradient of neurons from ``sim.init`` (tickets and
-   non-tickets), estimated through the reference kernel ``sim.backend_numpy`` from fresh
+   non-tickets), estimated through the reference kernel ``sim.backends.numpy`` from fresh
    samples, equals the exact prediction within Bonferroni-corrected intervals (4.3).
 3. ``ticket_frequency``  the fraction of ticket neurons made by ``sim.init`` matches
    theory.lottery.ticket_probability (Clopper-Pearson interval contains p) (4.4).
@@ -22,6 +22,7 @@ percentile intervals for thresholds, Bonferroni-corrected t intervals for gradie
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -37,11 +38,8 @@ if TYPE_CHECKING:
 
 PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
 STATUSES = (PASS, FAIL, INCONCLUSIVE)
-CHECK_NAMES: tuple[str, ...] = (
-    "fourier_vs_bruteforce", "init_gradient", "ticket_frequency", "width_monotone",
-    "sparse_beats_dense", "ticket_collapse", "sq_consistent", "tickets_after_training",
-)
-DEFAULT_LEVEL = 0.99
+#: Confidence level of every interval a check uses, unless the caller gives another.
+CHECK_LEVEL = 0.99
 # Check 6: a width is "cheap" (on the plateau) only if its m_50 is, with confidence, within
 # this factor of the widest width's m_50.
 JUMP_FACTOR = 1.5
@@ -49,16 +47,49 @@ JUMP_FACTOR = 1.5
 
 @dataclass(frozen=True)
 class CheckResult:
-    """Outcome of one named check."""
+    """Outcome of one named check: its status, a one-line summary with the deciding numbers,
+    JSON-ready details, and the plain-language ``statements`` the report uses, each with the
+    status it belongs under (a check over several settings may agree on one, not another)."""
 
     name: str
     status: str
     summary: str
     details: dict[str, Any] = field(default_factory=dict)
+    statements: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "status": self.status, "summary": self.summary,
-                "details": _jsonable(self.details)}
+                "details": _jsonable(self.details), "statements": [list(s) for s in self.statements]}
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registered check: ``function(frame, level, **context) -> CheckResult`` tests ``claim``;
+    ``describe(result)`` gives the report's sentences as (status, sentence) pairs."""
+
+    name: str
+    claim: str
+    function: Callable[..., CheckResult]
+    describe: Callable[[CheckResult], list[tuple[str, str]]]
+
+
+#: Every check, in the order they run and are reported. Adding a check = one function under
+#: :func:`register` (plus its PASS, FAIL and INCONCLUSIVE tests).
+CHECKS: dict[str, Check] = {}
+
+
+def register(name: str, claim: str, describe: Callable[[CheckResult], list[tuple[str, str]]]):
+    """Decorator: add ``function`` to :data:`CHECKS` under ``name``."""
+    def add(function: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
+        if name in CHECKS:
+            raise ValueError(f"check {name!r} is registered twice")
+        CHECKS[name] = Check(name, claim, function, describe)
+        return function
+    return add
+
+
+def _bucket(status: str, text: str) -> list[tuple[str, str]]:
+    return [(status, text)]
 
 
 def _jsonable(value: Any) -> Any:
@@ -106,7 +137,19 @@ def bruteforce_coefficient(s: int, degree: int, bias: Fraction, activation: str)
     return total / 2**s
 
 
-def check_fourier_vs_bruteforce(frame: "pd.DataFrame | None" = None, level: float = DEFAULT_LEVEL,
+def _describe_fourier(c: CheckResult) -> list[tuple[str, str]]:
+    d = c.details
+    return _bucket(c.status, f"the exact Krawtchouk Fourier coefficients agreed with brute-force transforms in "
+                             f"{d.get('compared', 0) - len(d.get('mismatches', []))} of {d.get('compared', 0)} cases")
+
+
+@register("fourier_vs_bruteforce",
+          claim=(
+          "Exact Krawtchouk coefficients (theory.fourier.coefficient) equal the brute-force Walsh-"
+          "Hadamard transform, in exact rational arithmetic (docs/science.md 4.2)."
+          ),
+          describe=_describe_fourier)
+def check_fourier_vs_bruteforce(frame: "pd.DataFrame | None" = None, level: float = CHECK_LEVEL,
                                 max_s: int = 6) -> CheckResult:
     """Exact equality of theory.fourier.coefficient and the brute-force transform for every
     s <= max_s (and every sparsity in the store, up to 10), degree, activation and a set of
@@ -164,11 +207,11 @@ def exact_step_signal(n: int, support: Sequence[int], support_values: Sequence[f
 def kernel_gradients(W: np.ndarray, b: np.ndarray, u: np.ndarray, supports_S: list[tuple[int, ...]],
                      batches: int, batch_size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard error of the hinge-loss gradient dL/dW of single neurons, measured by
-    one float64 step (lr = 1, no weight decay) of ``sim.backend_numpy`` per fresh batch.
+    one float64 step (lr = 1, no weight decay) of ``sim.backends.numpy`` per fresh batch.
 
     W (R, n), b (R,), u (R,): R independent width-1 networks; supports_S[i] is the target of
     network i. Returns (mean (R, n), standard error (R, n)) over ``batches`` batch means."""
-    from sim.backend_numpy import make_kernel
+    from sim.backends.numpy import make_kernel
     from sim.data import parity_labels, random_sign_rows
 
     R, n = W.shape
@@ -189,7 +232,25 @@ def kernel_gradients(W: np.ndarray, b: np.ndarray, u: np.ndarray, supports_S: li
     return grads.mean(axis=0), grads.std(axis=0, ddof=1) / math.sqrt(batches)
 
 
-def check_init_gradient(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL, neurons_per_kind: int = 8,
+def _describe_init_gradient(c: CheckResult) -> list[tuple[str, str]]:
+    if not c.details:
+        return []
+    d = c.details
+    return _bucket(c.status,
+                   f"the gradient the simulator computes at initialisation matched the exact Fourier prediction "
+                   f"(largest deviation {d['max_abs_z']:.1f} standard errors against an allowed "
+                   f"{d['bonferroni_t_critical']:.1f}; {d['nonzero_predicted_coordinates_detected']} nonzero ticket "
+                   "signals detected, and only tickets carry one)")
+
+
+@register("init_gradient",
+          claim=(
+          "The population gradient of neurons from sim.init, measured through the reference kernel "
+          "on fresh samples, equals the exact prediction within Bonferroni-corrected intervals "
+          "(docs/science.md 4.3)."
+          ),
+          describe=_describe_init_gradient)
+def check_init_gradient(frame: "pd.DataFrame", level: float = CHECK_LEVEL, neurons_per_kind: int = 8,
                         batches: int = 48, batch_size: int = 1024, seed: int = 0) -> CheckResult:
     """Population gradient at init through the sim's own forward/backward vs the exact prediction.
 
@@ -313,7 +374,19 @@ def check_init_gradient(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL, neu
 
 
 # --------------------------------------------------------------------------- check 3
-def check_ticket_frequency(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL,
+def _describe_ticket_frequency(c: CheckResult) -> list[tuple[str, str]]:
+    rows = c.details.get("rows", []) if c.details else []
+    return [(c.status, f"sim.init produced tickets at rate {r['observed']:.4f} (n={r['n']}, s={r['s']}) where theory "
+                       f"says {r['theory_exact']} = {r['theory']:.4f}") for r in rows]
+
+
+@register("ticket_frequency",
+          claim=(
+          "The fraction of ticket neurons sim.init draws matches theory.lottery.ticket_probability "
+          "(docs/science.md 4.4)."
+          ),
+          describe=_describe_ticket_frequency)
+def check_ticket_frequency(frame: "pd.DataFrame", level: float = CHECK_LEVEL,
                            min_neurons: int = 200_000) -> CheckResult:
     """Fraction of ticket neurons among the supports sim.init draws, vs ticket_probability.
 
@@ -370,7 +443,25 @@ def check_ticket_frequency(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL,
 
 
 # --------------------------------------------------------------------------- check 4
-def check_width_monotone(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL) -> CheckResult:
+def _describe_width_monotone(c: CheckResult) -> list[tuple[str, str]]:
+    if not c.details:
+        return []
+    d = c.details
+    text = (f"success never dropped significantly with width ({d['pairs']} width pairs, "
+            f"{len(d['significant_violations'])} significant drops)")
+    if c.status == FAIL:
+        w = d["significant_violations"][0]
+        text = (f"success dropped significantly with width ({w['setting']}, m={est.format_m(w['samples'])}: "
+                f"{w['narrow_rate']:.2f} at r={w['narrow_width']} vs {w['wide_rate']:.2f} at r={w['wide_width']})")
+    return _bucket(c.status, text)
+
+
+@register("width_monotone",
+          claim=(
+          "Success never drops significantly with width at fixed m (docs/science.md 5.2)."
+          ),
+          describe=_describe_width_monotone)
+def check_width_monotone(frame: "pd.DataFrame", level: float = CHECK_LEVEL) -> CheckResult:
     """At every (setting, m), for every pair of widths r1 < r2: FAIL when the Clopper-Pearson
     upper bound at r2 lies below the lower bound at r1 (the intervals are disjoint)."""
     cells = est.success_table(frame, level) if len(frame) else None
@@ -409,10 +500,30 @@ def check_width_monotone(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL) ->
 
 
 # --------------------------------------------------------------------------- check 5
+def _describe_sparse_beats_dense(c: CheckResult) -> list[tuple[str, str]]:
+    out = []
+    for comp in (c.details or {}).get("comparisons", []):
+        lo, hi = comp["ratio_ci"]
+        verdict = {PASS: "needed fewer samples than", FAIL: "needed more samples than",
+                   INCONCLUSIVE: "could not be told apart from"}[comp["status"]]
+        out.append((comp["status"],
+                    f"at width {comp['width']} sparse init ({comp['setting']}) {verdict} dense init: m_50 "
+                    f"{est.format_m(comp['m50_sparse'])} vs {est.format_m(comp['m50_dense'])}, a factor "
+                    f"{comp['ratio_dense_over_sparse']:.2f} (interval {lo:.2f} to {hi:.2f}); the paper reports well "
+                    "over 1.5 at its scale" + ("" if lo > 1.5 else ", which this run does not reach")))
+    return out
+
+
 _PAIR_FIELDS = tuple(f for f in est.SETTING_FIELDS if f not in ("init", "sparsity", "sparse_values"))
 
 
-def check_sparse_beats_dense(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL,
+@register("sparse_beats_dense",
+          claim=(
+          "At the largest shared width, sparse init needs fewer samples than dense: m_50(dense) / "
+          "m_50(sparse) > 1 (docs/science.md 5.3)."
+          ),
+          describe=_describe_sparse_beats_dense)
+def check_sparse_beats_dense(frame: "pd.DataFrame", level: float = CHECK_LEVEL,
                              n_bootstrap: int = est.DEFAULT_BOOTSTRAP, seed: int = 0,
                              m50: list[est.M50Estimate] | None = None) -> CheckResult:
     """At the largest width that both a dense and a sparse setting (same n, k, hyperparameters)
@@ -451,7 +562,29 @@ def check_sparse_beats_dense(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL
 
 
 # --------------------------------------------------------------------------- check 6
-def check_ticket_collapse(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL,
+def _describe_ticket_collapse(c: CheckResult) -> list[tuple[str, str]]:
+    out = []
+    for s in (c.details or {}).get("settings", []):
+        ratios = ", ".join(f"x{w['ratio_to_widest']:.2f} at r={w['width']}" for w in s["widths"][:-1])
+        text = (f"with sparse init ({s['setting']}) the sample threshold relative to the widest network was "
+                f"{ratios or 'not measurable'}; theory puts the collapse at r* = {s['critical_width']}")
+        largest = max((w["ratio_to_widest"] for w in s["widths"]), default=1.0)
+        if s["status"] == PASS:
+            text += f", and r* does lie between r={s['widest_expensive']} and r={s['narrowest_cheap']}"
+        if largest < 2.0:
+            text += (f"; the rise is gradual (at most x{largest:.2f}), not the sharp collapse the theory "
+                     "predicts at scale")
+        out.append((s["status"], text))
+    return out
+
+
+@register("ticket_collapse",
+          claim=(
+          "The jump of m_50 with sparse init sits at the critical width r* = 1/p (docs/science.md "
+          "4.4)."
+          ),
+          describe=_describe_ticket_collapse)
+def check_ticket_collapse(frame: "pd.DataFrame", level: float = CHECK_LEVEL,
                           n_bootstrap: int = est.DEFAULT_BOOTSTRAP, seed: int = 0, jump: float = JUMP_FACTOR,
                           m50: list[est.M50Estimate] | None = None) -> CheckResult:
     """Sparse init: m_50 should jump up once the width falls below r* = critical_width(n, k, s).
@@ -514,7 +647,25 @@ def check_ticket_collapse(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL,
 
 
 # --------------------------------------------------------------------------- check 7
-def check_sq_consistent(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL) -> CheckResult:
+def _describe_sq_consistent(c: CheckResult) -> list[tuple[str, str]]:
+    if not c.details:
+        return []
+    d = c.details
+    if c.status == INCONCLUSIVE:
+        return _bucket(c.status, f"the SQ lower bound is vacuous at this scale (smallest allowed success probability "
+                                 f"{d['smallest_bound']:.3g}): parameters x steps x samples exceed C(n,k) by far, so "
+                                 "no run could contradict it")
+    return _bucket(c.status, f"{len(d['violations'])} cells beat the SQ frontier "
+                             f"(bound < 1 in {d['cells_with_nonvacuous_bound']} cells)")
+
+
+@register("sq_consistent",
+          claim=(
+          "No cell succeeds significantly more often than the SQ bound allows (docs/science.md "
+          "4.1)."
+          ),
+          describe=_describe_sq_consistent)
+def check_sq_consistent(frame: "pd.DataFrame", level: float = CHECK_LEVEL) -> CheckResult:
     """Per cell, the SQ bound q_max = min(1, 2 p T m / C(n,k)) (theory.sq.max_success_probability,
     p = mlp_params(n, width), T = max_steps, m = samples or T x batch for online runs) against
     the Clopper-Pearson lower bound of the cell's success rate. FAIL: some cell succeeds
@@ -563,7 +714,24 @@ def _sum_of_hypergeometric_tail(draws: list[tuple[int, int, int]], observed: int
     return float(distribution[observed:].sum()) if observed < distribution.size else 0.0
 
 
-def check_tickets_after_training(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL, backend: str = "numba",
+def _describe_tickets_after_training(c: CheckResult) -> list[tuple[str, str]]:
+    if not c.details or "runs" not in c.details:
+        return []
+    d = c.details
+    top_total = sum(min(d["top"], r["width"]) for r in d["runs"])
+    return _bucket(c.status,
+                   f"after training, {d['tickets_in_top']} of the {top_total} top-{d['top']} neurons (by weight norm) "
+                   f"of {len(d['runs'])} successful sparse runs had started as tickets, against "
+                   f"{d['expected_by_chance']:.2f} expected by chance (one-sided p = {d['p_value']:.2g})")
+
+
+@register("tickets_after_training",
+          claim=(
+          "The largest-norm neurons of successful sparse runs started as tickets more often than "
+          "chance (docs/science.md 5.5)."
+          ),
+          describe=_describe_tickets_after_training)
+def check_tickets_after_training(frame: "pd.DataFrame", level: float = CHECK_LEVEL, backend: str = "numba",
                                  max_runs: int = 4, top: int = 5,
                                  history_fn: Callable | None = None) -> CheckResult:
     """Re-run up to ``max_runs`` successful offline sparse runs (widest width, fewest steps) with
@@ -622,31 +790,44 @@ def check_tickets_after_training(frame: "pd.DataFrame", level: float = DEFAULT_L
 
 
 # --------------------------------------------------------------------------- all
-def run_checks(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL, backend: str = "numba",
+CHECK_NAMES: tuple[str, ...] = tuple(CHECKS)
+
+
+def run_checks(frame: "pd.DataFrame", level: float = CHECK_LEVEL, backend: str = "numba",
                names: Sequence[str] | None = None, n_bootstrap: int = est.DEFAULT_BOOTSTRAP, seed: int = 0,
                progress: Callable[[str], None] | None = None) -> list[CheckResult]:
-    """Run the named checks (default: all, in order) on a store frame."""
+    """Run the named checks (default: every registered one, in order) on a store frame.
+
+    Each check function gets ``frame`` and ``level`` and, of ``backend``, ``seed``,
+    ``n_bootstrap`` and ``m50`` (the thresholds, estimated once and shared), those its
+    signature names."""
+    import inspect
+
     est._check_level(level)
-    names = list(names) if names is not None else list(CHECK_NAMES)
-    unknown = [n for n in names if n not in CHECK_NAMES]
+    names = list(names) if names is not None else list(CHECKS)
+    unknown = [n for n in names if n not in CHECKS]
     if unknown:
-        raise ValueError(f"unknown check {unknown[0]!r}; known: {', '.join(CHECK_NAMES)}")
-    m50 = None
-    if {"sparse_beats_dense", "ticket_collapse"} & set(names) and len(frame):
-        m50 = est.m50_estimates(frame, level, n_bootstrap, seed)
-    table: dict[str, Callable[[], CheckResult]] = {
-        "fourier_vs_bruteforce": lambda: check_fourier_vs_bruteforce(frame, level),
-        "init_gradient": lambda: check_init_gradient(frame, level, seed=seed),
-        "ticket_frequency": lambda: check_ticket_frequency(frame, level),
-        "width_monotone": lambda: check_width_monotone(frame, level),
-        "sparse_beats_dense": lambda: check_sparse_beats_dense(frame, level, m50=m50),
-        "ticket_collapse": lambda: check_ticket_collapse(frame, level, m50=m50),
-        "sq_consistent": lambda: check_sq_consistent(frame, level),
-        "tickets_after_training": lambda: check_tickets_after_training(frame, level, backend=backend),
-    }
+        raise ValueError(f"unknown check {unknown[0]!r}; known: {', '.join(CHECKS)}")
+    context: dict[str, Any] = {"backend": backend, "seed": seed, "n_bootstrap": n_bootstrap}
+    wants_m50 = any("m50" in inspect.signature(CHECKS[n].function).parameters for n in names)
+    context["m50"] = est.m50_estimates(frame, level, n_bootstrap, seed) if wants_m50 and len(frame) else None
     results = []
     for name in names:
         if progress is not None:
             progress(name)
-        results.append(table[name]())
+        check = CHECKS[name]
+        accepted = inspect.signature(check.function).parameters
+        result = check.function(frame, level=level, **{k: v for k, v in context.items() if k in accepted})
+        results.append(dataclasses.replace(result, statements=tuple(check.describe(result))))
     return results
+
+
+def registry_markdown() -> str:
+    """The table of every registered check and its claim (docs/verification.md embeds it)."""
+    lines = ["| # | check | claim |", "|---:|:---|:---|"]
+    lines += [f"| {i} | `{c.name}` | {c.claim} |" for i, c in enumerate(CHECKS.values(), 1)]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(registry_markdown())

@@ -49,16 +49,13 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
+from sim.config import FIELD_TYPES, SETTING_FIELDS, SPARSE_ONLY_FIELDS
+
 if TYPE_CHECKING:  # pandas is imported lazily: `frontier --help` must stay fast.
     import pandas as pd
 
-SPARSE_ONLY_FIELDS: tuple[str, ...] = ("sparsity", "sparse_values")
-SETTING_FIELDS: tuple[str, ...] = (
-    "n", "k", "init", "sparsity", "sparse_values", "loss", "lr", "weight_decay", "batch_size",
-    "max_steps", "eval_every", "test_size", "target_error",
-)
 CELL_FIELDS: tuple[str, ...] = SETTING_FIELDS + ("width", "samples")
-DEFAULT_LEVEL = 0.95
+INTERVAL_LEVEL = 0.95
 DEFAULT_BOOTSTRAP = 2000
 
 
@@ -77,10 +74,10 @@ def normalized(frame: "pd.DataFrame") -> "pd.DataFrame":
         raise ValueError(f"runs table lacks column {missing[0]!r} (not a sim.store.load frame?)")
     out = frame.copy()
     dense = out["init"] == "dense"
-    out["sparsity"] = out["sparsity"].astype("int64")
-    out.loc[dense, "sparsity"] = 0
-    out["sparse_values"] = out["sparse_values"].astype(str)
-    out.loc[dense, "sparse_values"] = ""
+    for name in SPARSE_ONLY_FIELDS:  # blank: 0 or "" by the field's type
+        kind = FIELD_TYPES[name]
+        out[name] = out[name].astype("int64" if kind is int else kind)
+        out.loc[dense, name] = kind()
     out["samples"] = out["samples"].astype("Float64").astype(float)
     out["success"] = out["success"].astype(bool)
     return out
@@ -94,7 +91,7 @@ def setting_label(setting: dict) -> str:
     return f"n={int(setting['n'])} k={int(setting['k'])} {init}"
 
 
-def clopper_pearson(successes: int, runs: int, level: float = DEFAULT_LEVEL) -> tuple[float, float]:
+def clopper_pearson(successes: int, runs: int, level: float = INTERVAL_LEVEL) -> tuple[float, float]:
     """Exact two-sided binomial interval (scipy.stats.binomtest ... proportion_ci, 'exact')."""
     from scipy.stats import binomtest
 
@@ -105,7 +102,7 @@ def clopper_pearson(successes: int, runs: int, level: float = DEFAULT_LEVEL) -> 
     return float(ci.low), float(ci.high)
 
 
-def median_interval(values: Sequence[float], level: float = DEFAULT_LEVEL) -> tuple[float, float, float]:
+def median_interval(values: Sequence[float], level: float = INTERVAL_LEVEL) -> tuple[float, float, float]:
     """(median, low, high): sample median and a distribution-free interval for the median.
 
     The interval [x_(j), x_(l)] of order statistics with binomial(N, 1/2) coverage >= level
@@ -128,7 +125,7 @@ def median_interval(values: Sequence[float], level: float = DEFAULT_LEVEL) -> tu
     return (median, float(x[j - 1]), float(x[n - j]))
 
 
-def success_table(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL) -> "pd.DataFrame":
+def success_table(frame: "pd.DataFrame", level: float = INTERVAL_LEVEL) -> "pd.DataFrame":
     """One row per cell: setting fields, width, samples (NaN = online), runs, successes,
     success_rate, ci_low, ci_high (Clopper-Pearson at ``level``), diverged, and
     median_steps, median_steps_low, median_steps_high (successful runs only)."""
@@ -245,7 +242,7 @@ def _threshold_draws(samples: np.ndarray, successes: np.ndarray, runs: np.ndarra
 
 
 def m50_estimate(samples: Sequence[float], successes: Sequence[int], runs: Sequence[int],
-                 level: float = DEFAULT_LEVEL, n_bootstrap: int = DEFAULT_BOOTSTRAP, seed: int = 0,
+                 level: float = INTERVAL_LEVEL, n_bootstrap: int = DEFAULT_BOOTSTRAP, seed: int = 0,
                  setting: dict | None = None, width: int = 0) -> M50Estimate:
     """m_50 from per-m counts (see the module docstring for the method).
 
@@ -272,7 +269,7 @@ def m50_estimate(samples: Sequence[float], successes: Sequence[int], runs: Seque
                        draws=draws)
 
 
-def m50_estimates(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL, n_bootstrap: int = DEFAULT_BOOTSTRAP,
+def m50_estimates(frame: "pd.DataFrame", level: float = INTERVAL_LEVEL, n_bootstrap: int = DEFAULT_BOOTSTRAP,
                   seed: int = 0) -> list[M50Estimate]:
     """:func:`m50_estimate` for every (setting, width) with at least two offline m values."""
     cells = success_table(frame, level)
@@ -288,7 +285,7 @@ def m50_estimates(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL, n_bootstr
     return estimates
 
 
-def m50_table(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL, n_bootstrap: int = DEFAULT_BOOTSTRAP,
+def m50_table(frame: "pd.DataFrame", level: float = INTERVAL_LEVEL, n_bootstrap: int = DEFAULT_BOOTSTRAP,
               seed: int = 0) -> "pd.DataFrame":
     """One row per (setting, width): setting fields, width, m50, censored, ci_low, ci_high, runs."""
     import pandas as pd
@@ -299,7 +296,7 @@ def m50_table(frame: "pd.DataFrame", level: float = DEFAULT_LEVEL, n_bootstrap: 
                                                               "runs"])
 
 
-def ratio_interval(numerator: M50Estimate, denominator: M50Estimate, level: float = DEFAULT_LEVEL
+def ratio_interval(numerator: M50Estimate, denominator: M50Estimate, level: float = INTERVAL_LEVEL
                    ) -> tuple[float, float, float]:
     """(point, low, high) of numerator.m50 / denominator.m50 from the paired bootstrap draws.
 

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from frontier.cli import CliError
-    from verify import bench
+    import bench
 
     if args.device == "cuda" and not torch.cuda.is_available():
         raise CliError("CUDA is not available")

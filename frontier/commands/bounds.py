@@ -1,30 +1,8 @@
 """Bound tables: lottery-ticket odds, Fourier gaps and the SQ frontier, one row per (n, k, s).
 
-Exact theory from `theory/` (science.md 4.1-4.4). For every combination of --n, --k and --s:
-
-  n, k, s                    parity on k of n bits; s-hot neuron support
-  bias                       neuron bias b (exact, from --bias)
-  ticket_probability         p = P(random s-subset U is a ticket): C(n-k,s-k)/C(n,s) if s >= k
-                             (S in U), C(k,s)/C(n,s) if s < k (U in S)
-  ticket_probability_exact   p as an exact fraction, e.g. 3/1225
-  critical_width             ceil(1/p): width at which one ticket is expected
-  confidence                 the --confidence value c
-  width_for_confidence       smallest r with 1 - (1-p)^r >= c
-  relevant_coefficient       exact population-gradient signal on the target coordinates that
-                             a ticket neuron (weights +1 on U, bias b, hinge loss, output weight 1)
-                             must grow: stephat_{k-1} (s >= k) or stephat_s on the missing bit (s = k-1)
-  irrelevant_coefficient     largest signal on a non-target coordinate: stephat_{k+1} (s > k), else 0
-  gap                        |relevant| - |irrelevant| (the Fourier gap)
-  predicted_samples          log(n)/gap^2, an order-of-magnitude sample estimate for one ticket
-                             (no constant; empty/inf/null when gap <= 0)
-  sq_min_samples             SQ frontier for the dense MLP at the critical width: smallest m with
-                             2 p T m / C(n,k) >= q, p = critical_width*(n+2) parameters,
-                             T = --steps, q = --success-probability
-
-Bias: with b = 0 and k odd, the relevant coefficient of an over-sparse ticket with odd s is
-exactly 0 (science.md 4.3): biases are needed for odd k. The default --bias 0 is the plain
-neuron; try --bias 1 or --bias 2 to see how a threshold opens the gap. The bias column always
-shows the value used.
+Exact theory from `theory/` (docs/science.md 4.1-4.4; the columns are described in
+theory/tables.py and docs/cli.md). For every combination of --n, --k and --s one row.
+With b = 0 and odd k the relevant coefficient of an odd-s ticket is exactly 0: try --bias 1.
 
 example: frontier bounds --n 50 100 --k 3 4 --s 2 4 8 --bias 1 --format latex --out bounds.tex
 """
@@ -32,49 +10,14 @@ example: frontier bounds --n 50 100 --k 3 4 --s 2 4 8 --bias 1 --format latex --
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
-import math
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
-COLUMNS: tuple[str, ...] = (
-    "n",
-    "k",
-    "s",
-    "bias",
-    "ticket_probability",
-    "ticket_probability_exact",
-    "critical_width",
-    "confidence",
-    "width_for_confidence",
-    "relevant_coefficient",
-    "irrelevant_coefficient",
-    "gap",
-    "predicted_samples",
-    "sq_min_samples",
-)
+def description() -> str:
+    """The --help text: this module's docstring and every column of the table."""
+    from theory.tables import COLUMN_HELP
 
-LATEX_HEADERS: dict[str, str] = {
-    "n": "$n$",
-    "k": "$k$",
-    "s": "$s$",
-    "bias": "$b$",
-    "ticket_probability": "$p$",
-    "ticket_probability_exact": "$p$ (exact)",
-    "critical_width": r"$\lceil 1/p \rceil$",
-    "confidence": "$c$",
-    "width_for_confidence": "$r_c$",
-    "relevant_coefficient": "relevant",
-    "irrelevant_coefficient": "irrelevant",
-    "gap": "gap",
-    "predicted_samples": r"$\log n/\mathrm{gap}^2$",
-    "sq_min_samples": r"SQ $m_{\min}$",
-}
-
-FORMATS = ("markdown", "csv", "latex", "json")
+    return f"{__doc__.strip()}\n\ncolumns:\n{COLUMN_HELP}"
 
 
 def _exact_argument(text: str, option: str) -> Fraction:
@@ -85,6 +28,8 @@ def _exact_argument(text: str, option: str) -> Fraction:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from theory.tables import FORMATS
+
     parser.add_argument("--n", type=int, nargs="+", required=True, metavar="N", help="input sizes n (one or more)")
     parser.add_argument("--k", type=int, nargs="+", required=True, metavar="K", help="parity degrees k (one or more)")
     parser.add_argument("--s", type=int, nargs="+", required=True, metavar="S",
@@ -103,93 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="FILE", default=None, help="write the table to FILE instead of stdout")
 
 
-def bound_rows(
-    ns: list[int], ks: list[int], ss: list[int], bias: str | Fraction = "0", confidence: Fraction = Fraction(99, 100),
-    steps: int = 10**5, success_probability: Fraction = Fraction(1, 2),
-) -> list[dict[str, Any]]:
-    """One dict per (n, k, s) with the columns of ``COLUMNS`` (floats, ints and strings)."""
-    from theory import (
-        critical_width,
-        gradient_signal,
-        min_samples,
-        mlp_params,
-        ticket_probability,
-        width_for_confidence,
-    )
-
-    rows = []
-    for n in ns:
-        for k in ks:
-            for s in ss:
-                p = ticket_probability(n, k, s)
-                width = critical_width(n, k, s)
-                signal = gradient_signal(n, k, s, bias)
-                rows.append({
-                    "n": n,
-                    "k": k,
-                    "s": s,
-                    "bias": str(signal.bias),
-                    "ticket_probability": float(p),
-                    "ticket_probability_exact": str(p),
-                    "critical_width": width,
-                    "confidence": float(confidence),
-                    "width_for_confidence": width_for_confidence(n, k, s, confidence),
-                    "relevant_coefficient": float(signal.relevant),
-                    "irrelevant_coefficient": float(signal.irrelevant),
-                    "gap": float(signal.gap),
-                    "predicted_samples": signal.sample_estimate,
-                    "sq_min_samples": min_samples(n, k, mlp_params(n, width), steps, success_probability),
-                })
-    return rows
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, float):
-        return "inf" if math.isinf(value) else f"{value:.4g}"
-    return str(value)
-
-
-def _latex_cell(column: str, value: Any) -> str:
-    if isinstance(value, float):
-        if math.isinf(value):
-            return r"$\infty$"
-        mantissa, _, exponent = f"{value:.3g}".partition("e")
-        return f"${mantissa}\\times 10^{{{int(exponent)}}}$" if exponent else f"${mantissa}$"
-    if column in ("ticket_probability_exact", "bias"):
-        return f"${value}$"
-    return str(value)
-
-
-def render(rows: list[dict[str, Any]], fmt: str, settings: str = "") -> str:
-    """The table as text in one of ``FORMATS``."""
-    if fmt == "json":
-        clean = [{c: (None if isinstance(v, float) and math.isinf(v) else v) for c, v in row.items()} for row in rows]
-        return json.dumps({"rows": clean}, indent=2, allow_nan=False) + "\n"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({c: (repr(v) if isinstance(v, float) else v) for c, v in row.items()} for row in rows)
-        return buffer.getvalue()
-    if fmt == "markdown":
-        left_aligned = {"ticket_probability_exact", "bias"}
-        lines = ["| " + " | ".join(COLUMNS) + " |",
-                 "|" + "|".join(":---" if c in left_aligned else "---:" for c in COLUMNS) + "|"]
-        lines += ["| " + " | ".join(_short(row[c]) for c in COLUMNS) + " |" for row in rows]
-        return "\n".join(lines) + "\n"
-    if fmt == "latex":
-        lines = [f"% frontier bounds {settings}".rstrip(), "% needs \\usepackage{booktabs}",
-                 "\\begin{tabular}{" + "".join("l" if c == "ticket_probability_exact" else "r" for c in COLUMNS) + "}",
-                 "\\toprule",
-                 " & ".join(LATEX_HEADERS[c] for c in COLUMNS) + " \\\\",
-                 "\\midrule"]
-        lines += [" & ".join(_latex_cell(c, row[c]) for c in COLUMNS) + " \\\\" for row in rows]
-        lines += ["\\bottomrule", "\\end{tabular}"]
-        return "\n".join(lines) + "\n"
-    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-
-
 def run(args: argparse.Namespace) -> int:
+    from theory import tables
+
     confidence = _exact_argument(args.confidence, "--confidence")
     success_probability = _exact_argument(args.success_probability, "--success-probability")
     if args.steps < 1:
@@ -198,13 +59,15 @@ def run(args: argparse.Namespace) -> int:
     if out is not None and not out.parent.is_dir():
         raise ValueError(f"--out {args.out!r}: directory {str(out.parent)!r} does not exist")
     # Everything is computed before anything is written, so bad input never truncates --out.
-    rows = bound_rows(args.n, args.k, args.s, args.bias, confidence, args.steps, success_probability)
+    rows = tables.bound_rows(args.n, args.k, args.s, args.bias, confidence, args.steps, success_probability)
     settings = (f"(confidence c = {confidence}; SQ: T = {args.steps} steps, success probability q = "
                 f"{success_probability}, params = critical_width*(n+2))")
-    text = render(rows, args.format, settings)
+    text = tables.render(rows, args.format, settings)
     if out is None:
         print(text, end="")
     else:
-        out.write_text(text)
+        from sim.files import write_text
+
+        write_text(out, text)
         print(f"wrote {len(rows)} rows to {out} ({args.format})")
     return 0

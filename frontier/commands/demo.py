@@ -21,10 +21,11 @@ from frontier.cli import CliError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from frontier.cli import add_backend_arguments
+
     parser.add_argument("--out", default="out", help="output directory (default: out)")
     parser.add_argument("--level", type=float, default=0.99, help="confidence level of every interval (default 0.99)")
-    parser.add_argument("--backend", choices=("numba", "torch", "numpy"), default="numba",
-                        help="training backend (default: numba)")
+    add_backend_arguments(parser, device=False, dtype=False)
     parser.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
     parser.add_argument("--tiny", action="store_true",
                         help="a seconds-long toy sweep (n=12) instead of the real one: for tests of the pipeline")
@@ -32,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from verify.checks import FAIL
-    from verify.demo import run_demo
+    from jobs.demo import run_demo
 
     if not 0.0 < args.level < 1.0:
         raise CliError(f"--level {args.level} must lie strictly between 0 and 1")

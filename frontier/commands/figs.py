@@ -33,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     import importlib
     from pathlib import Path
 
-    from paper_figs.common import MissingData, table_names
+    from paper_figs.common import MissingData
+    from sim.store import table_names
 
     table_names(args.store)  # FileNotFoundError / ValueError: exit 2 before drawing anything
     Path(args.out).mkdir(parents=True, exist_ok=True)

@@ -14,12 +14,11 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from frontier.cli import add_backend_arguments
+
     parser.add_argument("grid", help="grid file (TOML)")
     parser.add_argument("--store", required=True, help="SQLite results store (created if missing)")
-    parser.add_argument("--backend", default="numba", choices=["numba", "torch", "numpy", "triton"],
-                        help="training backend (default: numba)")
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="default: cpu")
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="default: float32")
+    add_backend_arguments(parser)
     parser.add_argument("--workers", type=int, default=None,
                         help="local worker processes (default: all cores; 1 with --device cuda)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -33,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from sim.grid import load_grid
     from sim.store import Store, check_store_path, run_id
-    from sim.sweep import check_backend, pending_runs, sweep
+    from sim.backends import check_backend
+    from sim.sweep import pending_runs, sweep
 
     configs = load_grid(args.grid)
     check_store_path(args.store)

@@ -26,7 +26,7 @@ DEFAULTS = dict(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from sim.tabular.datasets import DATASET_NAMES
+    from tabular.datasets import DATASET_NAMES
 
     d = DEFAULTS
     parser.add_argument("--dataset", default="magic", choices=DATASET_NAMES, metavar="NAME",
@@ -61,7 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sim.tabular.study import StudyConfig, output_stem, run_study, write_outputs, write_trials_csv
+    from paper_figs import fig3
+    from tabular.study import StudyConfig, output_stem, run_study, write_outputs, write_trials_csv
 
     config = StudyConfig(
         dataset=args.dataset, fractions=tuple(args.fractions), trials=args.trials, widths=tuple(args.widths),
@@ -84,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
     partial = Path(f"{output_stem(out, args.dataset)}_trials.csv")
     frame = run_study(config, on_rows=lambda rows: write_trials_csv(rows, partial), progress=not args.no_progress)
     outputs = write_outputs(frame, args.dataset, out)
+    figures = fig3.render(frame, args.dataset, out)
     print(f"wrote {outputs.trials_csv} ({len(frame)} rows), {outputs.table_md}, {outputs.table_csv}, "
-          + ", ".join(str(p) for p in outputs.figures))
+          + ", ".join(str(p) for p in figures))
     print(outputs.table_md.read_text())
     return 0

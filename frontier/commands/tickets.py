@@ -24,6 +24,8 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from frontier.cli import add_backend_arguments
+
     parser.add_argument("--n", type=int, default=50, help="input dimension (default: 50)")
     parser.add_argument("--k", type=int, default=4, help="parity degree (default: 4; the paper used 5)")
     parser.add_argument("--width", type=int, default=100, help="width of the full network (default: 100)")
@@ -39,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the full network (default: 0)")
     parser.add_argument("--rank-by", choices=["contribution", "input-norm"], default="contribution",
                         help="neuron score: ||w_i||*|u_i| (default) or ||w_i||")
-    parser.add_argument("--backend", choices=["numba", "torch", "numpy"], default="numba", help="default: numba")
+    add_backend_arguments(parser, device=False, dtype=False)
     parser.add_argument("--out", default="figs", help="directory for Figure 5 (default: figs)")
     parser.add_argument("--store", default=None,
                         help="SQLite file for the results (default: OUT/tickets.sqlite; may be a runs store)")
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from paper_figs.fig5 import render_report
-    from paper_figs.tickets import TicketSettings, run_tickets, write_report
+    from verify.tickets import TicketSettings, run_tickets, write_report
 
     settings = TicketSettings(
         n=args.n, k=args.k, width=args.width, sparsity=args.sparsity, samples=args.samples, top=args.top,

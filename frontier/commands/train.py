@@ -1,6 +1,6 @@
 """Train a few runs of one configuration without a grid file and print one line per seed
 plus the success rate with a 95% Clopper-Pearson interval. Every RunConfig field is an
-option (defaults: the paper's hyperparameters, science.md section 3). With --store the
+option (defaults: the paper's hyperparameters, docs/science.md section 3). With --store the
 runs are also written to a results store, as `frontier sweep` would.
 
 example: frontier train --n 30 --k 3 --width 1000 --samples 2000 --init sparse --seeds 8
@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 
-def _samples(text: str) -> int | None:
+def _online_or_int(text: str) -> int | None:
     if text == "online":
         return None
     try:
@@ -21,30 +21,25 @@ def _samples(text: str) -> int | None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from sim.config import INITS, LOSSES, SPARSE_VALUES, RunConfig
+    import dataclasses
 
-    defaults = RunConfig(n=1, k=1, width=1)
-    parser.add_argument("--n", type=int, required=True, help="input dimension")
-    parser.add_argument("--k", type=int, required=True, help="parity degree |S|")
-    parser.add_argument("--width", type=int, required=True, help="hidden neurons r")
-    parser.add_argument("--samples", type=_samples, default=None,
-                        help="training set size m, or 'online' (default: online)")
-    parser.add_argument("--init", choices=INITS, default=defaults.init, help=f"default: {defaults.init}")
-    parser.add_argument("--sparsity", type=int, default=defaults.sparsity,
-                        help=f"s of the s-hot sparse init (default: {defaults.sparsity})")
-    parser.add_argument("--sparse-values", choices=SPARSE_VALUES, default=defaults.sparse_values,
-                        help=f"default: {defaults.sparse_values}")
-    parser.add_argument("--loss", choices=LOSSES, default=defaults.loss, help=f"default: {defaults.loss}")
-    for name, kind in (("lr", float), ("weight_decay", float), ("batch_size", int), ("max_steps", int),
-                       ("eval_every", int), ("test_size", int), ("target_error", float)):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=getattr(defaults, name),
-                            help=f"default: {getattr(defaults, name)}")
+    from frontier.cli import add_backend_arguments
+    from sim.config import FIELD_SPECS, FIELD_TYPES, RunConfig
+
+    # One option per RunConfig field but the seed, from its schema (help, type, choices, default).
+    for field in dataclasses.fields(RunConfig):
+        spec = FIELD_SPECS[field.name]
+        if spec.role == "seed":
+            continue
+        required = field.default is dataclasses.MISSING
+        kind = _online_or_int if spec.nullable else FIELD_TYPES[field.name]
+        shown = "online" if spec.nullable and field.default is None else field.default
+        parser.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name, type=kind, choices=spec.choices,
+                            required=required, default=None if required else field.default,
+                            help=spec.help + ("" if required else f" (default: {shown})"))
     parser.add_argument("--seeds", type=int, default=1, help="number of seeds (default: 1)")
     parser.add_argument("--first-seed", type=int, default=0, help="seeds are FIRST..FIRST+SEEDS-1 (default: 0)")
-    parser.add_argument("--backend", default="numba", choices=["numba", "torch", "numpy", "triton"],
-                        help="default: numba")
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="default: cpu")
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="default: float32")
+    add_backend_arguments(parser)
     parser.add_argument("--store", default=None, help="also write the runs to this results store")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -62,21 +57,17 @@ def _fmt(value: object) -> str:
 def run(args: argparse.Namespace) -> int:
     from scipy.stats import binomtest
 
-    from sim.config import RunConfig
+    from sim.config import CONFIG_FIELDS, RunConfig
     from sim.store import Store, check_store_path
-    from sim.sweep import check_backend
-    from sim.train import train
+    from sim.backends import check_backend
+    from sim.training import train
 
     if args.seeds < 1:
         raise ValueError(f"--seeds {args.seeds} must be >= 1")
     if args.first_seed < 0:
         raise ValueError(f"--first-seed {args.first_seed} must be >= 0")
-    base = RunConfig(
-        n=args.n, k=args.k, width=args.width, samples=args.samples, init=args.init, sparsity=args.sparsity,
-        sparse_values=args.sparse_values, loss=args.loss, lr=args.lr, weight_decay=args.weight_decay,
-        batch_size=args.batch_size, max_steps=args.max_steps, eval_every=args.eval_every,
-        test_size=args.test_size, target_error=args.target_error, seed=args.first_seed,
-    )
+    base = RunConfig(**{name: getattr(args, name) for name in CONFIG_FIELDS if name != "seed"},
+                     seed=args.first_seed)
     configs = [base.replace(seed=args.first_seed + i) for i in range(args.seeds)]
     check_backend(args.backend, args.device, args.dtype, local=True)
     if args.store is not None:

@@ -1,13 +1,11 @@
-"""Check theory against a results store: eight named checks, each PASS / FAIL / INCONCLUSIVE.
+"""Check theory against a results store: the registered checks, each PASS / FAIL / INCONCLUSIVE.
 
   frontier verify runs.sqlite [--json] [--level 0.99]
   frontier verify --quick            # CI validation run: its own small sweep, then the checks
 
-Checks: fourier_vs_bruteforce, init_gradient, ticket_frequency, width_monotone,
-sparse_beats_dense, ticket_collapse, sq_consistent, tickets_after_training (see
-verify/checks.py for what each tests and how it decides). Exit status 0 when no check
-FAILs, 1 when one does, 2 on bad input. --json prints
-{"checks": [{"name", "status", "summary", "details"}, ...]}.
+The checks and their claims are listed by --help's --checks choices and in docs/verification.md
+(see verify/checks.py for how each decides). Exit status 0 when no check FAILs, 1 when one does,
+2 on bad input. --json prints {"checks": [{"name", "status", "summary", "details", "statements"}, ...]}.
 """
 
 from __future__ import annotations
@@ -19,11 +17,12 @@ import time
 
 from frontier.cli import CliError
 
-CHECKS = ("fourier_vs_bruteforce", "init_gradient", "ticket_frequency", "width_monotone",
-          "sparse_beats_dense", "ticket_collapse", "sq_consistent", "tickets_after_training")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from frontier.cli import add_backend_arguments
+    from verify.checks import CHECK_NAMES
+
     parser.add_argument("store", nargs="?", help="SQLite results store (from frontier sweep or frontier demo)")
     parser.add_argument("--quick", action="store_true",
                         help="run the CI validation sweep (n=20, k=3, about 240 small runs) into a temporary "
@@ -33,10 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--level", type=float, default=0.99,
                         help="confidence level of every interval, in (0, 1) (default: 0.99)")
-    parser.add_argument("--checks", nargs="+", metavar="NAME", choices=CHECKS, default=None,
+    parser.add_argument("--checks", nargs="+", metavar="NAME", choices=CHECK_NAMES, default=None,
                         help="run only these checks (default: all)")
-    parser.add_argument("--backend", choices=("numba", "torch", "numpy"), default="numba",
-                        help="backend for training (quick sweep, re-runs of check 8) (default: numba)")
+    add_backend_arguments(parser, device=False, dtype=False)
 
 
 def format_table(results, level: float) -> str:
@@ -62,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     log = (lambda message: None) if args.json else (lambda message: print(message, file=sys.stderr, flush=True))
     start = time.perf_counter()
     if args.quick:
-        from verify.quick import QUICK_REDUCTIONS, run_quick
+        from jobs.quick import QUICK_REDUCTIONS, run_quick
 
         outcome = run_quick(args.keep_store, level=args.level, backend=args.backend, progress=not args.json, log=log)
         results = outcome["results"]

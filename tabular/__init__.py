@@ -13,7 +13,7 @@ Public API::
 import importlib
 from typing import Any
 
-# Lazy re-exports (PEP 562): `frontier --help` imports sim.tabular.datasets for the dataset names
+# Lazy re-exports (PEP 562): `frontier --help` imports tabular.datasets for the dataset names
 # and must not pay for torch and scikit-learn.
 _EXPORTS: dict[str, str] = {
     "DATASET_NAMES": "datasets", "OFFLINE_DATASETS": "datasets", "OPENML_SUITE_337": "datasets",
@@ -31,8 +31,8 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
-        raise AttributeError(f"module 'sim.tabular' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"sim.tabular.{_EXPORTS[name]}"), name)
+        raise AttributeError(f"module 'tabular' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"tabular.{_EXPORTS[name]}"), name)
 
 
 def __dir__() -> list[str]:

@@ -33,7 +33,7 @@ neurons is mostly fixed overhead (width 10 is padded to 16 and a vectorised loop
 cycles however short; width 100 leaves a scalar remainder), so there the *runs* fill the
 vector instead: groups of ``LANES`` consecutive active runs, one run per lane, every weight,
 activation and input a vector of the group's runs ((inputs, width, LANES) interleaved; the
-explicit LLVM vector type of :mod:`sim.lane_vectors`). The arithmetic is the dense update
+explicit LLVM vector type of :mod:`sim.backends.lane_vectors`). The arithmetic is the dense update
 (x = ±1 as floats, no index lists, no skipping: lanes disagree on which samples to skip) in
 register tiles of 2 samples x 4 neurons (forward) and 2 inputs x 4 neurons (gW), with
 exact fused multiply-adds (llvm.fma) and every sum in a fixed order (inputs, samples or
@@ -55,6 +55,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from ..config import LOSS_IDS
 from .lane_vectors import LANES as VECTOR_LANES
 from .lane_vectors import transpose_i8_to_lanes, vfma, vload, vrelu, vsplat, vstore, vwhere_positive
 
@@ -70,20 +71,21 @@ RUNS_PER_THREAD = 2  # below this many active runs per thread, parallelise over 
 MIN_CHUNKED_WIDTH = 4096
 
 _JIT = dict(cache=True, fastmath=False, nogil=True)
+HINGE, SQUARE = LOSS_IDS["hinge"], LOSS_IDS["square"]  # compile-time constants; the rest is logistic
 
 
 @njit(**_JIT)
 def _loss_slope(loss_id, yv, f, one):
-    """(l(y, f), dl/df) for hinge (0), square (1), logistic (2); yv = ±one."""
+    """(l(y, f), dl/df) for hinge, square, logistic (ids: ``LOSS_IDS``); yv = ±one."""
     zero = one - one
-    if loss_id == 0:
+    if loss_id == HINGE:
         margin = one - yv * f
         if margin > zero:
             return margin, -yv
         if margin <= zero:
             return zero, zero
         return margin, margin  # NaN propagates
-    if loss_id == 1:
+    if loss_id == SQUARE:
         diff = f - yv
         return diff * diff, (one + one) * diff
     z = -yv * f

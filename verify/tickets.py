@@ -288,7 +288,7 @@ def write_report(report: TicketReport, path: str | Path, backend: str = "numba")
 
 def read_reports(path: str | Path) -> list[TicketReport]:
     """Every experiment stored in ``path`` (oldest first)."""
-    from paper_figs.common import read_table, table_names
+    from sim.store import read_table, table_names
 
     if "ticket_experiments" not in table_names(path):
         return []

@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from . import estimates as est
-from .checks import FAIL, INCONCLUSIVE, PASS, CheckResult
+from verify import estimates as est
+from verify.checks import FAIL, INCONCLUSIVE, PASS, CheckResult
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,93 +72,15 @@ def checks_markdown(results: Sequence[CheckResult]) -> str:
     return "\n".join(lines)
 
 
-def _by_name(results: Sequence[CheckResult]) -> dict[str, CheckResult]:
-    return {r.name: r for r in results}
-
-
 def plain_language(results: Sequence[CheckResult]) -> str:
-    """What matched the theory and what did not, built from the check details."""
-    checks = _by_name(results)
-    matched, missed, open_ = [], [], []
-
-    def bucket(name: str) -> list[str] | None:
-        if name not in checks:
-            return None
-        return {PASS: matched, FAIL: missed, INCONCLUSIVE: open_}[checks[name].status]
-
-    if (c := checks.get("fourier_vs_bruteforce")) is not None:
-        bucket(c.name).append(
-            f"the exact Krawtchouk Fourier coefficients agreed with brute-force transforms in "
-            f"{c.details.get('compared', 0) - len(c.details.get('mismatches', []))} of {c.details.get('compared', 0)} cases")
-    if (c := checks.get("init_gradient")) is not None and c.details:
-        d = c.details
-        bucket(c.name).append(
-            f"the gradient the simulator computes at initialisation matched the exact Fourier prediction "
-            f"(largest deviation {d['max_abs_z']:.1f} standard errors against an allowed {d['bonferroni_t_critical']:.1f}; "
-            f"{d['nonzero_predicted_coordinates_detected']} nonzero ticket signals detected, and only tickets carry one)")
-    if (c := checks.get("ticket_frequency")) is not None and c.details:
-        for r in c.details["rows"]:
-            bucket(c.name).append(
-                f"sim.init produced tickets at rate {r['observed']:.4f} (n={r['n']}, s={r['s']}) where theory says "
-                f"{r['theory_exact']} = {r['theory']:.4f}")
-    if (c := checks.get("width_monotone")) is not None and c.details:
-        d = c.details
-        text = (f"success never dropped significantly with width ({d['pairs']} width pairs, "
-                f"{len(d['significant_violations'])} significant drops)")
-        if c.status == FAIL:
-            w = d["significant_violations"][0]
-            text = (f"success dropped significantly with width ({w['setting']}, m={est.format_m(w['samples'])}: "
-                    f"{w['narrow_rate']:.2f} at r={w['narrow_width']} vs {w['wide_rate']:.2f} at r={w['wide_width']})")
-        bucket(c.name).append(text)
-    if (c := checks.get("sparse_beats_dense")) is not None and c.details:
-        for comp in c.details["comparisons"]:
-            lo, hi = comp["ratio_ci"]
-            verdict = {PASS: "needed fewer samples than", FAIL: "needed more samples than",
-                       INCONCLUSIVE: "could not be told apart from"}[comp["status"]]
-            {PASS: matched, FAIL: missed, INCONCLUSIVE: open_}[comp["status"]].append(
-                f"at width {comp['width']} sparse init ({comp['setting']}) {verdict} dense init: m_50 "
-                f"{est.format_m(comp['m50_sparse'])} vs {est.format_m(comp['m50_dense'])}, a factor "
-                f"{comp['ratio_dense_over_sparse']:.2f} (interval {lo:.2f} to {hi:.2f}); the paper reports well over 1.5 at "
-                f"its scale" + ("" if lo > 1.5 else ", which this run does not reach"))
-    if (c := checks.get("ticket_collapse")) is not None and c.details:
-        for s in c.details["settings"]:
-            ratios = ", ".join(f"x{w['ratio_to_widest']:.2f} at r={w['width']}" for w in s["widths"][:-1])
-            text = (f"with sparse init ({s['setting']}) the sample threshold relative to the widest network was "
-                    f"{ratios or 'not measurable'}; theory puts the collapse at r* = {s['critical_width']}")
-            largest = max((w["ratio_to_widest"] for w in s["widths"]), default=1.0)
-            if s["status"] == PASS:
-                text += f", and r* does lie between r={s['widest_expensive']} and r={s['narrowest_cheap']}"
-            if largest < 2.0:
-                text += (f"; the rise is gradual (at most x{largest:.2f}), not the sharp collapse the theory "
-                         f"predicts at scale")
-            {PASS: matched, FAIL: missed, INCONCLUSIVE: open_}[s["status"]].append(text)
-    if (c := checks.get("sq_consistent")) is not None and c.details:
-        d = c.details
-        if c.status == INCONCLUSIVE:
-            open_.append(f"the SQ lower bound is vacuous at this scale (smallest allowed success probability "
-                         f"{d['smallest_bound']:.3g}): parameters x steps x samples exceed C(n,k) by far, so "
-                         f"no run could contradict it")
-        else:
-            bucket(c.name).append(f"{len(d['violations'])} cells beat the SQ frontier "
-                                  f"(bound < 1 in {d['cells_with_nonvacuous_bound']} cells)")
-    if (c := checks.get("tickets_after_training")) is not None and c.details:
-        d = c.details
-        bucket(c.name).append(
-            f"after training, {d['tickets_in_top']} of the {sum(min(d['top'], r['width']) for r in d['runs'])} "
-            f"top-{d['top']} neurons (by weight norm) of {len(d['runs'])} successful sparse runs had started as tickets, against {d['expected_by_chance']:.2f} "
-            f"expected by chance (one-sided p = {d['p_value']:.2g})")
-
-    def sentence(items: list[str]) -> str:
-        return "; ".join(items) + "."
-
-    paragraphs = []
-    if matched:
-        paragraphs.append("**Matched the theory:** " + sentence(matched))
-    if missed:
-        paragraphs.append("**Did not match:** " + sentence(missed))
-    if open_:
-        paragraphs.append("**Not decided by this run:** " + sentence(open_))
-    return "\n\n".join(paragraphs)
+    """What matched the theory and what did not: every check's own sentences (each check writes
+    them from its numbers, see ``verify.checks.register``), grouped by their status."""
+    headings = {PASS: "**Matched the theory:** ", FAIL: "**Did not match:** ", INCONCLUSIVE: "**Not decided by this run:** "}
+    grouped: dict[str, list[str]] = {status: [] for status in headings}
+    for result in results:
+        for status, sentence in result.statements:
+            grouped[status].append(sentence)
+    return "\n\n".join(headings[status] + "; ".join(items) + "." for status, items in grouped.items() if items)
 
 
 def write_report(out_dir: str | Path, *, frame: "pd.DataFrame", results: Sequence[CheckResult], level: float,

@@ -5,7 +5,7 @@ by default), so straight-line code over a short fixed number of lanes stays scal
 vectorised over a short trip count pays a large fixed cost per loop. These intrinsics give a
 numba type whose LLVM representation is ``<LANES x float>`` (or ``double``): loads, stores and
 arithmetic on it become single AVX instructions, and a kernel keeps a tile of them in
-registers (see :mod:`sim.backend_numba`, runs in lanes).
+registers (see :mod:`sim.backends.numba`, runs in lanes).
 
 Every operation is lane-wise IEEE arithmetic (no fast-math, no FMA contraction), so lane l of
 a result is bit-identical to the same scalar expression on lane l of the operands: a value's

@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .engine import LOSS_IDS
+from ..config import LOSS_IDS
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 

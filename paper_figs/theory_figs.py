@@ -15,7 +15,7 @@ science.md 4.1-4.4), computed exactly by :mod:`theory`:
   (4.1); with a store, the empirical m_50 of every width and init is overlaid (the theory is a
   lower bound: points must lie above the curve of their T).
 
-    python -m paper_figs.theory --out figs/ [--store runs.sqlite]
+    python -m paper_figs.theory_figs --out figs/ [--store runs.sqlite]
 """
 
 from __future__ import annotations
@@ -27,16 +27,15 @@ import numpy as np
 from paper_figs import common
 
 
+@common.styled
 def render_fourier(out_dir: str | Path, max_s: int = 128, degrees: tuple[int, ...] = (0, 1, 2, 3, 4, 5)) -> list[Path]:
     """``theory_fourier``: exact |ghat_d| of relu and step neurons vs s, with s^{-d/2} guides."""
-    common.use_agg()
     import matplotlib
-    import matplotlib.pyplot as plt
 
     from theory.fourier import coefficient
 
     s_all = sorted({int(round(v)) for v in np.geomspace(1, max_s, 40)})
-    fig, axes = plt.subplots(1, 2, figsize=(2 * common.PANEL_WIDTH * 0.85, common.PANEL_HEIGHT), sharey=True,
+    fig, axes = common.subplots(1, 2, figsize=(2 * common.PANEL_WIDTH * 0.85, common.PANEL_HEIGHT), sharey=True,
                              layout="constrained")
     palette = matplotlib.colormaps["tab10"]
     for ax, activation in zip(axes, ("relu", "step")):
@@ -72,16 +71,15 @@ def render_fourier(out_dir: str | Path, max_s: int = 128, degrees: tuple[int, ..
     return common.save(fig, out_dir, "theory_fourier")
 
 
+@common.styled
 def render_tickets(out_dir: str | Path, k: int = 4, sparsities: tuple[int, ...] = tuple(range(2, 9)),
                    max_n: int = 300) -> list[Path]:
     """``theory_tickets``: ticket probability p and critical width r* = ceil(1/p) vs n (science.md 4.4)."""
-    common.use_agg()
     import matplotlib
-    import matplotlib.pyplot as plt
 
     from theory.lottery import critical_width, ticket_probability
 
-    fig, axes = plt.subplots(1, 2, figsize=(2 * common.PANEL_WIDTH * 0.85, common.PANEL_HEIGHT), layout="constrained")
+    fig, axes = common.subplots(1, 2, figsize=(2 * common.PANEL_WIDTH * 0.85, common.PANEL_HEIGHT), layout="constrained")
     cmap = matplotlib.colormaps["plasma"]
     for idx, s in enumerate(sparsities):
         ns = np.unique(np.geomspace(max(s, k) + 1, max_n, 40).astype(int))
@@ -120,12 +118,11 @@ def _empirical_m50(runs, n: int, k: int):
     return result
 
 
+@common.styled
 def render_sq(out_dir: str | Path, n: int, k: int, runs=None, steps: tuple[int, ...] = (1, 10, 100, 1000),
               success_probability: float = 0.5, widths: tuple[int, int] = (1, 10**5)) -> list[Path]:
     """``theory_sq_n{n}_k{k}``: SQ minimum samples vs width at several T, empirical m_50 overlaid."""
-    common.use_agg()
     import matplotlib
-    import matplotlib.pyplot as plt
 
     from theory.sq import min_samples, mlp_params
 
@@ -135,7 +132,7 @@ def render_sq(out_dir: str | Path, n: int, k: int, runs=None, steps: tuple[int, 
         all_widths = [w for ws, _, _ in empirical.values() for w in ws]
         lo, hi = min(lo, min(all_widths)), max(hi, max(all_widths))
     r = np.unique(np.geomspace(lo, hi, 60).astype(int))
-    fig, ax = plt.subplots(figsize=(common.PANEL_WIDTH * 1.6, common.PANEL_HEIGHT * 1.1), layout="constrained")
+    fig, ax = common.subplots(figsize=(common.PANEL_WIDTH * 1.6, common.PANEL_HEIGHT * 1.1), layout="constrained")
     cmap = matplotlib.colormaps["Greys"]
     steps = tuple(sorted(set(steps) | {t for _, _, t in empirical.values()}))
     for idx, t in enumerate(steps):
@@ -164,6 +161,7 @@ def render_sq(out_dir: str | Path, n: int, k: int, runs=None, steps: tuple[int, 
     return common.save(fig, out_dir, f"theory_sq_n{n}_k{k}")
 
 
+@common.styled
 def render(store_path: str | Path | None, out_dir: str | Path, default_nk: tuple[int, int] = (50, 3)) -> list[Path]:
     """All theory figures; the SQ figure once per (n, k) of the store (or ``default_nk`` without one)."""
     paths = render_fourier(out_dir) + render_tickets(out_dir)

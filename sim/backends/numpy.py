@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import LOSS_IDS
+
+HINGE, SQUARE = LOSS_IDS["hinge"], LOSS_IDS["square"]
+
 
 def loss_and_slope(loss_id: int, y: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-sample loss l(y, f) and dl/df for hinge (0), square (1), logistic (2)."""
-    if loss_id == 0:
+    """Per-sample loss l(y, f) and dl/df for hinge, square, logistic (ids: ``LOSS_IDS``)."""
+    if loss_id == HINGE:
         margin = 1.0 - y * f
         return np.maximum(margin, 0.0), np.where(margin > 0, -y, 0.0)
-    if loss_id == 1:
+    if loss_id == SQUARE:
         return (f - y) ** 2, 2.0 * (f - y)
     z = -y * f
     return np.logaddexp(0.0, z), -y / (1.0 + np.exp(-z))

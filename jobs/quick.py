@@ -48,7 +48,7 @@ def run_quick(store_path: str | Path | None = None, level: float = 0.99, backend
     from sim.store import load
     from sim.sweep import sweep
 
-    from .checks import run_checks
+    from verify.checks import run_checks
 
     log = log or (lambda message: None)
     tmp = None

@@ -1,7 +1,7 @@
 """Triton backend: fused GPU kernels that move one read and one write of the weights per step.
 
-Same layout, working-set handling and update rule as :mod:`sim.backend_torch` (it subclasses
-:class:`~sim.backend_torch.TorchKernel`: ``Wb = [W b]`` (R, r, n + 1), ``u`` (R, r)); only the
+Same layout, working-set handling and update rule as :mod:`sim.backends.torch` (it subclasses
+:class:`~sim.backends.torch.TorchKernel`: ``Wb = [W b]`` (R, r, n + 1), ``u`` (R, r)); only the
 arithmetic of a training step and of the network outputs at evaluation is replaced.
 
 Why: the torch backend's step is a cuBLAS bmm, two baddbmm and about eight elementwise
@@ -45,7 +45,8 @@ import torch
 import triton
 import triton.language as tl
 
-from .backend_torch import TorchKernel
+from ..config import LOSS_IDS
+from .torch import TorchKernel
 
 INTERPRETED = os.environ.get("TRITON_INTERPRET", "0") == "1"
 
@@ -59,6 +60,9 @@ BLOCK_TILES = 32
 UPDATE_WAVES = 0
 # Input columns (n + 1 with the bias) per register tile: wider inputs are done in chunks.
 MAX_CHUNK_COLUMNS = 64
+# Loss ids as constexpr globals (the compiler refuses plain globals); the rest is logistic.
+HINGE = tl.constexpr(LOSS_IDS["hinge"])
+SQUARE = tl.constexpr(LOSS_IDS["square"])
 TF32_HIGH_MASK = tl.constexpr(-8192)  # 0xFFFFE000 as int32: sign, exponent and the 10 mantissa bits TF32 keeps
 
 
@@ -138,8 +142,8 @@ def _delta_kernel(fpart_ptr, y_ptr, loss_ptr, lr_over_batch_ptr, delta_ptr, num_
                   y_run_stride, y_offset, BP: tl.constexpr, BLOCK_T: tl.constexpr):
     """f = sum of run's fpart over tiles (fixed order); delta = lr/B * dl/df (grid R).
 
-    Losses as in sim.engine: hinge (0) -y 1[y f < 1], square (1) 2 (f - y), logistic (2)
-    -y sigmoid(-y f)."""
+    Losses as in sim.engine (ids: ``sim.config.LOSS_IDS``): hinge -y 1[y f < 1], square
+    2 (f - y), logistic -y sigmoid(-y f)."""
     run = tl.program_id(0).to(tl.int64)
     samples = tl.arange(0, BP)
     tiles = tl.arange(0, BLOCK_T)
@@ -155,7 +159,7 @@ def _delta_kernel(fpart_ptr, y_ptr, loss_ptr, lr_over_batch_ptr, delta_ptr, num_
     hinge = tl.where(y * f < 1.0, -y, 0.0)
     square = 2.0 * (f - y)
     logistic = -y * tl.sigmoid(-y * f)
-    slope = tl.where(loss_id == 0, hinge, tl.where(loss_id == 1, square, logistic))
+    slope = tl.where(loss_id == HINGE, hinge, tl.where(loss_id == SQUARE, square, logistic))
     delta = slope * tl.load(lr_over_batch_ptr + run)
     tl.store(delta_ptr + run * BP + samples, tl.where(valid, delta, 0.0).to(f.dtype))
 
@@ -259,7 +263,7 @@ def _padded(size: int, minimum: int = 16) -> int:
 
 
 class TritonKernel(TorchKernel):
-    """:class:`~sim.backend_torch.TorchKernel` with the fused Triton step and evaluation."""
+    """:class:`~sim.backends.torch.TorchKernel` with the fused Triton step and evaluation."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

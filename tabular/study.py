@@ -7,9 +7,9 @@ Protocol (science.md section 6):
    (``subsample_indices``, trial seed ``seed_of(seed, f-index, t)``, stored in the ``seed``
    column). All models of a trial see the same rows, so MLP and forest results pair by trial.
 3. MLPs: for every (width, depth), the members (trials x init variants) train together in one
-   batched run (:func:`sim.tabular.mlp.train_mlp_batch`), early-stopped on the validation split.
+   batched run (:func:`tabular.mlp.train_mlp_batch`), early-stopped on the validation split.
    ``fit_seconds`` of a member is the batched run's wall time divided by its member count.
-4. Forest: :func:`sim.tabular.forest.random_forest_search` per trial on the same subsample.
+4. Forest: :func:`tabular.forest.random_forest_search` per trial on the same subsample.
 5. Errors are 0-1 errors on the (fixed) validation and test splits.
 
 Summaries: the best MLP at a fraction is the configuration (width, depth, init, s) of smallest
@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-from sim.tabular.datasets import load
-from sim.tabular.splits import make_split, subsample_indices
+from tabular.datasets import load
+from tabular.splits import make_split, subsample_indices
 
 CSV_COLUMNS: tuple[str, ...] = (
     "dataset", "fraction", "model", "width", "depth", "init", "seed", "val_error", "test_error", "fit_seconds",
@@ -120,8 +120,8 @@ def run_study(
     import torch
     from tqdm import tqdm
 
-    from sim.tabular.forest import random_forest_search
-    from sim.tabular.mlp import batched_logits_chunked, train_mlp_batch
+    from tabular.forest import random_forest_search
+    from tabular.mlp import batched_logits_chunked, train_mlp_batch
 
     config.validate()
     variants = config.init_variants()
@@ -337,68 +337,6 @@ def table2_markdown(dataset: str, rows: Sequence[Table2Row]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_figure3(frame, dataset: str, stem: Path) -> list[Path]:
-    """Figure 3 analog: median test error vs training size; PNG and PDF at ``stem``.
-
-    One thin line per (width, init, s), at each fraction using the depth of smallest median
-    validation error; thick lines for the best MLP (per fraction, by median validation error)
-    and the tuned forest, with their interquartile range shaded.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    mlp = frame[frame["model"] == "mlp"]
-    n_train = frame.groupby("fraction")["n_train"].first()
-    fig, ax = plt.subplots(figsize=(7.5, 5))
-    keys = sorted({(int(w), str(i), int(s)) for w, i, s in zip(mlp["width"], mlp["init"], mlp["sparsity"])})
-    colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, max(1, len({k[0] for k in keys}))))
-    width_color = {w: colors[k] for k, w in enumerate(sorted({k[0] for k in keys}))}
-    styles = {}
-    for width, init, sparsity in keys:
-        sub = mlp[(mlp["width"] == width) & (mlp["init"] == init) & (mlp["sparsity"] == sparsity)]
-        xs, ys = [], []
-        for fraction, group in sub.groupby("fraction"):
-            by_depth = group.groupby("depth")
-            depth = by_depth["val_error"].median().idxmin()
-            xs.append(n_train[fraction])
-            ys.append(by_depth.get_group(depth)["test_error"].median())
-        style = styles.setdefault((init, sparsity), ["-", "--", ":", "-."][len(styles) % 4])
-        label = f"MLP w={width} " + (f"sparse s={sparsity}" if init == "sparse" else "dense")
-        ax.plot(xs, ys, style, color=width_color[width], marker="o", ms=3, lw=1.2, label=label)
-    chosen = best_mlp_by_fraction(frame)
-    best_x, best = [], []
-    for fraction, (width, depth, init, sparsity) in sorted(chosen.items()):
-        sel = mlp[(mlp["fraction"] == fraction) & (mlp["width"] == width) & (mlp["depth"] == depth)
-                  & (mlp["init"] == init) & (mlp["sparsity"] == sparsity)]["test_error"]
-        best_x.append(n_train[fraction])
-        best.append(np.percentile(sel, [25, 50, 75]))
-    if best:
-        best = np.array(best)
-        ax.plot(best_x, best[:, 1], "-", color="black", lw=2.5, marker="s", label="best MLP (by median val. error)")
-        ax.fill_between(best_x, best[:, 0], best[:, 2], color="black", alpha=0.12)
-    rf = frame[frame["model"] == "random_forest"]
-    if len(rf):
-        q = rf.groupby("fraction")["test_error"].quantile([0.25, 0.5, 0.75]).unstack()
-        xs = [n_train[f] for f in q.index]
-        ax.plot(xs, q[0.5], "-", color="tab:red", lw=2.5, marker="^", label="tuned random forest")
-        ax.fill_between(xs, q[0.25], q[0.75], color="tab:red", alpha=0.12)
-    ax.set_xscale("log")
-    ax.set_xlabel("training set size (rows)")
-    ax.set_ylabel("test error (median over trials)")
-    trials = int(frame["trial"].max()) + 1 if len(frame) else 0
-    ax.set_title(f"{dataset}: test error vs training size ({trials} trials; shaded: IQR)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
-    for path in paths:
-        fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return paths
-
-
 @dataclass(frozen=True)
 class StudyOutputs:
     """Paths written by :func:`write_outputs`."""
@@ -406,7 +344,6 @@ class StudyOutputs:
     trials_csv: Path
     table_csv: Path
     table_md: Path
-    figures: tuple[Path, ...] = field(default_factory=tuple)
 
 
 def output_stem(out_dir: Path, dataset: str) -> Path:
@@ -422,7 +359,7 @@ def write_trials_csv(rows: Sequence[dict], path: Path) -> None:
 
 
 def write_outputs(frame, dataset: str, out_dir: Path) -> StudyOutputs:
-    """Trials CSV, Table 2 analog (CSV + markdown) and Figure 3 analog (PNG + PDF)."""
+    """Trials CSV and the Table 2 analog (CSV + markdown); Figure 3 is drawn by ``paper_figs.fig3``."""
     import dataclasses
 
     import pandas as pd
@@ -436,5 +373,4 @@ def write_outputs(frame, dataset: str, out_dir: Path) -> StudyOutputs:
     table_csv, table_md = Path(f"{stem}_table2.csv"), Path(f"{stem}_table2.md")
     pd.DataFrame([dataclasses.asdict(r) for r in rows]).to_csv(table_csv, index=False)
     table_md.write_text(table2_markdown(dataset, rows))
-    figures = plot_figure3(frame, dataset, Path(f"{stem}_figure3"))
-    return StudyOutputs(trials_csv=trials_csv, table_csv=table_csv, table_md=table_md, figures=tuple(figures))
+    return StudyOutputs(trials_csv=trials_csv, table_csv=table_csv, table_md=table_md)

@@ -44,13 +44,13 @@ def demo_grid(tiny: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]
 def run_demo(out_dir: str | Path, level: float = 0.99, backend: str = "numba", workers: int | None = None,
              tiny: bool = False, progress: bool = True, log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the whole main job into ``out_dir``; returns {"report", "results", "timings", ...}."""
-    from frontier.commands.bounds import bound_rows, render as render_bounds
     from sim.grid import grid_configs
     from sim.store import load
     from sim.sweep import sweep
+    from theory.tables import bound_rows, render as render_bounds
+    from verify import estimates as est
+    from verify.checks import run_checks
 
-    from . import estimates as est
-    from .checks import run_checks
     from .report import describe_grid, write_report
 
     log = log or (lambda message: None)
@@ -106,16 +106,15 @@ def run_demo(out_dir: str | Path, level: float = 0.99, backend: str = "numba", w
 def render_figures(store_path: Path, fig_dir: Path, log: Callable[[str], None]) -> tuple[list[Path], list[str]]:
     """Figures 1 and 2 and the theory figures from ``paper_figs``; a figure that cannot be drawn
     is reported (one note) instead of stopping the job."""
-    import importlib
+    from paper_figs import fig1, fig2, theory_figs
 
     figures: list[Path] = []
     notes: list[str] = []
-    for module_name, call in (("paper_figs.fig1", lambda m: m.render(store_path, fig_dir)),
-                              ("paper_figs.fig2", lambda m: m.render(store_path, fig_dir)),
-                              ("paper_figs.theory", lambda m: m.render(store_path, fig_dir))):
+    for module in (fig1, fig2, theory_figs):
+        module_name = module.__name__
         log(f"figure {module_name}")
         try:
-            paths = [Path(p) for p in call(importlib.import_module(module_name))]
+            paths = [Path(p) for p in module.render(store_path, fig_dir)]
         except Exception as exc:  # a missing or broken figure must not lose the sweep's report
             notes.append(f"{module_name}: not drawn ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
             continue

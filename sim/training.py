@@ -2,51 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections import defaultdict
-from functools import partial
 from typing import Callable, Sequence
 
 import numpy as np
 
+from .backends import DEFAULT_BACKEND, kernel_factory
 from .config import RunConfig, RunResult
 from .engine import History, group_key, run_group
 
-BACKENDS = {
-    "numba": "sim.backend_numba",
-    "torch": "sim.backend_torch",
-    "numpy": "sim.backend_numpy",
-    "triton": "sim.backend_triton",  # CUDA (the CPU only under TRITON_INTERPRET=1)
-}
-DEVICES = ("cpu", "cuda")
-DTYPES = ("float32", "float64")
-
 # Runs per kernel: bounds the stacked weights (R * width * n floats) of one group.
 MAX_GROUP_ELEMENTS = 2**27
-
-
-def check_backend_names(backend: str, device: str, dtype: str) -> None:
-    """ValueError naming the value unless backend, device and dtype are known names."""
-    if backend not in BACKENDS:
-        raise ValueError(f"backend={backend!r} must be one of {sorted(BACKENDS)}")
-    if device not in DEVICES:
-        raise ValueError(f"device={device!r} must be one of {DEVICES}")
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype={dtype!r} must be one of {DTYPES}")
-    if backend == "triton" and device == "cpu" and os.environ.get("TRITON_INTERPRET", "0") != "1":
-        raise ValueError("backend='triton' needs device='cuda' (on the CPU only under TRITON_INTERPRET=1)")
-
-
-def kernel_factory(backend: str, device: str = "cpu", dtype: str = "float32") -> Callable:
-    """The ``make_kernel`` of a backend with device and dtype bound; ValueError if unknown."""
-    check_backend_names(backend, device, dtype)
-    try:
-        module = importlib.import_module(BACKENDS[backend])
-    except ImportError as error:
-        raise ValueError(f"backend={backend!r} cannot be loaded ({error}); "
-                         "the triton backend needs the triton package, which CUDA builds of torch bring") from None
-    return partial(module.make_kernel, dtype=dtype, device=device)
 
 
 def plan_groups(configs: Sequence[RunConfig], max_elements: int = MAX_GROUP_ELEMENTS) -> list[list[int]]:
@@ -63,7 +29,7 @@ def plan_groups(configs: Sequence[RunConfig], max_elements: int = MAX_GROUP_ELEM
 
 def train(
     configs: Sequence[RunConfig] | RunConfig,
-    backend: str = "numba",
+    backend: str = DEFAULT_BACKEND,
     device: str = "cpu",
     dtype: str = "float32",
     progress: bool = False,
@@ -105,7 +71,7 @@ def train(
 
 def train_history(
     config: RunConfig,
-    backend: str = "numba",
+    backend: str = DEFAULT_BACKEND,
     device: str = "cpu",
     dtype: str = "float32",
     initial_weights: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
