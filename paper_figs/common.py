@@ -178,7 +178,7 @@ def setting_note(frame: "pd.DataFrame") -> str:
 # --------------------------------------------------------------------------- estimates
 
 def success_cells(frame: "pd.DataFrame", by: Sequence[str], level: float = 0.95) -> "pd.DataFrame":
-    """Success probability per cell with a Clopper-Pearson interval (science.md 5).
+    """Success probability per cell with a Clopper-Pearson interval (docs/science.md 5).
 
     Columns: ``by`` + trials, successes, p, ci_low, ci_high. ``samples`` NaN (online) is kept
     as its own cell. The interval is :func:`verify.estimates.clopper_pearson`, so figures and

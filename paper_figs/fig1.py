@@ -1,6 +1,6 @@
 """Figure 1: success probability over dataset size m and width r, dense vs sparse init.
 
-Paper: Edelman et al. 2023 (arXiv 2309.03800), Figure 1; science.md 5.1-5.3. One heatmap per
+Paper: Edelman et al. 2023 (arXiv 2309.03800), Figure 1; docs/science.md 5.1-5.3. One heatmap per
 initialisation (dense, s-hot sparse) side by side, for each (n, k) of the store: x is the
 dataset size m on a log scale with an extra "online" column (m = infinity), y the width r on a
 log scale, colour the fraction of seeds whose test error reached the target within T steps.

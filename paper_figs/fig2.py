@@ -1,6 +1,6 @@
 """Figure 2: success fraction and iterations to convergence vs dataset size, per width.
 
-Paper: Edelman et al. 2023 (arXiv 2309.03800), Figure 2; science.md 5.1-5.4. For each n of the
+Paper: Edelman et al. 2023 (arXiv 2309.03800), Figure 2; docs/science.md 5.1-5.4. For each n of the
 store, one panel per (k, init):
 
 - ``fig2_n{n}``: fraction of seeds that succeed vs m (linear x), one line per width r, with

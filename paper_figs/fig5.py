@@ -1,4 +1,4 @@
-"""Figure 5: the lottery-ticket experiment (science.md 5.5; paper: Edelman et al. 2023, Figure 5).
+"""Figure 5: the lottery-ticket experiment (docs/science.md 5.5; paper: Edelman et al. 2023, Figure 5).
 
 Left: test error vs SGD steps (log x) for the full network (black), its top neurons rewound to
 their initial weights and retrained with several seeds (blue), and freshly initialised networks

@@ -1,7 +1,7 @@
 """Theory figures: Fourier levels of a neuron, lottery-ticket odds, and the SQ frontier.
 
 Our own figures for the paper's theory (Edelman et al. 2023, arXiv 2309.03800, Sections 3-4;
-science.md 4.1-4.4), computed exactly by :mod:`theory`:
+docs/science.md 4.1-4.4), computed exactly by :mod:`theory`:
 
 - ``theory_fourier``: |ghat_d| of a neuron act(sum_{i in U} x_i / sqrt(s)) on its s-hot support,
   bias 0, vs s (log-log), one line per degree d, for relu and step, with dashed guides
@@ -40,7 +40,7 @@ def render_fourier(out_dir: str | Path, max_s: int = 128, degrees: tuple[int, ..
     palette = matplotlib.colormaps["tab10"]
     for ax, activation in zip(axes, ("relu", "step")):
         # step at even s has step(0) = 0 on the tie sum = 0, which adds an s-parity zigzag; odd s
-        # is the clean majority-like threshold of the theory (science.md 4.3).
+        # is the clean majority-like threshold of the theory (docs/science.md 4.3).
         s_values = s_all if activation == "relu" else sorted({s | 1 for s in s_all})
         for idx, d in enumerate(degrees):
             colour = palette(idx)
@@ -74,7 +74,7 @@ def render_fourier(out_dir: str | Path, max_s: int = 128, degrees: tuple[int, ..
 @common.styled
 def render_tickets(out_dir: str | Path, k: int = 4, sparsities: tuple[int, ...] = tuple(range(2, 9)),
                    max_n: int = 300) -> list[Path]:
-    """``theory_tickets``: ticket probability p and critical width r* = ceil(1/p) vs n (science.md 4.4)."""
+    """``theory_tickets``: ticket probability p and critical width r* = ceil(1/p) vs n (docs/science.md 4.4)."""
     import matplotlib
 
     from theory.lottery import critical_width, ticket_probability

@@ -1,4 +1,4 @@
-"""Sparse-parity data, test sets and minibatch streams (science.md section 1).
+"""Sparse-parity data, test sets and minibatch streams (docs/science.md section 1).
 
 Every random quantity of a run comes from its own stream ``default_rng([seed, STREAM])``
 so that, for example, widening a network does not change its data, and every backend
@@ -75,7 +75,7 @@ def sparse_parity(
 
 
 def training_set(config: RunConfig) -> tuple[np.ndarray, np.ndarray]:
-    """The fixed training set of an offline run (science.md 1)."""
+    """The fixed training set of an offline run (docs/science.md 1)."""
     if config.samples is None:
         raise ValueError("RunConfig.samples=None: an online run has no fixed training set")
     X, y, _ = sparse_parity(config.n, config.k, config.samples, config.seed)

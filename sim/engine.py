@@ -1,4 +1,4 @@
-"""The backend-independent training driver (science.md section 3).
+"""The backend-independent training driver (docs/science.md section 3).
 
 A *group* is a set of runs that share (n, width, batch_size, eval_every, test_size):
 their weights stack into (R, width, n) arrays and one kernel call advances them all.

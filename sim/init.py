@@ -1,4 +1,4 @@
-"""Initial weights (science.md section 2), from the run's seed only.
+"""Initial weights (docs/science.md section 2), from the run's seed only.
 
 Dense (default): PyTorch's ``nn.Linear`` default, W, b ~ U(-1/sqrt(n), 1/sqrt(n)) and
 u ~ U(-1/sqrt(r), 1/sqrt(r)). Sparse "s-hot": each row of W is nonzero exactly on a
@@ -6,7 +6,7 @@ uniformly random s-subset U_i (its support) with values
 
 - ``"uniform"`` (default): U(-1/sqrt(s), 1/sqrt(s));
 - ``"sign"``: ±1/sqrt(s) with random signs;
-- ``"ones-eps"`` (the theory's variant, science.md 4.3): 1 on U_i and
+- ``"ones-eps"`` (the theory's variant, docs/science.md 4.3): 1 on U_i and
   epsilon = 1/(2(n-s)) < 1/(n-s) elsewhere (so this variant is dense, with an s-hot
   dominant part).
 

@@ -1,4 +1,4 @@
-"""Tabular study (science.md section 6; paper Section 4.2): wide sparse-init MLPs vs tuned forests.
+"""Tabular study (docs/science.md section 6; paper Section 4.2): wide sparse-init MLPs vs tuned forests.
 
 Public API::
 

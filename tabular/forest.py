@@ -1,4 +1,4 @@
-"""Random-forest baseline tuned by random search on a fixed validation split (science.md section 6).
+"""Random-forest baseline tuned by random search on a fixed validation split (docs/science.md section 6).
 
 Search space of the Grinsztajn et al. (2022) benchmark, sampled independently per iteration:
 

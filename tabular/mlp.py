@@ -6,7 +6,7 @@ have ``top_width`` units (default ``min(width, 256)``: the paper scales the *fir
 
 Initialisation (member ``m`` draws from its own ``torch.Generator`` seeded with ``seeds[m]``):
 - dense: every layer as ``torch.nn.Linear``: weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-- sparse (first layer only, science.md section 6): each of the ``width`` rows has exactly ``s``
+- sparse (first layer only, docs/science.md section 6): each of the ``width`` rows has exactly ``s``
   nonzero weights, on ``s`` input coordinates drawn uniformly without replacement, with values
   ~ U(-1/sqrt(s), 1/sqrt(s)); its bias and all later layers as dense. Only the initialisation is
   sparse; training updates every weight.

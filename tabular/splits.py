@@ -1,4 +1,4 @@
-"""Train/validation/test splits and training-fraction subsampling (science.md section 6).
+"""Train/validation/test splits and training-fraction subsampling (docs/science.md section 6).
 
 Split protocol (Grinsztajn et al. 2022, as used for OpenML suite 337): a stratified split, fixed
 by ``seed``, puts ``train_share`` = 70% of the rows in the training split, truncated to

@@ -1,6 +1,6 @@
 """The tabular study runner: MLP grid vs tuned forest per training fraction (paper Section 4.2).
 
-Protocol (science.md section 6):
+Protocol (docs/science.md section 6):
 1. ``load`` the dataset (numerical, balanced) and ``make_split`` it once with ``seed`` (train
    capped at 10,000, quantile-normal transform fit on the training split).
 2. For every fraction ``f`` and trial ``t``: a stratified subsample of the training split

@@ -136,3 +136,31 @@ def test_frontier_figs_bad_store_paths_exit_2_without_creating_files(tmp_path, c
     assert frontier_main(["figs", str(not_sqlite), "--out", str(tmp_path / "f")]) == 2
     err = capsys.readouterr().err
     assert err.count("error:") == 2 and "Traceback" not in err
+
+
+def test_sign_valued_sparse_runs_share_one_figure_with_dense(tmp_path):
+    """A grid with sparse_values = "sign" gives one Figure 1 with a dense and a sparse panel, not a
+    dense-only and a sparse-only figure (the sparse-only fields are part of the panel's label)."""
+    path = tmp_path / "runs.sqlite"
+    with Store(path) as store:
+        for init in ("dense", "sparse"):
+            for samples in (50, 400):
+                config = RunConfig(n=12, k=2, width=8, samples=samples, init=init, sparse_values="sign",
+                                   max_steps=200, eval_every=100, test_size=100)
+                store.write(config, RunResult(samples > 100, 100 if samples > 100 else None, 200, 0.05, 0.0,
+                                              False, 0.1), "synthetic", "cpu", "float32")
+    runs = common.load_runs(path)
+    parts = common.split_settings(runs)
+    assert len(parts) == 1 and parts[0][0] == ""
+    assert common.init_order(runs["init_label"]) == ["dense", "2-hot sparse (sign)"]
+    _check_outputs(fig1.render(path, tmp_path), ["fig1_n12_k2"])
+
+
+def test_figures_leave_the_users_matplotlib_settings_alone(synthetic_store, tmp_path):
+    import matplotlib
+
+    before = dict(matplotlib.rcParams)
+    backend = matplotlib.get_backend()
+    fig1.render(synthetic_store, tmp_path)
+    assert matplotlib.get_backend() == backend
+    assert {k: v for k, v in matplotlib.rcParams.items() if before.get(k) != v} == {}

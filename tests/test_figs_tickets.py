@@ -1,4 +1,4 @@
-"""The lottery-ticket experiment (science.md 5.5): rewinding, storage, Figure 5, the CLI."""
+"""The lottery-ticket experiment (docs/science.md 5.5): rewinding, storage, Figure 5, the CLI."""
 
 from __future__ import annotations
 

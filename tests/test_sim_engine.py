@@ -31,7 +31,7 @@ pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 @functools.lru_cache(maxsize=None)  # shared by the per-config and the batched test
 def autograd_reference(config: RunConfig, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Plain torch.nn + autograd + torch.optim.SGD in float64: the oracle of science.md section 3."""
+    """Plain torch.nn + autograd + torch.optim.SGD in float64: the oracle of docs/science.md section 3."""
     W, b, u = initialize(config)
     hidden = torch.nn.Linear(config.n, config.width, dtype=torch.float64)
     output = torch.nn.Linear(config.width, 1, bias=False, dtype=torch.float64)
@@ -164,7 +164,7 @@ def fastest_cpu_backend() -> str:
 
 
 def test_it_learns_with_enough_samples_and_not_with_few():
-    """n=30, k=3, width 1000, 2-hot sparse init (science.md 5.1).
+    """n=30, k=3, width 1000, 2-hot sparse init (docs/science.md 5.1).
 
     m=2000 succeeds in >= 9 of 10 seeds, m=20 in none. For CI time the protocol's
     T = 10^5 steps is lowered to max_steps=2000 and the test set to 1000 samples

@@ -28,6 +28,31 @@ def test_run_id_is_pinned_so_old_stores_keep_resuming():
     assert run_id(config) == "14e51af54c01899ee6beecc2750bafd2"
 
 
+# Ids written by the code before the RunConfig schema redesign (commit db48bee): stores
+# written then must resume unchanged.
+PINNED_IDS = {
+    RunConfig(n=20, k=3, width=64, samples=250, init="sparse", seed=3): "baa53c75eefd74013854675d0a647c8f",
+    RunConfig(n=30, k=3, width=512, init="dense", max_steps=10000, test_size=2000): "89e2455f140da3835a729f0e8a6a5e3d",
+    RunConfig(n=50, k=4, width=10, samples=1000, init="sparse", sparsity=4, sparse_values="sign", loss="square",
+              lr=0.05, seed=11): "3be0c0e59fa5851f3fc493825d3eb233",
+}
+
+
+def test_run_ids_of_existing_stores_are_unchanged():
+    assert {config: run_id(config) for config in PINNED_IDS} == PINNED_IDS
+
+
+def test_a_dense_run_has_one_id_whatever_sparse_only_fields_it_was_given():
+    from sim.grid import grid_configs
+
+    planted = RunConfig(n=20, k=3, width=64, samples=250, init="dense", sparsity=4, sparse_values="sign", seed=2)
+    from_grid = grid_configs({"n": 20, "k": 3, "width": 64, "samples": 250, "init": ["dense", "sparse"],
+                              "sparsity": 4, "sparse_values": "sign", "seeds": [2]})
+    dense = [c for c in from_grid if c.init == "dense"]
+    assert len(dense) == 1 and run_id(planted) == run_id(dense[0])
+    assert (planted.sparsity, planted.sparse_values) == (2, "uniform")
+
+
 def test_run_id_changes_with_every_field():
     changed = {
         "n": 31, "k": 4, "width": 999, "samples": None, "init": "dense", "sparsity": 3,

@@ -1,4 +1,4 @@
-"""Loaders, splits and subsampling of the tabular study (tabular; science.md section 6)."""
+"""Loaders, splits and subsampling of the tabular study (tabular; docs/science.md section 6)."""
 
 from __future__ import annotations
 

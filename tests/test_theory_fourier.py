@@ -53,7 +53,7 @@ def brute_force_levels(s: int, bias: Fraction, activation: str) -> dict[int, set
 
 
 def krawtchouk(j: int, d: int, s: int) -> int:
-    """K_j(d; s) = sum_i (-1)^i C(d, i) C(s-d, j-i), the direct sum of science.md 4.2."""
+    """K_j(d; s) = sum_i (-1)^i C(d, i) C(s-d, j-i), the direct sum of docs/science.md 4.2."""
     return sum((-1) ** i * math.comb(d, i) * math.comb(s - d, j - i) for i in range(0, min(d, j) + 1))
 
 

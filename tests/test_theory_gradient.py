@@ -1,5 +1,5 @@
 """theory.fourier.gradient_signal against exact enumeration over {-1,1}^n and Monte-Carlo
-hinge-loss gradients (science.md 4.3)."""
+hinge-loss gradients (docs/science.md 4.3)."""
 
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ def test_ticket_cases_of_science_md() -> None:
     # under-sparse, k - s >= 2: exactly zero signal, infinite sample estimate
     flat = gradient_signal(30, 5, 3, 1)
     assert flat.is_ticket and flat.gap == 0 and flat.sample_estimate == math.inf
-    # k odd, bias 0, odd s: the degree-(k-1) step coefficient vanishes (science.md 4.3)
+    # k odd, bias 0, odd s: the degree-(k-1) step coefficient vanishes (docs/science.md 4.3)
     assert gradient_signal(50, 3, 7, 0).in_target_and_support == 0
     # not a ticket: overlap <= k-2 gives no signal anywhere
     none = gradient_signal(50, 4, 8, 1, overlap=2)

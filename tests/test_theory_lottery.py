@@ -1,4 +1,4 @@
-"""theory.lottery against exhaustive subset enumeration (n <= 12) and Monte-Carlo (science.md 4.4)."""
+"""theory.lottery against exhaustive subset enumeration (n <= 12) and Monte-Carlo (docs/science.md 4.4)."""
 
 from __future__ import annotations
 

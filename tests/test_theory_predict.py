@@ -1,4 +1,4 @@
-"""theory.predict: Theorem 4 / Theorem 5 scalings of science.md 4.3."""
+"""theory.predict: Theorem 4 / Theorem 5 scalings of docs/science.md 4.3."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_constants_scale_linearly_and_width_trades_against_samples(n: int, k: in
     assert scaled.width == pytest.approx(c2 * base.width)
     assert scaled.samples == pytest.approx(c3 * base.samples)
     assert scaled.steps == pytest.approx(c4 * base.steps)
-    # Larger supports: fewer neurons needed, more samples (science.md 4.3).
+    # Larger supports: fewer neurons needed, more samples (docs/science.md 4.3).
     wide = theorem4(n, k, s_large)
     assert wide.width <= base.width and wide.samples >= base.samples
 

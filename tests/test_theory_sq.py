@@ -1,4 +1,4 @@
-"""theory.sq: the SQ frontier min(1, 2 p T m / C(n, k)) and its one-resource inverses (science.md 4.1)."""
+"""theory.sq: the SQ frontier min(1, 2 p T m / C(n, k)) and its one-resource inverses (docs/science.md 4.1)."""
 
 from __future__ import annotations
 

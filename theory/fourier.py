@@ -1,6 +1,6 @@
 """Exact Fourier coefficients of a neuron on an s-hot support, and its population gradient.
 
-science.md 4.2-4.3 (paper: Edelman et al. 2023, arXiv 2309.03800, Sections 3-4, and the
+docs/science.md 4.2-4.3 (paper: Edelman et al. 2023, arXiv 2309.03800, Sections 3-4, and the
 Fourier-gap argument of its Appendix). A neuron with support U, |U| = s, weights +1 on U
 and bias b computes g(x) = act(x_1 + ... + x_s + b) on x uniform in {-1,+1}^s. g is
 symmetric in its inputs, so its Fourier coefficient on T ⊆ U depends only on d = |T|:
@@ -75,7 +75,7 @@ def _coefficient_fraction(s: int, degree: int, bias: Fraction, activation: str) 
 def coefficient(s: int, degree: int, bias: RationalLike = 0, activation: str = "relu") -> sympy.Rational:
     """Exact Fourier coefficient ghat_d of g(x) = act(x_1 + ... + x_s + bias) on any T, |T| = d.
 
-    Formula (science.md 4.2):  ghat_d = 2^{-s} sum_{j=0..s} act(s - 2j + b) K_j(d; s), with
+    Formula (docs/science.md 4.2):  ghat_d = 2^{-s} sum_{j=0..s} act(s - 2j + b) K_j(d; s), with
     K_j(d; s) = sum_i (-1)^i C(d,i) C(s-d,j-i) the binary Krawtchouk polynomial, evaluated by
     its three-term recurrence in j (exact integers). Coefficients on sets not inside the
     support are 0 and not covered here.
@@ -104,7 +104,7 @@ def coefficient(s: int, degree: int, bias: RationalLike = 0, activation: str = "
 def spectrum(s: int, bias: RationalLike = 0, activation: str = "relu") -> list[sympy.Rational]:
     """All s+1 level coefficients [ghat_0, ..., ghat_s] of act(x_1 + ... + x_s + bias).
 
-    Same formula as :func:`coefficient` (science.md 4.2); O(s^2) big-integer operations.
+    Same formula as :func:`coefficient` (docs/science.md 4.2); O(s^2) big-integer operations.
     Parseval: sum_d C(s, d) ghat_d^2 = E[g(x)^2].
     """
     s_i = check_int(s, "s", 1)
@@ -117,7 +117,7 @@ def spectrum(s: int, bias: RationalLike = 0, activation: str = "relu") -> list[s
 class GradientSignal:
     """Exact population gradient signal at initialisation, per kind of input coordinate.
 
-    Setting (science.md 4.3): one neuron f(x) = u * relu(sum_{i in U} x_i + b) with weights +1
+    Setting (docs/science.md 4.3): one neuron f(x) = u * relu(sum_{i in U} x_i + b) with weights +1
     on its support U (|U| = s, 0 elsewhere), output weight u = 1, target y = chi_S(x) (|S| = k),
     hinge loss max(0, 1 - y f) in its linear part (f ~ 0 at init). The population gradient of
     the loss in input weight w_j is  -u * E[y x_j step(w . x + b)].
@@ -179,7 +179,7 @@ def gradient_signal(
 ) -> GradientSignal:
     """Exact population gradient signal of a neuron with support U against the parity chi_S.
 
-    Signal on coordinate j (science.md 4.3; minus the hinge-loss gradient, output weight 1):
+    Signal on coordinate j (docs/science.md 4.3; minus the hinge-loss gradient, output weight 1):
         E[ chi_S(x) x_j step(sum_{i in U} x_i + b) ] = stephat_{|S Δ {j}|}  if S Δ {j} ⊆ U, else 0,
     with stephat_d = :func:`coefficient`(s, d, b, "step"). See :class:`GradientSignal` for the
     case analysis by coordinate kind, the gap and the sample estimate log(n) / gap^2.

@@ -6,7 +6,7 @@ confidence level of every interval a check uses (Clopper-Pearson for proportions
 percentile intervals for thresholds, Bonferroni-corrected t intervals for gradients).
 
 1. ``fourier_vs_bruteforce``  exact Krawtchouk coefficients (theory.fourier.coefficient) equal
-   the brute-force Walsh-Hadamard transform, in exact rational arithmetic (science.md 4.2).
+   the brute-force Walsh-Hadamard transform, in exact rational arithmetic (docs/science.md 4.2).
 2. ``init_gradient``  the population gradient of neurons from ``sim.init`` (tickets and
    non-tickets), estimated through the reference kernel ``sim.backends.numpy`` from fresh
    samples, equals the exact prediction within Bonferroni-corrected intervals (4.3).
@@ -114,7 +114,7 @@ def _sparse_settings(frame: "pd.DataFrame") -> list[dict]:
 
 
 def is_ticket(support: Sequence[int], target: Sequence[int]) -> bool:
-    """science.md 4.4: S ⊆ U when s >= k, U ⊆ S when s < k."""
+    """docs/science.md 4.4: S ⊆ U when s >= k, U ⊆ S when s < k."""
     u, s = set(support), set(target)
     return s <= u if len(u) >= len(s) else u <= s
 
@@ -184,7 +184,7 @@ def exact_step_signal(n: int, support: Sequence[int], support_values: Sequence[f
 
     Sums over the 2^s patterns of x_U and, for the n - s other coordinates R, over the number
     j of -1 entries with the Krawtchouk count c_a(j) = sum_i (-1)^i C(a,i) C(N-a, j-i) of
-    patterns weighted by chi_{T \\ U} (a = |T \\ U|, N = n - s; science.md 4.2). step(0) = 0."""
+    patterns weighted by chi_{T \\ U} (a = |T \\ U|, N = n - s; docs/science.md 4.2). step(0) = 0."""
     u_index = {c: i for i, c in enumerate(support)}
     inside = [u_index[c] for c in target_set if c in u_index]
     a = sum(1 for c in target_set if c not in u_index)

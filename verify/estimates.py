@@ -1,4 +1,4 @@
-"""Empirical frontiers with confidence intervals, from a results store (science.md 3 and 5).
+"""Empirical frontiers with confidence intervals, from a results store (docs/science.md 3 and 5).
 
 Everything here works on the DataFrame of :func:`sim.store.load` (one row per run, one
 column per :class:`sim.RunConfig` field plus the :class:`sim.RunResult` fields;
@@ -21,7 +21,7 @@ Estimators
     the sample threshold m_50(width) of each setting: where the success probability crosses
     1/2 as a function of the training-set size m (offline runs only). Method (chosen over a
     logistic fit because the success curve need not be logistic: double descent and grokking
-    bend it, science.md 5.4):
+    bend it, docs/science.md 5.4):
 
     1. *Monotone fit in log m.* Weighted isotonic regression (pool adjacent violators,
        weights = runs per cell) of the cell success fractions on the sorted m grid, then

@@ -1,4 +1,4 @@
-"""The lottery-ticket experiment (science.md 5.5; paper: Edelman et al. 2023, Section 5, Figure 5).
+"""The lottery-ticket experiment (docs/science.md 5.5; paper: Edelman et al. 2023, Section 5, Figure 5).
 
 Protocol, with s-hot sparse initialisation throughout:
 
@@ -105,7 +105,7 @@ class KeptNeuron:
     score: float
     support: tuple[int, ...]        # initial s-hot support U_i
     overlap: int                    # |U_i ∩ S|
-    ticket: bool                    # U_i ⊆ S (s < k) or S ⊆ U_i (s >= k), science.md 4.4
+    ticket: bool                    # U_i ⊆ S (s < k) or S ⊆ U_i (s >= k), docs/science.md 4.4
     final_top: tuple[int, ...]      # the k coordinates with largest |w_i| after training
     final_top_overlap: int          # |final_top ∩ S|
 

@@ -19,30 +19,29 @@ from __future__ import annotations
 import argparse
 import sys
 
-FIGURES = ("fig1", "fig2", "fig4", "fig5", "theory")
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from paper_figs import STORE_FIGURES
+
     parser.add_argument("store", help="results store (SQLite): runs and/or lottery-ticket tables")
     parser.add_argument("--out", default="figs", help="output directory (default: figs)")
-    parser.add_argument("--only", nargs="+", choices=FIGURES, default=None, metavar="FIG",
-                        help=f"render only these figures ({', '.join(FIGURES)})")
+    parser.add_argument("--only", nargs="+", choices=tuple(STORE_FIGURES), default=None, metavar="FIG",
+                        help=f"render only these figures ({', '.join(STORE_FIGURES)})")
 
 
 def run(args: argparse.Namespace) -> int:
-    import importlib
     from pathlib import Path
 
+    from paper_figs import STORE_FIGURES
     from paper_figs.common import MissingData
     from sim.store import table_names
 
     table_names(args.store)  # FileNotFoundError / ValueError: exit 2 before drawing anything
     Path(args.out).mkdir(parents=True, exist_ok=True)
     rendered, skipped = 0, []
-    for name in args.only or FIGURES:
-        module = importlib.import_module(f"paper_figs.{name}")
+    for name in args.only or STORE_FIGURES:
         try:
-            paths = module.render(args.store, args.out)
+            paths = STORE_FIGURES[name](args.store, args.out)
         except MissingData as exc:
             skipped.append((name, str(exc)))
             continue

@@ -1,4 +1,4 @@
-"""Tabular study (paper Section 4.2, science.md section 6): wide dense/sparse-init MLPs vs tuned
+"""Tabular study (paper Section 4.2, docs/science.md section 6): wide dense/sparse-init MLPs vs tuned
 random forests on a real dataset, across training fractions.
 
 Writes to --out:

@@ -1,4 +1,4 @@
-"""The lottery-ticket experiment (science.md 5.5, the paper's Figure 5): train a network with
+"""The lottery-ticket experiment (docs/science.md 5.5, the paper's Figure 5): train a network with
 s-hot sparse init, keep its top neurons by final weight score, rewind them to their initial
 weights and retrain with several seeds, and train random networks of the same small width.
 Prints, per kept neuron, its initial support and overlap with S; stores the curves and draws

@@ -3,7 +3,7 @@
 Implements the :class:`sim.engine.Kernel` protocol with hand-written forward,
 backward and update (no autograd), one batched matrix product per term and no
 per-run Python loop inside a step. The update is the one in the
-:mod:`sim.engine` docstring (science.md section 3), rearranged so that every
+:mod:`sim.engine` docstring (docs/science.md section 3), rearranged so that every
 step is one ``bmm``, two ``baddbmm_`` and a few elementwise passes. The bias is
 stored as column n of Wb = [W b] and the inputs get a column of ones, X1 = [X 1]:
 
