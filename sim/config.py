@@ -14,6 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 INITS = ("dense", "sparse")
+#: Interventions on the initial weights (docs/science.md 7; sim.init applies them): ``none``;
+#: ``knock_out_tickets`` (every ticket's support moved off S, values kept; sparse init only);
+#: ``plant_ticket`` (neuron 0 becomes an s-hot ticket with values +-1/sqrt(s)); ``plant_control``
+#: (the same values on an s-subset disjoint from S). Data, S and every other neuron are unchanged.
+INTERVENTIONS = ("none", "knock_out_tickets", "plant_ticket", "plant_control")
+PLANTS = ("plant_ticket", "plant_control")
 SPARSE_VALUES = ("uniform", "sign", "ones-eps")
 #: The losses, in the order that gives each its integer id in the kernels (``LOSS_IDS``).
 LOSSES = ("hinge", "square", "logistic")
@@ -111,6 +117,8 @@ class RunConfig:
     eval_every: int = _field("scalar", "INTEGER", "steps between test evaluations", 100, rule=">= 1")
     test_size: int = _field("scalar", "INTEGER", "test samples per run", 10_000, rule=">= 1")
     target_error: float = _field("scalar", "REAL", "success: test error at most this", 0.1, rule="in [0, 1)")
+    intervention: str = _field("axis", "TEXT", "intervention on the initial weights (sim.init)", "none",
+                               choices=INTERVENTIONS, since=2)
     seed: int = _field("seed", "INTEGER", "the run's seed: S, data, test set, init and order derive from it", 0,
                        setting=False, rule=">= 0")
 
@@ -129,12 +137,22 @@ class RunConfig:
                                  + (" (or None for online)" if spec.nullable else ""))
         if not self.k <= self.n:
             raise ValueError(f"RunConfig.k={self.k} must satisfy 1 <= k <= n={self.n}")
-        if self.init == "sparse" and self.sparsity > self.n:
+        planted = self.intervention in PLANTS
+        if (self.init == "sparse" or planted) and self.sparsity > self.n:
             raise ValueError(f"RunConfig.sparsity={self.sparsity} must be <= n={self.n}")
+        if self.intervention == "knock_out_tickets" and self.init != "sparse":
+            raise ValueError("RunConfig.intervention='knock_out_tickets' needs init='sparse' (dense neurons have no "
+                             "supports to move)")
+        if self.intervention != "none" and self.n - self.k < (self.sparsity if self.intervention != "plant_ticket"
+                                                              else max(self.sparsity - self.k, 0)):
+            raise ValueError(f"RunConfig.intervention={self.intervention!r} needs {self.sparsity} coordinates outside "
+                             f"S, but n - k = {self.n - self.k}")
         if self.init == "dense":
-            # Dense init never reads the sparse-only fields: one run, one id, whatever was asked.
+            # Dense init never reads the sparse-only fields: one run, one id, whatever was asked
+            # (a planted neuron in a dense network reads the sparsity, never the values).
             for name in SPARSE_ONLY_FIELDS:
-                set_(self, name, _DEFAULTS[name])
+                if not (planted and name == "sparsity"):
+                    set_(self, name, _DEFAULTS[name])
 
     @property
     def online(self) -> bool:

@@ -19,6 +19,7 @@ STREAM_TEST = 2
 STREAM_INIT = 3
 STREAM_ORDER = 4
 STREAM_ONLINE = 5
+STREAM_INTERVENTION = 6
 
 
 def rng_for(seed: int, stream: int) -> np.random.Generator:

@@ -81,10 +81,26 @@ def package_version() -> str:
         return "unknown"
 
 
+#: Config fields added after the first store format: an older store gains them as columns
+#: holding their default (which every run written before the field existed had).
+ADDED_FIELDS: tuple[str, ...] = tuple(name for name in CONFIG_FIELDS if FIELD_SPECS[name].since > 1)
+
+
+def _column_definition(name: str) -> str:
+    spec = FIELD_SPECS[name]
+    definition = f"{name} {spec.sql}{'' if spec.nullable else ' NOT NULL'}"
+    if spec.since > 1:
+        definition += f" DEFAULT {_sql_literal(_FIELD_DEFAULTS[name])}"
+    return definition
+
+
+def _sql_literal(value: object) -> str:
+    return "'" + value.replace("'", "''") + "'" if isinstance(value, str) else repr(value)
+
+
 def _schema() -> str:
     columns = ["run_id TEXT PRIMARY KEY NOT NULL"]
-    columns += [f"{name} {FIELD_SPECS[name].sql}{'' if FIELD_SPECS[name].nullable else ' NOT NULL'}"
-                for name in CONFIG_FIELDS]
+    columns += [_column_definition(name) for name in CONFIG_FIELDS]
     columns += [f"{name} {_RESULT_TYPES[name]}" for name in RESULT_FIELDS]
     columns += [f"{name} TEXT NOT NULL" for name in PROVENANCE_FIELDS]
     return "CREATE TABLE IF NOT EXISTS runs (\n  " + ",\n  ".join(columns) + "\n)"
@@ -117,8 +133,8 @@ class Store:
         try:
             self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
             existing = self._columns()
-            if existing and not set(COLUMNS) <= existing:
-                missing = sorted(set(COLUMNS) - existing)
+            missing = [name for name in COLUMNS if existing and name not in existing]
+            if any(name not in ADDED_FIELDS for name in missing):
                 raise ValueError(
                     f"store {str(self.path)!r}: table runs lacks columns {missing} "
                     "(written by an incompatible version)"
@@ -127,6 +143,8 @@ class Store:
                 self._db.execute("PRAGMA journal_mode=WAL")
             if not existing:
                 self._db.execute(_schema())
+            for name in missing:  # a store from before a field existed: every old run had its default
+                self._db.execute(f"ALTER TABLE runs ADD COLUMN {_column_definition(name)}")
         except sqlite3.DatabaseError as exc:
             raise ValueError(f"store {str(self.path)!r}: {exc}") from None
         placeholders = ", ".join("?" for _ in COLUMNS)
@@ -203,6 +221,9 @@ def load(path: str | Path) -> "pandas.DataFrame":
             db.close()
     except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
         raise ValueError(f"store {str(path)!r}: {exc}") from None
+    for name in ADDED_FIELDS:  # read-only load of a store from before the field existed
+        if name not in frame.columns:
+            frame.insert(list(COLUMNS).index(name), name, _FIELD_DEFAULTS[name])
     for name in _BOOL_COLUMNS:
         frame[name] = frame[name].astype(bool)
     for name in _NULLABLE_INT_COLUMNS:

@@ -6,6 +6,7 @@ else. Built here from this checkout into a throwaway venv (about 10 s with a pac
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -28,10 +29,13 @@ def test_metadata_keeps_torch_a_range_and_the_pin_in_constraints() -> None:
 
 @pytest.mark.slow
 def test_base_install_runs_bounds_and_theory_without_torch_or_numba(tmp_path: Path) -> None:
+    source = tmp_path / "source"  # a copy: building in the checkout would leave build/ there
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "out", "figs", "*.egg-info",
+                                                                  "__pycache__", ".pytest_cache", ".hypothesis"))
     env = tmp_path / "venv"
     venv.create(env, with_pip=True)
     python = env / "bin" / "python"
-    install = subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(ROOT)],
+    install = subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(source)],
                              capture_output=True, text=True, timeout=600)
     assert install.returncode == 0, install.stderr[-2000:]
     bounds = subprocess.run([env / "bin" / "frontier", "bounds", "--n", "50", "--k", "3", "--s", "2"],

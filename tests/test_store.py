@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sim.config import CONFIG_FIELDS, RESULT_FIELDS, RunConfig, RunResult
-from sim.store import COLUMNS, Store, configs_of, load, run_id
+from sim.store import COLUMNS, Store, configs_of, hashed_fields, load, run_id
 
 BASE = RunConfig(n=30, k=3, width=1000, samples=2000, init="sparse", seed=5)
 RESULT = RunResult(success=True, steps_to_success=300, steps_run=300, final_test_error=0.05,
@@ -23,7 +23,8 @@ def test_run_id_is_pinned_so_old_stores_keep_resuming():
     # A change here re-keys every stored run: bump RUN_ID_SCHEME deliberately, never by accident.
     assert run_id(BASE) == run_id(RunConfig(**BASE.to_dict()))
     config = RunConfig(n=30, k=3, width=1000)
-    documented = json.dumps(["parity-frontier/RunConfig/v1", config.to_dict()], sort_keys=True, separators=(",", ":"))
+    v1_fields = {name: value for name, value in config.to_dict().items() if name != "intervention"}
+    documented = json.dumps(["parity-frontier/RunConfig/v1", v1_fields], sort_keys=True, separators=(",", ":"))
     assert run_id(config) == hashlib.sha256(documented.encode()).hexdigest()[:32]
     assert run_id(config) == "14e51af54c01899ee6beecc2750bafd2"
 
@@ -42,6 +43,34 @@ def test_run_ids_of_existing_stores_are_unchanged():
     assert {config: run_id(config) for config in PINNED_IDS} == PINNED_IDS
 
 
+def test_a_field_added_later_is_hashed_only_away_from_its_default():
+    """The rule at RUN_ID_SCHEME: ``intervention`` (added after v1) at its default "none" leaves
+    every id as it was; any other value gives a new id."""
+    for config, pinned in PINNED_IDS.items():
+        assert config.intervention == "none" and run_id(config) == pinned
+        assert "intervention" not in hashed_fields(config)
+        moved = config.replace(intervention="plant_control")
+        assert hashed_fields(moved)["intervention"] == "plant_control" and run_id(moved) != pinned
+
+
+def test_a_store_from_before_a_field_existed_is_upgraded_and_resumes(tmp_path):
+    path = tmp_path / "old.sqlite"
+    config = next(iter(PINNED_IDS))
+    with Store(path) as store:
+        store.write(config, RESULT, "numpy", "cpu", "float64")
+    db = sqlite3.connect(path)  # make it the pre-intervention format
+    db.execute("ALTER TABLE runs DROP COLUMN intervention")
+    db.commit()
+    db.close()
+    frame = load(path)  # read-only: the missing column is its default
+    assert list(frame["intervention"]) == ["none"] and list(frame.columns) == list(COLUMNS)
+    with Store(path) as store:
+        assert store.finished_ids() == {PINNED_IDS[config]}
+        assert not store.write(config, RESULT, "numpy", "cpu", "float64")  # same id: already stored
+        assert store.write(config.replace(intervention="plant_ticket"), RESULT, "numpy", "cpu", "float64")
+    assert sorted(load(path)["intervention"]) == ["none", "plant_ticket"]
+
+
 def test_a_dense_run_has_one_id_whatever_sparse_only_fields_it_was_given():
     from sim.grid import grid_configs
 
@@ -58,6 +87,7 @@ def test_run_id_changes_with_every_field():
         "n": 31, "k": 4, "width": 999, "samples": None, "init": "dense", "sparsity": 3,
         "sparse_values": "sign", "loss": "square", "lr": 0.2, "weight_decay": 0.0, "batch_size": 16,
         "max_steps": 10, "eval_every": 10, "test_size": 100, "target_error": 0.2, "seed": 6,
+        "intervention": "plant_ticket",
     }
     assert set(changed) == set(CONFIG_FIELDS)
     ids = {run_id(BASE)} | {run_id(BASE.replace(**{name: value})) for name, value in changed.items()}
