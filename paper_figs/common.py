@@ -26,7 +26,6 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from verify.estimates import M50Estimate
 
 #: Width of one panel at paper column width, inches.
 PANEL_WIDTH = 3.3
@@ -196,27 +195,23 @@ def success_cells(frame: "pd.DataFrame", by: Sequence[str], level: float = 0.95)
     return grouped
 
 
-def m50_by_width(cells: "pd.DataFrame", level: float = 0.95, n_bootstrap: int = 0) -> dict[int, "M50Estimate"]:
-    """Sample threshold m_50 per width from the offline success cells of one setting.
-
-    :func:`verify.estimates.m50_estimate`: isotonic (monotone) fit of success on log m, then
-    log-linear interpolation of the crossing of 1/2; with ``n_bootstrap`` > 0 also its
-    bootstrap interval. Widths whose fit never reaches 1/2 on the grid (censored "above")
-    and widths with fewer than two offline m values are omitted; a crossing at or below the
-    smallest m is reported as that m. Expects columns width, samples, successes, trials.
-    """
-    from verify.estimates import m50_estimate
+def m50_by_width(cells: "pd.DataFrame") -> dict[int, float]:
+    """Sample threshold m_50 per width from the offline success cells of one setting
+    (:func:`verify.estimates.m50_point`: isotonic fit of success on log m, log-linear crossing
+    of 1/2). Widths whose fit never reaches 1/2 on the grid (censored "above") and widths with
+    fewer than two offline m values are omitted; a crossing at or below the smallest m is
+    reported as that m. Expects columns width, samples, successes, trials."""
+    from verify.estimates import m50_point
 
     thresholds = {}
     offline = cells[cells["samples"].notna()]
     for width, part in offline.groupby("width"):
         if len(part) < 2:
             continue
-        estimate = m50_estimate(part["samples"].to_numpy(float), part["successes"].to_numpy(int),
-                                part["trials"].to_numpy(int), level=level, n_bootstrap=max(n_bootstrap, 1),
-                                width=int(width))
-        if estimate.censored != "above":
-            thresholds[int(width)] = estimate
+        m50, censored = m50_point(part["samples"].to_numpy(float), part["successes"].to_numpy(int),
+                                  part["trials"].to_numpy(int))
+        if censored != "above":
+            thresholds[int(width)] = m50
     return thresholds
 
 
@@ -241,7 +236,7 @@ def format_count(value: float) -> str:
     return f"{value:g}"
 
 
-def success_heatmap(ax, cells: "pd.DataFrame", m50: dict[int, "M50Estimate"] | None = None,
+def success_heatmap(ax, cells: "pd.DataFrame", m50: dict[int, float] | None = None,
                     label_axes: tuple[bool, bool] = (True, True)):
     """Draw success probability over (m, width) on ``ax``; return the mesh (for a colorbar).
 
@@ -304,7 +299,7 @@ def success_heatmap(ax, cells: "pd.DataFrame", m50: dict[int, "M50Estimate"] | N
     if label_axes[1]:
         ax.set_ylabel("width r (neurons, log scale)")
     if m50:
-        points = sorted((w, e.m50) for w, e in m50.items() if w in widths)
+        points = sorted((w, m) for w, m in m50.items() if w in widths)
         if points:
             ax.plot([math.log10(m) for _, m in points], [math.log10(w) for w, _ in points],
                     color="white", marker="o", markersize=2.5, lw=1.2, zorder=3,

@@ -109,12 +109,13 @@ def _empirical_m50(runs, n: int, k: int):
     if part.empty:
         return result
     _, setting = common.split_settings(part)[0]
+    from verify.estimates import m50_estimates
+
     for label in common.init_order(setting["init_label"]):
-        cells = common.success_cells(setting[setting["init_label"] == label], ["width", "samples"])
-        m50 = common.m50_by_width(cells, n_bootstrap=400)
-        if m50:
-            widths = sorted(m50)
-            result[label] = (widths, [m50[w] for w in widths], int(setting["max_steps"].max()))
+        estimates = [e for e in m50_estimates(setting[setting["init_label"] == label], n_bootstrap=400)
+                     if e.censored != "above"]
+        if estimates:
+            result[label] = ([e.width for e in estimates], estimates, int(setting["max_steps"].max()))
     return result
 
 
@@ -149,7 +150,7 @@ def render_sq(out_dir: str | Path, n: int, k: int, runs=None, steps: tuple[int, 
         offset = 1.0 + 0.04 * idx  # nudge inits apart so their error bars do not overlap
         ax.errorbar(np.array(ws) * offset, ms, yerr=[np.maximum(ms - low, 0), np.maximum(high - ms, 0)],
                     marker=markers.get(label, "o"), ls=":", color=palette[idx % len(palette)],
-                    label=f"empirical $m_{{50}}$, {label} (T = {common.format_count(t)}, 95% bootstrap)")
+                    label=f"empirical $m_{{50}}$, {label} (T = {common.format_count(t)}, 95% seed bootstrap)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("width r (neurons); parameters p = r (n + 2)")

@@ -108,11 +108,11 @@ def test_m50_interpolates_the_monotone_fit_in_log_m():
         "trials": [4] * 12,
     })
     m50 = common.m50_by_width(cells)
-    assert m50[10].m50 == pytest.approx(10 ** ((math.log10(200) + math.log10(400)) / 2))
-    assert m50[20].m50 == 100.0  # already above 1/2 at the smallest m
+    assert m50[10] == pytest.approx(10 ** ((math.log10(200) + math.log10(400)) / 2))
+    assert m50[20] == 100.0  # already above 1/2 at the smallest m
     assert 30 not in m50  # never reaches 1/2 offline
     # 1/4 then 0/4 is not monotone: pooled to 1/8 at both, so the crossing is between 200 and 400
-    assert m50[40].m50 == pytest.approx(10 ** (math.log10(200) + (0.5 - 0.125) / (1 - 0.125) * math.log10(2)))
+    assert m50[40] == pytest.approx(10 ** (math.log10(200) + (0.5 - 0.125) / (1 - 0.125) * math.log10(2)))
 
 
 def test_frontier_figs_on_empty_store_says_what_is_missing(tmp_path, capsys):

@@ -105,19 +105,85 @@ def test_m50_censoring_and_ratio():
 
 def test_m50_input_errors():
     with pytest.raises(ValueError, match="samples"):
-        est.m50_estimate([100, 100], [1, 2], [4, 4])
+        est.m50_point([100, 100], [1, 2], [4, 4])
     with pytest.raises(ValueError, match="successes"):
-        est.m50_estimate([100, 200], [5, 2], [4, 4])
+        est.m50_point([100, 200], [5, 2], [4, 4])
     with pytest.raises(ValueError, match="level"):
         est.success_table(synthetic_frame(lambda w, m: 0.5, seeds=2), level=1.5)
     with pytest.raises(ValueError, match="column"):
         est.success_table(pd.DataFrame({"n": [1]}))
 
 
-def test_vectorised_isotonic_matches_pool_adjacent_violators():
+def test_vectorised_isotonic_matches_scipy():
+    """The fast path (min-max formula, all bootstrap rows at once) against
+    scipy.optimize.isotonic_regression row by row, with shared and with per-row weights."""
+    from scipy.optimize import isotonic_regression
+
     rng = np.random.default_rng(3)
     values = rng.random((200, 6))
-    weights = rng.integers(1, 10, size=6).astype(float)
-    fits = est.isotonic_increasing_rows(values, weights)
-    for row, fit in zip(values, fits):
-        assert fit == pytest.approx(est.isotonic_increasing(row, weights))
+    for weights in (rng.integers(1, 10, size=6).astype(float), rng.integers(1, 10, size=(200, 6)).astype(float)):
+        fits = est.isotonic_increasing_rows(values, weights)
+        for i, (row, fit) in enumerate(zip(values, fits)):
+            w = weights if weights.ndim == 1 else weights[i]
+            assert fit == pytest.approx(isotonic_regression(row, weights=w).x)
+
+
+def _paired_frame(per_seed_success, samples=(100, 200, 400, 800), seeds=24, rng_seed=0) -> pd.DataFrame:
+    """Dense and sparse runs of the same seeds whose outcomes share a per-seed 'luck' u_seed:
+    success(init, m) = u_seed < p(init, m), the strongest pairing a seed can give."""
+    rng = np.random.default_rng(rng_seed)
+    luck = rng.random(seeds)
+    rows = []
+    for init in ("dense", "sparse"):
+        for m in samples:
+            for seed in range(seeds):
+                config = RunConfig(n=20, k=3, width=64, samples=m, init=init, seed=seed)
+                ok = bool(luck[seed] < per_seed_success(init, m))
+                rows.append({**config.to_dict(), "success": ok, "steps_to_success": 500 if ok else None,
+                             "steps_run": 500 if ok else 3000, "final_test_error": 0.05 if ok else 0.5,
+                             "final_train_error": 0.0, "diverged": False, "wall_seconds": 1.0})
+    frame = pd.DataFrame(rows, columns=list(CONFIG_FIELDS) + list(RESULT_FIELDS))
+    frame["samples"] = frame["samples"].astype("Int64")
+    frame["steps_to_success"] = frame["steps_to_success"].astype("Int64")
+    return frame
+
+
+def test_seed_cluster_bootstrap_keeps_the_pairing_of_arms():
+    """Dense and sparse of one seed share the seed's luck: the paired ratio interval is far
+    narrower than the one from independent resamples of each arm, and identical outcomes give
+    exactly 1 in every draw (a perfectly paired comparison has no spread)."""
+    p = {"dense": lambda m: 1 / (1 + (400 / m) ** 3), "sparse": lambda m: 1 / (1 + (300 / m) ** 3)}
+    frame = _paired_frame(lambda init, m: p[init](m))
+    dense, sparse = sorted(est.m50_estimates(frame, n_bootstrap=1000), key=lambda e: e.setting["init"])
+    point, low, high = est.ratio_interval(dense, sparse)
+    shuffled = sparse.draws.copy()
+    np.random.default_rng(1).shuffle(shuffled)  # breaks the draw-by-draw pairing
+    unpaired = np.quantile(dense.draws / shuffled, [0.025, 0.975])
+    assert 1.0 < point and high - low < 0.6 * (unpaired[1] - unpaired[0])
+    same = _paired_frame(lambda init, m: p["dense"](m))
+    a, b = est.m50_estimates(same, n_bootstrap=300)
+    assert est.ratio_interval(a, b)[1:] == (1.0, 1.0)
+
+
+def test_each_study_has_its_own_random_stream():
+    first = synthetic_frame(logistic(300.0), seeds=16, rng_seed=5)
+    second = first.copy()
+    second["n"] = 21  # another study with the very same counts
+    a, b = est.m50_estimates(pd.concat([first, second]), n_bootstrap=300)
+    assert a.m50 == b.m50 and not np.array_equal(a.draws, b.draws)
+    again = est.m50_estimates(pd.concat([first, second]), n_bootstrap=300)
+    assert np.array_equal(again[0].draws, a.draws)  # same data and seed: same draws
+
+
+def test_paired_tests_against_binomial_and_a_known_difference():
+    from scipy.stats import binom
+
+    assert est.mcnemar_exact(9, 1) == pytest.approx(binom.sf(8, 10, 0.5))
+    assert est.mcnemar_exact(0, 0) == 1.0 and est.sign_test(3, 0) == pytest.approx(1 / 8)
+    assert est.smallest_decisive_count(0.01) == 7 and 0.5 ** 7 < 0.01 <= 0.5 ** 6
+    a = np.array([True] * 30 + [False] * 10)
+    b = np.array([True] * 10 + [False] * 30)
+    pairs = est.PairedArms(a, b, np.zeros(40), np.zeros(40), np.arange(40) // 2)
+    point, low, high = est.bootstrap_difference(pairs, level=0.95)
+    assert point == pytest.approx(0.5) and 0.25 < low < 0.5 < high < 0.75
+    assert pairs.discordant == (20, 0)

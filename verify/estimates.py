@@ -1,44 +1,47 @@
-"""Empirical frontiers with confidence intervals, from a results store (docs/science.md 3 and 5).
+"""Empirical frontiers with confidence intervals, from a results store (docs/science.md 3, 5, 7).
 
 Everything here works on the DataFrame of :func:`sim.store.load` (one row per run, one
 column per :class:`sim.RunConfig` field plus the :class:`sim.RunResult` fields;
 ``samples`` is <NA> for online runs).
 
-- A *setting* is every config field except ``width``, ``samples`` and ``seed``: runs that
-  differ only in those are one experiment. For dense init the sparse-only fields
-  (``sparsity``, ``sparse_values``) are blanked (0 and "") so they never split a setting.
+- A *setting* is every setting field of RunConfig's schema (all but ``width``, ``samples`` and
+  ``seed``): runs that differ only in those are one experiment. For dense init the sparse-only
+  fields are blanked (0 and "") so they never split a setting.
 - A *cell* is a setting at one (width, samples): its runs are independent Bernoulli trials.
+- A *study* is a setting without its arm fields (``init``, the sparse-only fields and
+  ``intervention``): every run of one seed in a study shares S, the test set and the training
+  data (nested across m), and its supports are nested across widths (docs/science.md 7). Runs
+  of one seed are therefore *paired* across widths, sample sizes, inits and interventions.
 
 Estimators
 ----------
 :func:`success_table`
-    success probability per cell, ``successes / runs``, with the exact Clopper-Pearson
-    interval ``scipy.stats.binomtest(successes, runs).proportion_ci(level, "exact")``; and the
-    median steps to success among the cell's successful runs with a distribution-free
-    interval from binomial order statistics (the median *conditional on success*: runs that
-    never succeed have no step count).
-:func:`m50_table`
+    success probability per cell with the exact Clopper-Pearson interval
+    (``scipy.stats.binomtest(...).proportion_ci(level, "exact")``), and the median steps to
+    success among the cell's successful runs with the distribution-free order-statistic
+    interval of ``scipy.stats.quantile_test`` (the median *conditional on success*).
+:func:`m50_estimates` / :func:`m50_table`
     the sample threshold m_50(width) of each setting: where the success probability crosses
-    1/2 as a function of the training-set size m (offline runs only). Method (chosen over a
-    logistic fit because the success curve need not be logistic: double descent and grokking
-    bend it, docs/science.md 5.4):
+    1/2 as a function of m (offline runs). Method (not a logistic fit: double descent and
+    grokking bend the curve, docs/science.md 5.4):
 
-    1. *Monotone fit in log m.* Weighted isotonic regression (pool adjacent violators,
+    1. *Monotone fit in log m*: isotonic regression (``scipy.optimize.isotonic_regression``,
        weights = runs per cell) of the cell success fractions on the sorted m grid, then
-       linear interpolation in log m between the last grid point below 1/2 and the first at
-       or above it. If the fit is >= 1/2 already at the smallest m, m_50 is *below the grid*
-       (reported as that m, ``censored="below"``); if it never reaches 1/2, *above the grid*
-       (reported as the largest m, ``censored="above"``).
-    2. *Bootstrap over runs.* Each draw replaces every cell's success probability by a draw
-       from its Jeffreys posterior Beta(s + 1/2, n - s + 1/2) (a smoothed parametric bootstrap
-       of the cell's runs: unlike resampling the runs themselves it still varies a 0/n or n/n
-       cell) and repeats step 1. The interval is the equal-tailed percentile interval of the
-       draws; a draw below (above) the grid counts as 0 (+inf), so an interval bound of 0 or
-       inf means "beyond the grid on that side".
-    The draws are kept (``M50Estimate.draws``) so ratios of two thresholds get their own
-    bootstrap interval (:func:`ratio_interval`).
+       linear interpolation in log m where the fit first reaches 1/2. At or above 1/2 already
+       at the smallest m: *below the grid* (``censored="below"``); never: *above the grid*.
+    2. *Seed-cluster bootstrap*: each draw resamples the study's seeds with replacement and
+       keeps every run of a drawn seed together (all widths, m, inits and interventions), then
+       repeats step 1 on the reweighted cell counts. The interval is the equal-tailed
+       percentile interval of the draws; a draw below (above) the grid counts as 0 (+inf).
+    All estimates of one study share its resampling weights, so a ratio of two thresholds
+    (:func:`ratio_interval`, e.g. m_50(dense) / m_50(sparse)) keeps the pairing of seeds; each
+    study has its own random stream (:func:`estimate_rng`), independent of every other.
+:func:`paired_arms`, :func:`mcnemar_exact`, :func:`sign_test`, :func:`bootstrap_difference`
+    paired comparisons of two arms of a study (an intervention against ``none``, a wider
+    network against a narrower one): discordant pairs by seed, exact one-sided tests, and the
+    seed-cluster interval of a difference in success rates.
 
-The random draws use ``numpy.random.default_rng(seed)``: same data and seed, same interval.
+Same data and seed, same intervals.
 """
 
 from __future__ import annotations
@@ -49,12 +52,16 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
-from sim.config import FIELD_TYPES, SETTING_FIELDS, SPARSE_ONLY_FIELDS
+from sim.config import FIELD_TYPES, PLANTS, SETTING_FIELDS, SPARSE_ONLY_FIELDS
 
 if TYPE_CHECKING:  # pandas is imported lazily: `frontier --help` must stay fast.
     import pandas as pd
 
 CELL_FIELDS: tuple[str, ...] = SETTING_FIELDS + ("width", "samples")
+#: The fields that tell the arms of one seed apart: runs equal in every other setting field
+#: (a *study*) share the seed's target, data and test set, and are paired by seed.
+ARM_FIELDS: tuple[str, ...] = ("init",) + SPARSE_ONLY_FIELDS + ("intervention",)
+STUDY_FIELDS: tuple[str, ...] = tuple(name for name in SETTING_FIELDS if name not in ARM_FIELDS)
 INTERVAL_LEVEL = 0.95
 DEFAULT_BOOTSTRAP = 2000
 
@@ -74,10 +81,12 @@ def normalized(frame: "pd.DataFrame") -> "pd.DataFrame":
         raise ValueError(f"runs table lacks column {missing[0]!r} (not a sim.store.load frame?)")
     out = frame.copy()
     dense = out["init"] == "dense"
+    planted = out["intervention"].isin(PLANTS)
     for name in SPARSE_ONLY_FIELDS:  # blank: 0 or "" by the field's type
         kind = FIELD_TYPES[name]
         out[name] = out[name].astype("int64" if kind is int else kind)
-        out.loc[dense, name] = kind()
+        # a neuron planted in a dense network has the run's sparsity
+        out.loc[dense & ~(planted & (name == "sparsity")), name] = kind()
     out["samples"] = out["samples"].astype("Float64").astype(float)
     out["success"] = out["success"].astype(bool)
     return out
@@ -103,26 +112,18 @@ def clopper_pearson(successes: int, runs: int, level: float = INTERVAL_LEVEL) ->
 
 
 def median_interval(values: Sequence[float], level: float = INTERVAL_LEVEL) -> tuple[float, float, float]:
-    """(median, low, high): sample median and a distribution-free interval for the median.
-
-    The interval [x_(j), x_(l)] of order statistics with binomial(N, 1/2) coverage >= level
-    (equal tails); NaN bounds when N is too small for that coverage."""
-    from scipy.stats import binom
+    """(median, low, high): sample median and the distribution-free order-statistic interval of
+    the median (``scipy.stats.quantile_test(...).confidence_interval``); NaN bounds when there are
+    too few values for that coverage."""
+    from scipy.stats import quantile_test
 
     level = _check_level(level)
-    x = np.sort(np.asarray(values, dtype=float))
-    n = x.size
-    if n == 0:
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
         return (math.nan, math.nan, math.nan)
     median = float(np.median(x))
-    alpha = 1.0 - level
-    # Largest j with P(Bin(n, 1/2) < j) <= alpha/2: then x_(j) (1-based) is a lower bound.
-    j = int(binom.ppf(alpha / 2.0, n, 0.5))
-    while j > 0 and binom.cdf(j - 1, n, 0.5) > alpha / 2.0:
-        j -= 1
-    if j < 1:
-        return (median, math.nan, math.nan)
-    return (median, float(x[j - 1]), float(x[n - j]))
+    ci = quantile_test(x, q=median, p=0.5).confidence_interval(level)
+    return (median, float(ci.low), float(ci.high))
 
 
 def success_table(frame: "pd.DataFrame", level: float = INTERVAL_LEVEL) -> "pd.DataFrame":
@@ -151,21 +152,11 @@ def success_table(frame: "pd.DataFrame", level: float = INTERVAL_LEVEL) -> "pd.D
 
 
 def isotonic_increasing(values: Sequence[float], weights: Sequence[float]) -> np.ndarray:
-    """Weighted least-squares non-decreasing fit (pool adjacent violators)."""
-    levels: list[float] = []
-    masses: list[float] = []
-    counts: list[int] = []
-    for value, weight in zip(values, weights):
-        levels.append(float(value))
-        masses.append(float(weight))
-        counts.append(1)
-        while len(levels) > 1 and levels[-2] > levels[-1]:
-            mass = masses[-2] + masses[-1]
-            level = (levels[-2] * masses[-2] + levels[-1] * masses[-1]) / mass
-            count = counts[-2] + counts[-1]
-            del levels[-1], masses[-1], counts[-1]
-            levels[-1], masses[-1], counts[-1] = level, mass, count
-    return np.repeat(levels, counts)
+    """Weighted least-squares non-decreasing fit (``scipy.optimize.isotonic_regression``)."""
+    from scipy.optimize import isotonic_regression
+
+    return np.asarray(isotonic_regression(np.asarray(values, dtype=float), weights=np.asarray(weights, dtype=float),
+                                          increasing=True).x)
 
 
 def crossing_point(samples: Sequence[float], fitted: Sequence[float], target: float = 0.5) -> tuple[float, str]:
@@ -189,11 +180,12 @@ def crossing_point(samples: Sequence[float], fitted: Sequence[float], target: fl
 
 @dataclass(frozen=True)
 class M50Estimate:
-    """The sample threshold of one (setting, width) with its bootstrap interval.
+    """The sample threshold of one (setting, width) with its seed-cluster bootstrap interval.
 
     ``m50`` is the point estimate (see ``censored``); ``ci_low``/``ci_high`` the percentile
     interval at ``level`` (0 / inf: beyond the grid on that side); ``draws`` the bootstrap
-    thresholds (0 = below the grid, inf = above)."""
+    thresholds (0 = below the grid, inf = above), aligned with every other estimate of the same
+    study (draw i of each uses the same resampled seeds)."""
 
     setting: dict
     width: int
@@ -206,30 +198,35 @@ class M50Estimate:
     runs: int
     draws: np.ndarray = field(repr=False, compare=False)
 
+    def confidence_interval(self) -> tuple[float, float]:
+        return (self.ci_low, self.ci_high)
+
 
 def isotonic_increasing_rows(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """:func:`isotonic_increasing` of every row of ``values`` (B, J) at once, by the min-max
-    formula  fit_i = max_{j <= i} min_{l >= i} mean_w(values[j..l])  (O(B J^3), J is small)."""
+    """The weighted isotonic fit of every row of ``values`` (B, J) at once (weights (J,) or
+    (B, J)), by the min-max formula  fit_i = max_{j <= i} min_{l >= i} mean_w(values[j..l])
+    (O(B J^3); J, the m grid, is small). Tested against ``scipy.optimize.isotonic_regression``."""
     B, J = values.shape
-    cum_wv = np.concatenate([np.zeros((B, 1)), np.cumsum(values * weights, axis=1)], axis=1)
-    cum_w = np.concatenate([[0.0], np.cumsum(weights)])
+    weights = np.broadcast_to(np.asarray(weights, dtype=float), (B, J))
+    zeros = np.zeros((B, 1))
+    cum_wv = np.concatenate([zeros, np.cumsum(values * weights, axis=1)], axis=1)
+    cum_w = np.concatenate([zeros, np.cumsum(weights, axis=1)], axis=1)
     j, l = np.triu_indices(J)
     means = np.full((B, J, J), np.nan)
-    means[:, j, l] = (cum_wv[:, l + 1] - cum_wv[:, j]) / (cum_w[l + 1] - cum_w[j])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means[:, j, l] = (cum_wv[:, l + 1] - cum_wv[:, j]) / (cum_w[:, l + 1] - cum_w[:, j])
     fit = np.empty((B, J))
     for i in range(J):
-        fit[:, i] = np.max(np.min(means[:, : i + 1, i:], axis=2), axis=1)
+        fit[:, i] = np.nanmax(np.nanmin(means[:, : i + 1, i:], axis=2), axis=1)
     return fit
 
 
-def _threshold_draws(samples: np.ndarray, successes: np.ndarray, runs: np.ndarray,
-                     n_bootstrap: int, rng: np.random.Generator) -> np.ndarray:
-    probabilities = rng.beta(successes + 0.5, runs - successes + 0.5, size=(n_bootstrap, samples.size))
-    fits = isotonic_increasing_rows(probabilities, runs)
+def _crossing_draws(samples: np.ndarray, fits: np.ndarray) -> np.ndarray:
+    """Crossing of 1/2 of every row of isotonic fits (B, J): 0 below the grid, inf above."""
     reached = fits >= 0.5
     first = np.argmax(reached, axis=1)
     log_m = np.log(samples)
-    draws = np.empty(n_bootstrap)
+    draws = np.empty(fits.shape[0])
     never = ~reached.any(axis=1)
     at_start = reached[:, 0]
     draws[never] = math.inf
@@ -241,48 +238,107 @@ def _threshold_draws(samples: np.ndarray, successes: np.ndarray, runs: np.ndarra
     return draws
 
 
-def m50_estimate(samples: Sequence[float], successes: Sequence[int], runs: Sequence[int],
-                 level: float = INTERVAL_LEVEL, n_bootstrap: int = DEFAULT_BOOTSTRAP, seed: int = 0,
-                 setting: dict | None = None, width: int = 0) -> M50Estimate:
-    """m_50 from per-m counts (see the module docstring for the method).
+def percentile_interval(draws: np.ndarray, level: float) -> tuple[float, float]:
+    alpha = 1.0 - level
+    return (float(np.quantile(draws, alpha / 2.0, method="lower")),
+            float(np.quantile(draws, 1.0 - alpha / 2.0, method="higher")))
+
+
+def m50_point(samples: Sequence[float], successes: Sequence[int], runs: Sequence[int]) -> tuple[float, str]:
+    """(m_50, censored) from per-m counts: the isotonic fit in log m and its crossing of 1/2.
 
     ``samples`` must be distinct positive training-set sizes (any order)."""
-    level = _check_level(level)
     m = np.asarray(samples, dtype=float)
     s = np.asarray(successes, dtype=float)
     r = np.asarray(runs, dtype=float)
     if m.size == 0:
-        raise ValueError("m50_estimate needs at least one training-set size")
+        raise ValueError("m_50 needs at least one training-set size")
     if np.any(~np.isfinite(m)) or np.any(m <= 0) or np.unique(m).size != m.size:
         raise ValueError(f"samples={list(m)} must be distinct positive finite sizes")
     if np.any(r < 1) or np.any(s < 0) or np.any(s > r):
         raise ValueError("need 0 <= successes <= runs and runs >= 1 in every cell")
     order = np.argsort(m)
-    m, s, r = m[order], s[order], r[order]
-    point, censored = crossing_point(m, isotonic_increasing(s / r, r))
-    draws = _threshold_draws(m, s, r, n_bootstrap, np.random.default_rng(seed))
-    alpha = 1.0 - level
-    low = float(np.quantile(draws, alpha / 2.0, method="lower"))
-    high = float(np.quantile(draws, 1.0 - alpha / 2.0, method="higher"))
-    return M50Estimate(setting=dict(setting or {}), width=int(width), m50=point, censored=censored,
-                       ci_low=low, ci_high=high, level=level, grid=tuple(m.tolist()), runs=int(r.sum()),
-                       draws=draws)
+    return crossing_point(m[order], isotonic_increasing(s[order] / r[order], r[order]))
+
+
+# --------------------------------------------------------------------------- seed-cluster bootstrap
+
+
+def estimate_rng(seed: int, key: Iterable[object]) -> np.random.Generator:
+    """The random stream of one estimate (one study): a SeedSequence spawned from ``seed`` and a
+    stable hash of ``key``, so distinct studies never share draws, and reruns repeat them."""
+    import hashlib
+
+    digest = hashlib.sha256(repr(tuple(key)).encode()).digest()
+    words = [int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4)]
+    return np.random.default_rng(np.random.SeedSequence(entropy=int(seed), spawn_key=words))
+
+
+def seed_weights(seeds: int, n_bootstrap: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_bootstrap, seeds) multiplicities of a resample of the seeds with replacement."""
+    drawn = rng.integers(0, seeds, size=(n_bootstrap, seeds))
+    weights = np.zeros((n_bootstrap, seeds))
+    np.add.at(weights, (np.repeat(np.arange(n_bootstrap), seeds), drawn.ravel()), 1.0)
+    return weights
+
+
+@dataclass(frozen=True)
+class Study:
+    """The runs of one study with their seed-cluster resampling weights (see the module doc)."""
+
+    key: tuple
+    runs: "pd.DataFrame"
+    seeds: np.ndarray
+    weights: np.ndarray  # (n_bootstrap, len(seeds))
+
+    def seed_index(self, seeds: Sequence[int]) -> np.ndarray:
+        return np.searchsorted(self.seeds, np.asarray(seeds))
+
+
+def studies(frame: "pd.DataFrame", n_bootstrap: int = DEFAULT_BOOTSTRAP, seed: int = 0) -> list[Study]:
+    """Every study of a store frame, each with its own resampling weights (its own stream)."""
+    data = normalized(frame)
+    out = []
+    for key, runs in data.groupby(list(STUDY_FIELDS), sort=True, dropna=False):
+        seeds = np.unique(runs["seed"].to_numpy())
+        out.append(Study(tuple(key), runs, seeds, seed_weights(len(seeds), n_bootstrap, estimate_rng(seed, key))))
+    return out
+
+
+def _m50_in_study(study: Study, setting: dict, width: int, group: "pd.DataFrame", level: float) -> M50Estimate:
+    """m_50 of one (setting, width) of a study, bootstrapped with the study's weights."""
+    grid = np.sort(group["samples"].unique())
+    column = np.searchsorted(grid, group["samples"].to_numpy())
+    row = study.seed_index(group["seed"].to_numpy())
+    success = np.zeros((len(study.seeds), grid.size))
+    present = np.zeros((len(study.seeds), grid.size))
+    np.add.at(success, (row, column), group["success"].to_numpy(float))
+    np.add.at(present, (row, column), 1.0)
+    successes, runs = success.sum(axis=0), present.sum(axis=0)
+    point, censored = m50_point(grid, successes, runs)
+    drawn_runs = study.weights @ present
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fractions = np.where(drawn_runs > 0, (study.weights @ success) / drawn_runs, 0.0)
+    draws = _crossing_draws(grid, isotonic_increasing_rows(fractions, drawn_runs))
+    low, high = percentile_interval(draws, level)
+    return M50Estimate(setting=setting, width=int(width), m50=point, censored=censored, ci_low=low, ci_high=high,
+                       level=level, grid=tuple(float(m) for m in grid), runs=int(runs.sum()), draws=draws)
 
 
 def m50_estimates(frame: "pd.DataFrame", level: float = INTERVAL_LEVEL, n_bootstrap: int = DEFAULT_BOOTSTRAP,
                   seed: int = 0) -> list[M50Estimate]:
-    """:func:`m50_estimate` for every (setting, width) with at least two offline m values."""
-    cells = success_table(frame, level)
-    offline = cells[cells["samples"].notna()]
+    """m_50 with its seed-cluster interval for every (setting, width) with at least two offline
+    m values (see the module docstring), sorted by setting and width."""
+    level = _check_level(level)
     estimates = []
-    for key, group in offline.groupby(list(SETTING_FIELDS) + ["width"], sort=True):
-        if len(group) < 2:
-            continue
-        setting = dict(zip(SETTING_FIELDS, key[:-1]))
-        estimates.append(m50_estimate(group["samples"].to_numpy(), group["successes"].to_numpy(),
-                                      group["runs"].to_numpy(), level=level, n_bootstrap=n_bootstrap,
-                                      seed=seed, setting=setting, width=int(key[-1])))
-    return estimates
+    for study in studies(frame, n_bootstrap, seed) if len(frame) else []:
+        offline = study.runs[study.runs["samples"].notna()]
+        for key, group in offline.groupby(list(SETTING_FIELDS) + ["width"], sort=True, dropna=False):
+            if group["samples"].nunique() < 2:
+                continue
+            setting = dict(zip(SETTING_FIELDS, key[:-1]))
+            estimates.append(_m50_in_study(study, setting, int(key[-1]), group, level))
+    return sorted(estimates, key=lambda e: (tuple(str(e.setting[f]) for f in SETTING_FIELDS), e.width))
 
 
 def m50_table(frame: "pd.DataFrame", level: float = INTERVAL_LEVEL, n_bootstrap: int = DEFAULT_BOOTSTRAP,
@@ -298,10 +354,11 @@ def m50_table(frame: "pd.DataFrame", level: float = INTERVAL_LEVEL, n_bootstrap:
 
 def ratio_interval(numerator: M50Estimate, denominator: M50Estimate, level: float = INTERVAL_LEVEL
                    ) -> tuple[float, float, float]:
-    """(point, low, high) of numerator.m50 / denominator.m50 from the paired bootstrap draws.
+    """(point, low, high) of numerator.m50 / denominator.m50 from their bootstrap draws, draw by
+    draw (paired when both come from one study: the same seeds were drawn).
 
     Draws beyond the grid make the ratio 0 or inf on that side (0/0 and inf/inf count as NaN
-    and are dropped, which widens nothing: they carry no ordering information)."""
+    and are dropped: they carry no ordering information)."""
     level = _check_level(level)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = numerator.draws / denominator.draws
@@ -309,9 +366,86 @@ def ratio_interval(numerator: M50Estimate, denominator: M50Estimate, level: floa
     point = numerator.m50 / denominator.m50
     if ratios.size == 0:
         return point, 0.0, math.inf
-    alpha = 1.0 - level
-    return (point, float(np.quantile(ratios, alpha / 2.0, method="lower")),
-            float(np.quantile(ratios, 1.0 - alpha / 2.0, method="higher")))
+    return (point, *percentile_interval(ratios, level))
+
+
+# --------------------------------------------------------------------------- paired arms
+
+
+@dataclass(frozen=True)
+class PairedArms:
+    """Two arms of one study matched run by run: the same seed, width and m.
+
+    ``a``/``b`` (N,) success of each arm, ``steps_a``/``steps_b`` steps to success (NaN if
+    failed), ``seeds`` the seed of each pair (pairs of one seed are resampled together)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    steps_a: np.ndarray
+    steps_b: np.ndarray
+    seeds: np.ndarray
+
+    @property
+    def pairs(self) -> int:
+        return int(self.a.size)
+
+    @property
+    def discordant(self) -> tuple[int, int]:
+        """(a succeeded and b failed, a failed and b succeeded)."""
+        return int((self.a & ~self.b).sum()), int((~self.a & self.b).sum())
+
+
+def paired_arms(runs_a: "pd.DataFrame", runs_b: "pd.DataFrame", on: Sequence[str] = ("seed", "width", "samples")
+                ) -> PairedArms:
+    """Match the runs of two arms on ``on`` (online runs match on samples = NaN)."""
+    keys = list(on)
+    left = runs_a[keys + ["success", "steps_to_success"]].copy()
+    right = runs_b[keys + ["success", "steps_to_success"]].copy()
+    for side in (left, right):
+        if "samples" in keys:
+            side["samples"] = side["samples"].astype("Float64").astype(float).fillna(-1.0)
+    merged = left.merge(right, on=keys, suffixes=("_a", "_b"), how="inner")
+    steps = {side: merged[f"steps_to_success_{side}"].astype("Float64").astype(float).to_numpy()
+             for side in ("a", "b")}
+    return PairedArms(merged["success_a"].to_numpy(bool), merged["success_b"].to_numpy(bool),
+                      steps["a"], steps["b"], merged["seed"].to_numpy() if "seed" in keys else np.arange(len(merged)))
+
+
+def mcnemar_exact(a_only: int, b_only: int) -> float:
+    """One-sided exact McNemar p-value that arm a succeeds more often than arm b: P(X >= a_only)
+    for X ~ Binomial(a_only + b_only, 1/2) (1.0 when there are no discordant pairs)."""
+    from scipy.stats import binomtest
+
+    total = a_only + b_only
+    return 1.0 if total == 0 else float(binomtest(a_only, total, 0.5, alternative="greater").pvalue)
+
+
+def sign_test(greater: int, smaller: int) -> float:
+    """One-sided sign test p-value that the first of a pair is greater (ties dropped beforehand)."""
+    return mcnemar_exact(greater, smaller)
+
+
+def smallest_decisive_count(alpha: float) -> int:
+    """The fewest discordant pairs for which an all-one-way split is significant at ``alpha``
+    (0.5^d < alpha): below it an exact McNemar test cannot reject, whatever the data."""
+    return max(1, math.floor(math.log(alpha) / math.log(0.5)) + 1)
+
+
+def bootstrap_difference(pairs: PairedArms, level: float = INTERVAL_LEVEL, n_bootstrap: int = DEFAULT_BOOTSTRAP,
+                         rng: np.random.Generator | None = None) -> tuple[float, float, float]:
+    """(point, low, high) of P(success | a) - P(success | b) over matched pairs, with the
+    seed-cluster bootstrap (pairs of one seed are resampled together)."""
+    level = _check_level(level)
+    if pairs.pairs == 0:
+        return math.nan, -1.0, 1.0
+    seeds, index = np.unique(pairs.seeds, return_inverse=True)
+    per_seed = np.zeros((len(seeds), 3))
+    np.add.at(per_seed, index, np.stack([pairs.a, pairs.b, np.ones(pairs.pairs)], axis=1))
+    weights = seed_weights(len(seeds), n_bootstrap, rng or np.random.default_rng(0))
+    drawn = weights @ per_seed
+    differences = (drawn[:, 0] - drawn[:, 1]) / drawn[:, 2]
+    point = float((pairs.a.sum() - pairs.b.sum()) / pairs.pairs)
+    return (point, *percentile_interval(differences, level))
 
 
 def settings_of(frame: "pd.DataFrame") -> list[dict]:

@@ -1,0 +1,97 @@
+"""The check registry: every check is one function registered with its name, its claim and the
+sentences the report uses (``describe``). ``verify.checks`` imports the check modules (which
+register their checks, in that order) and runs them; ``frontier verify --checks``, the report and
+docs/verification.md all read :data:`CHECKS`.
+
+Adding a check = one function under :func:`register` in one of ``verify/*_checks.py`` (plus its
+PASS, FAIL and INCONCLUSIVE tests on synthetic stores). Its rule, constants and level are written
+in its docstring before it sees data; a rule changed after seeing data goes to CHANGELOG.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Callable
+
+import numpy as np
+
+PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
+STATUSES = (PASS, FAIL, INCONCLUSIVE)
+#: Confidence level of every test and interval a check uses, unless the caller gives another
+#: (``frontier verify --level``): a check decides at alpha = 1 - level.
+CHECK_LEVEL = 0.99
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of one named check: its status, a one-line summary with the deciding numbers,
+    JSON-ready details, and the plain-language ``statements`` the report uses, each with the
+    status it belongs under (a check over several settings may agree on one, not another)."""
+
+    name: str
+    status: str
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+    statements: tuple[tuple[str, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "summary": self.summary,
+                "details": jsonable(self.details), "statements": [list(s) for s in self.statements]}
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registered check: ``function(frame, level, **context) -> CheckResult`` tests ``claim``;
+    ``describe(result)`` gives the report's sentences as (status, sentence) pairs."""
+
+    name: str
+    claim: str
+    function: Callable[..., CheckResult]
+    describe: Callable[[CheckResult], list[tuple[str, str]]]
+
+
+#: Every check, in the order they run and are reported.
+CHECKS: dict[str, Check] = {}
+
+
+def register(name: str, claim: str, describe: Callable[[CheckResult], list[tuple[str, str]]]):
+    """Decorator: add ``function`` to :data:`CHECKS` under ``name``."""
+    def add(function: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
+        if name in CHECKS:
+            raise ValueError(f"check {name!r} is registered twice")
+        CHECKS[name] = Check(name, claim, function, describe)
+        return function
+    return add
+
+
+def conjunction(statuses: list[str]) -> str:
+    """Overall verdict of a check over several settings: FAIL if one FAILs, PASS only if every
+    one PASSes, INCONCLUSIVE otherwise (a PASS never hides an undecided setting)."""
+    if FAIL in statuses:
+        return FAIL
+    return PASS if statuses and all(s == PASS for s in statuses) else INCONCLUSIVE
+
+
+def verdict(passed: bool, failed: bool) -> str:
+    """FAIL wins over PASS when a rule's two sides both hold (they are written to exclude it)."""
+    return FAIL if failed else PASS if passed else INCONCLUSIVE
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with numpy scalars, fractions and non-finite floats made JSON-safe."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return v if math.isfinite(v) else ("inf" if v > 0 else "-inf" if v < 0 else "nan")
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, Fraction):
+        return str(value)
+    return value

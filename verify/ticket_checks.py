@@ -1,0 +1,324 @@
+"""Causal and post-training checks of the lottery-ticket mechanism (docs/science.md 4.4, 5.5, 7).
+
+The simulator can intervene on the initial weights of a run and leave everything else of its
+seed as it was (``RunConfig.intervention``): knocking out every ticket, or planting one ticket
+(and, as the control, the same values off the target). Each run is paired with the ``none``
+run of its seed, width and m, so the tests are exact paired tests on discordant pairs.
+
+Every rule below was fixed before the check saw data (docs/verification.md); ``level`` is the
+confidence level of every test and interval (alpha = 1 - level).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from . import estimates as est
+from .registry import CHECK_LEVEL, FAIL, INCONCLUSIVE, PASS, CheckResult, conjunction, register, verdict
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Cells whose success rate, pooled over the compared arms, lies in this window (the transition
+#: between always-fail and always-succeed) carry the comparison; pooling both arms keeps the
+#: selection blind to the direction of the effect.
+WINDOW = (0.1, 0.9)
+#: The smallest change in success probability that counts as an effect: a paired interval that
+#: excludes it shows the intervention does (next to) nothing.
+MIN_EFFECT = 0.05
+#: ticket_knockout uses widths >= KNOCKOUT_FACTOR r* (tickets are there to remove);
+#: ticket_knockin widths <= r* / KNOCKIN_FACTOR (a network that usually has none).
+KNOCKOUT_FACTOR = 2
+KNOCKIN_FACTOR = 4
+
+
+def _arms(frame: "pd.DataFrame") -> dict[tuple, "pd.DataFrame"]:
+    """{(study key, init, sparsity, sparse_values, intervention): runs} of a normalized frame."""
+    data = est.normalized(frame)
+    keys = list(est.STUDY_FIELDS) + ["init", "sparsity", "sparse_values", "intervention"]
+    split = len(est.STUDY_FIELDS)
+    return {(tuple(key[:split]), *key[split:]): runs for key, runs in data.groupby(keys, sort=True, dropna=False)}
+
+
+def _study_label(study: tuple) -> str:
+    values = dict(zip(est.STUDY_FIELDS, study))
+    return f"n={int(values['n'])} k={int(values['k'])}"
+
+
+def _window(*arms: "pd.DataFrame") -> list["pd.DataFrame"]:
+    """Each arm restricted to the cells (width, m) whose pooled success rate lies in WINDOW."""
+    import pandas as pd
+
+    cells = ["width", "samples"]
+    pooled = pd.concat([arm[cells + ["success"]] for arm in arms]).fillna({"samples": -1.0})
+    rate = pooled.groupby(cells)["success"].mean()
+    inside = set(rate[(rate >= WINDOW[0]) & (rate <= WINDOW[1])].index)
+    return [arm[[(w, m) in inside for w, m in zip(arm["width"], arm["samples"].fillna(-1.0))]] for arm in arms]
+
+
+def _steps(pairs: est.PairedArms) -> dict[str, Any]:
+    """Among pairs where both arms succeeded: how often arm a needed more steps (sign tests)."""
+    both = ~np.isnan(pairs.steps_a) & ~np.isnan(pairs.steps_b)
+    slower = int(np.sum(pairs.steps_a[both] > pairs.steps_b[both]))
+    faster = int(np.sum(pairs.steps_a[both] < pairs.steps_b[both]))
+    median = lambda x: float(np.median(x)) if x.size else math.nan  # noqa: E731
+    return {"both_succeeded": int(both.sum()), "a_slower": slower, "a_faster": faster,
+            "p_a_slower": est.sign_test(slower, faster), "p_a_faster": est.sign_test(faster, slower),
+            "median_steps_a": median(pairs.steps_a[both]), "median_steps_b": median(pairs.steps_b[both])}
+
+
+def _comparison(a: "pd.DataFrame", b: "pd.DataFrame", level: float, rng_key: tuple) -> dict[str, Any]:
+    """Arm a against arm b, matched by seed, width and m: rates, discordant pairs, exact
+    one-sided McNemar p-values both ways, the seed-cluster interval of the difference, steps."""
+    pairs = est.paired_arms(a, b)
+    a_only, b_only = pairs.discordant
+    difference = est.bootstrap_difference(pairs, level, rng=est.estimate_rng(0, rng_key))
+    return {"pairs": pairs.pairs, "rate_a": float(pairs.a.mean()) if pairs.pairs else math.nan,
+            "rate_b": float(pairs.b.mean()) if pairs.pairs else math.nan, "a_only": a_only, "b_only": b_only,
+            "p_a_higher": est.mcnemar_exact(a_only, b_only), "p_b_higher": est.mcnemar_exact(b_only, a_only),
+            "difference": difference[0], "difference_ci": list(difference[1:]), "steps": _steps(pairs)}
+
+
+# --------------------------------------------------------------------------- ticket_knockout
+
+
+def _describe_knockout(c: CheckResult) -> list[tuple[str, str]]:
+    out = []
+    for x in c.details.get("settings", []):
+        if "comparison" not in x:
+            out.append((INCONCLUSIVE, f"{x['setting']}: {x['reason']}"))
+            continue
+        cmp, steps = x["comparison"], x["comparison"]["steps"]
+        out.append((x["status"], f"{x['setting']}: knocking out every ticket at widths {x['widths']} (>= "
+                                 f"{KNOCKOUT_FACTOR} r*) changed success from {cmp['rate_a']:.2f} to "
+                                 f"{cmp['rate_b']:.2f} ({cmp['a_only']} seeds lost success, {cmp['b_only']} gained; "
+                                 f"one-sided exact McNemar p = {cmp['p_a_higher']:.2g}), and successful runs needed a "
+                                 f"median {steps['median_steps_b']:.0f} instead of {steps['median_steps_a']:.0f} steps"))
+    return out
+
+
+@register("ticket_knockout",
+          claim=("Knocking out every ticket (supports moved off S, values kept) at widths >= 2 r* lowers "
+                 "success in the transition window and slows successful runs (docs/science.md 7)."),
+          describe=_describe_knockout)
+def check_ticket_knockout(frame: "pd.DataFrame", level: float = CHECK_LEVEL) -> CheckResult:
+    """Rule (fixed before data): for every sparse arm of a study with ``none`` and
+    ``knock_out_tickets`` runs, at widths >= KNOCKOUT_FACTOR * r* (theory.lottery.critical_width),
+    in the cells whose success pooled over both arms lies in WINDOW: pair the runs by seed, width
+    and m. a = none, b = knock-out. PASS: knock-out lowers success (one-sided exact McNemar
+    p < alpha) and does not make successful runs significantly faster (sign test on steps, pairs
+    where both succeed). FAIL: knock-out significantly raises success, or the seed-cluster interval
+    of P(none) - P(knock-out) lies below MIN_EFFECT (no drop worth the name). INCONCLUSIVE:
+    otherwise, or no such runs. Overall: FAIL if one setting FAILs, PASS only if all PASS."""
+    from theory.lottery import critical_width
+
+    alpha = 1.0 - level
+    arms = _arms(frame) if len(frame) else {}
+    settings = []
+    for (study, init, s, values, intervention), knocked in arms.items():
+        if intervention != "knock_out_tickets":
+            continue
+        label = f"{_study_label(study)} sparse(s={s},{values})"
+        none = arms.get((study, init, s, values, "none"))
+        r_star = critical_width(int(dict(zip(est.STUDY_FIELDS, study))["n"]),
+                                int(dict(zip(est.STUDY_FIELDS, study))["k"]), int(s))
+        if none is None:
+            settings.append({"setting": label, "status": INCONCLUSIVE, "reason": "no 'none' runs to pair with"})
+            continue
+        wide = lambda runs: runs[runs["width"] >= KNOCKOUT_FACTOR * r_star]  # noqa: E731
+        a, b = _window(wide(none), wide(knocked))
+        if a.empty:
+            settings.append({"setting": label, "status": INCONCLUSIVE, "critical_width": r_star,
+                             "reason": f"no cell at width >= {KNOCKOUT_FACTOR} r* = {KNOCKOUT_FACTOR * r_star} in the "
+                                       f"transition window {WINDOW}"})
+            continue
+        cmp = _comparison(a, b, level, (label, "knockout"))
+        passed = cmp["p_a_higher"] < alpha and cmp["steps"]["p_a_slower"] >= alpha
+        failed = cmp["p_b_higher"] < alpha or cmp["difference_ci"][1] < MIN_EFFECT
+        settings.append({"setting": label, "critical_width": r_star, "widths": sorted(set(a["width"].tolist())),
+                         "comparison": cmp, "status": verdict(passed, failed)})
+    return _ticket_result("ticket_knockout", settings, level, "no knock_out_tickets runs in the store")
+
+
+def _ticket_result(name: str, settings: list[dict], level: float, empty: str) -> CheckResult:
+    if not settings:
+        return CheckResult(name, INCONCLUSIVE, empty, {})
+    parts = []
+    for x in settings:
+        if "comparison" not in x:
+            parts.append(f"{x['setting']}: {x['reason']}")
+            continue
+        c = x["comparison"]
+        parts.append(f"{x['setting']}: {c['rate_a']:.2f} -> {c['rate_b']:.2f} over {c['pairs']} pairs "
+                     f"({c['a_only']}:{c['b_only']} discordant, p = {min(c['p_a_higher'], c['p_b_higher']):.2g}, "
+                     f"difference {c['difference']:+.2f} [{c['difference_ci'][0]:+.2f}, {c['difference_ci'][1]:+.2f}])"
+                     + (f", control {x['control']['rate_b']:.2f}" if "control" in x else "") + f" {x['status']}")
+    return CheckResult(name, conjunction([x["status"] for x in settings]), "; ".join(parts),
+                       {"settings": settings, "window": list(WINDOW), "min_effect": MIN_EFFECT, "level": level})
+
+
+# --------------------------------------------------------------------------- ticket_knockin
+
+
+def _describe_knockin(c: CheckResult) -> list[tuple[str, str]]:
+    out = []
+    for x in c.details.get("settings", []):
+        if "comparison" not in x:
+            out.append((INCONCLUSIVE, f"{x['setting']}: {x['reason']}"))
+            continue
+        cmp, control, steps = x["comparison"], x["control"], x["comparison"]["steps"]
+        out.append((x["status"], f"{x['setting']}: planting one ticket at widths {x['widths']} (<= r*/{KNOCKIN_FACTOR}) "
+                                 f"changed success from {cmp['rate_b']:.2f} to {cmp['rate_a']:.2f} (one-sided exact "
+                                 f"McNemar p = {cmp['p_a_higher']:.2g}) and the median steps of runs that succeeded "
+                                 f"either way from {steps['median_steps_b']:.0f} to {steps['median_steps_a']:.0f}; the "
+                                 f"same values planted off S gave {control['rate_b']:.2f} (ticket vs control p = "
+                                 f"{control['p_a_higher']:.2g})"))
+    return out
+
+
+@register("ticket_knockin",
+          claim=("Planting one ticket at widths <= r*/4 raises success and speeds runs up against no "
+                 "intervention, and planting the same values off S (the control) does not (docs/science.md 7)."),
+          describe=_describe_knockin)
+def check_ticket_knockin(frame: "pd.DataFrame", level: float = CHECK_LEVEL) -> CheckResult:
+    """Rule (fixed before data): for every init arm of a study with ``none``, ``plant_ticket`` and
+    ``plant_control`` runs, at widths <= r* / KNOCKIN_FACTOR (r* of the planted neuron's s), in the
+    cells whose success pooled over the three arms lies in WINDOW, runs paired by seed, width and
+    m. PASS: the ticket arm succeeds more often than ``none`` (one-sided exact McNemar p < alpha)
+    and more often than the control arm (p < alpha), and its successful runs are not
+    significantly slower than ``none``'s (sign test). FAIL: the ticket arm is significantly worse
+    than ``none`` or than the control, or the seed-cluster interval of P(ticket) - P(control) lies
+    below MIN_EFFECT (a ticket helps no more than the same values anywhere). INCONCLUSIVE:
+    otherwise, or no such runs. Overall: FAIL if one setting FAILs, PASS only if all PASS."""
+    from theory.lottery import critical_width
+
+    alpha = 1.0 - level
+    arms = _arms(frame) if len(frame) else {}
+    settings = []
+    for (study, init, s, values, intervention), ticket in arms.items():
+        if intervention != "plant_ticket":
+            continue
+        fields = dict(zip(est.STUDY_FIELDS, study))
+        planted_s = int(s)
+        base_key = (study, init, 0 if init == "dense" else s, values, "none")
+        label = f"{_study_label(study)} {init}" + (f"(s={s},{values})" if init == "sparse" else f" + 1 ticket(s={s})")
+        none, control = arms.get(base_key), arms.get((study, init, s, values, "plant_control"))
+        if none is None or control is None:
+            settings.append({"setting": label, "status": INCONCLUSIVE,
+                             "reason": "needs 'none' and 'plant_control' runs of the same seeds"})
+            continue
+        r_star = critical_width(int(fields["n"]), int(fields["k"]), planted_s)
+        narrow = lambda runs: runs[runs["width"] * KNOCKIN_FACTOR <= r_star]  # noqa: E731
+        t, n0, c0 = _window(narrow(ticket), narrow(none), narrow(control))
+        if t.empty:
+            settings.append({"setting": label, "status": INCONCLUSIVE, "critical_width": r_star,
+                             "reason": f"no cell at width <= r*/{KNOCKIN_FACTOR} (r* = {r_star}) in the transition "
+                                       f"window {WINDOW}"})
+            continue
+        cmp = _comparison(t, n0, level, (label, "knockin"))
+        vs_control = _comparison(t, c0, level, (label, "control"))
+        control_vs_none = _comparison(c0, n0, level, (label, "control-none"))
+        passed = (cmp["p_a_higher"] < alpha and vs_control["p_a_higher"] < alpha
+                  and cmp["steps"]["p_a_slower"] >= alpha)
+        failed = (cmp["p_b_higher"] < alpha or vs_control["p_b_higher"] < alpha
+                  or vs_control["difference_ci"][1] < MIN_EFFECT)
+        settings.append({"setting": label, "critical_width": r_star, "widths": sorted(set(t["width"].tolist())),
+                         "comparison": cmp, "control": vs_control, "control_vs_none": control_vs_none,
+                         "status": verdict(passed, failed)})
+    return _ticket_result("ticket_knockin", settings, level, "no plant_ticket runs in the store")
+
+
+# --------------------------------------------------------------------------- tickets_after_training
+
+
+def sum_of_hypergeometric_tail(draws: list[tuple[int, int, int]], observed: int) -> float:
+    """P(sum_i X_i >= observed), X_i ~ Hypergeometric(population N_i, K_i successes, t_i draws)."""
+    from scipy.stats import hypergeom
+
+    distribution = np.array([1.0])
+    for population, good, taken in draws:
+        pmf = hypergeom.pmf(np.arange(taken + 1), population, good, taken)
+        distribution = np.convolve(distribution, pmf)
+    return float(distribution[observed:].sum()) if observed < distribution.size else 0.0
+
+
+def _describe_after_training(c: CheckResult) -> list[tuple[str, str]]:
+    d = c.details
+    if "runs" not in d:
+        return []
+    return [(c.status, f"after training, the top-{d['top']} neurons (by weight norm) of {len(d['runs'])} successful "
+                       f"sparse runs held {d['tickets_in_top']} tickets and {d['partial_in_top']} partial-overlap "
+                       f"neurons; among aligned neurons, tickets made {d['tickets_in_top']} of "
+                       f"{d['tickets_in_top'] + d['partial_in_top']} where {d['expected_tickets']:.2f} were expected "
+                       f"if growth did not favour tickets over partial overlaps (one-sided p = {d['p_value']:.2g})")]
+
+
+@register("tickets_after_training",
+          claim=("The largest-norm neurons of successful sparse runs started as tickets more often than the "
+                 "partial-overlap neurons (overlap with S below a ticket's) that also align with S "
+                 "(docs/science.md 5.5, 7)."),
+          describe=_describe_after_training)
+def check_tickets_after_training(frame: "pd.DataFrame", level: float = CHECK_LEVEL, backend: str = "numba",
+                                 max_runs: int = 4, top: int = 5, history_fn: Callable | None = None) -> CheckResult:
+    """Rule (fixed before data): re-run up to ``max_runs`` successful offline sparse runs without an
+    intervention (widest width, fewest steps) with sim.train_history and rank neurons by final
+    ||w_i||_2. Any neuron aligned with S grows once S is learned, so the control is the partial-
+    overlap neurons (0 < |U ∩ S|, not a ticket). Among the aligned neurons in each run's top
+    ``top``, count the tickets; null: they are a random subset of the run's aligned neurons (a sum
+    of hypergeometrics, exact). PASS: one-sided p < alpha. FAIL: tickets no more frequent than
+    expected although an all-ticket top would have been significant (the test had power).
+    INCONCLUSIVE: otherwise."""
+    data = est.normalized(frame) if len(frame) else None
+    if data is None:
+        return CheckResult("tickets_after_training", INCONCLUSIVE, "no runs in the store", {})
+    mask = ((data["init"] == "sparse") & (data["intervention"] == "none") & data["success"]
+            & data["samples"].notna()).to_numpy()
+    candidates = frame[mask]
+    if candidates.empty:
+        return CheckResult("tickets_after_training", INCONCLUSIVE, "no successful offline sparse runs", {})
+    widest = int(candidates["width"].max())
+    chosen = candidates[candidates["width"] == widest].sort_values(["steps_to_success", "seed"]).head(max_runs)
+    runs = [_rank_neurons(config, top, history_fn, backend) for config in _configs(chosen)]
+    draws = [(r["aligned"], r["tickets_in_network"], r["tickets_in_top"] + r["partial_in_top"]) for r in runs]
+    observed = sum(r["tickets_in_top"] for r in runs)
+    expected = sum(taken * good / population for population, good, taken in draws if population)
+    p_value = sum_of_hypergeometric_tail(draws, observed)
+    best_case = sum(min(good, taken) for _, good, taken in draws)
+    powered = best_case > 0 and sum_of_hypergeometric_tail(draws, best_case) < 1.0 - level
+    details = {"runs": runs, "top": top, "tickets_in_top": observed,
+               "partial_in_top": sum(r["partial_in_top"] for r in runs), "expected_tickets": expected,
+               "p_value": p_value, "level": level, "rank": "final ||w_i||_2"}
+    summary = (f"top-{top} neurons of {len(runs)} runs (width {widest}): {observed} tickets, "
+               f"{details['partial_in_top']} partial-overlap; tickets expected among those aligned {expected:.2f}, "
+               f"one-sided p = {p_value:.2g}")
+    status = verdict(p_value < 1.0 - level, powered and observed <= expected)
+    return CheckResult("tickets_after_training", status, summary, details)
+
+
+def _configs(rows: "pd.DataFrame") -> list:
+    from sim.store import configs_of
+
+    return configs_of(rows)
+
+
+def _rank_neurons(config, top: int, history_fn: Callable | None, backend: str) -> dict[str, Any]:
+    """Train one run again and sort its neurons by final input-weight norm: tickets and partial
+    overlaps among the ``top`` largest and in the whole network."""
+    import sim
+    from sim.data import draw_support
+    from sim.init import is_ticket_row, sparse_supports
+
+    history = (history_fn or (lambda c: sim.train_history(c, backend=backend)))(config)
+    target = np.array(draw_support(config.n, config.k, config.seed))
+    supports = sparse_supports(config)
+    ticket = is_ticket_row(supports, target)
+    overlap = np.isin(supports, target).sum(axis=1)
+    partial = (overlap > 0) & ~ticket
+    order = np.argsort(-np.linalg.norm(history.final_weights[0], axis=1), kind="stable")[:min(top, config.width)]
+    return {"seed": config.seed, "width": config.width, "samples": config.samples,
+            "reproduced_success": bool(history.result.success), "tickets_in_network": int(ticket.sum()),
+            "aligned": int((ticket | partial).sum()), "tickets_in_top": int(ticket[order].sum()),
+            "partial_in_top": int(partial[order].sum()), "top_overlaps": overlap[order].tolist()}
