@@ -1,15 +1,15 @@
 """The main job (``make run`` -> ``frontier demo --out out/``).
 
-1. the bound table (theory, ``frontier bounds``' table builder) for a few (n, k, s);
-2. a CPU-scale frontier sweep into ``out/runs.sqlite`` (resumable: a rerun skips every run
-   already stored): n = 20, k = 3, dense vs 2-hot sparse init, widths 8, 24, 64, 256
-   around the critical width r* = 64 of 2-hot init, training-set sizes 100..600 and online,
-   16 seeds per cell, at most 3000 steps per run and a test set of 1000; and n = 30, widths
-   8..512 around r* = 145, m = 200..1500 and online, 12 seeds, 10^4 steps, test set 2000;
-3. every check of :mod:`verify.checks` (``out/checks.json``);
+1. the bound table (``theory.tables``) for a few (n, k, s);
+2. a CPU-scale sweep into ``out/runs.sqlite`` (resumable: a rerun skips every run already
+   stored), :data:`DEMO_GRID`: dense vs 2-hot sparse init at n = 20, 30, 40 (k = 3) at widths
+   placed around each critical width r* (r*/16 .. 4 r*), and the intervention arms at n = 30
+   (planting a ticket at r*/8, knocking tickets out at 4 r*, m in the transition window);
+3. every registered check (``out/checks.json``);
 4. the frontier figures of ``paper_figs`` (``out/figs/``);
 5. ``out/report.md``.
-``scale`` < 1 shrinks the sweep (fewer seeds, widths and sizes) for tests.
+The grid's sizes were chosen from pilot sweeps (docs/verification.md); the checks' rules were
+fixed before any of them.
 """
 
 from __future__ import annotations
@@ -20,13 +20,23 @@ from pathlib import Path
 from typing import Any, Callable
 
 DEMO_GRID: list[dict[str, Any]] = [
-    {"n": 20, "k": 3, "init": ["dense", "sparse"], "sparsity": 2, "width": [8, 24, 64, 256],
+    # n = 20, r* = 64: r*/8 .. 4 r*.
+    {"n": 20, "k": 3, "init": ["dense", "sparse"], "width": [8, 16, 64, 256],
      "samples": [100, 150, 200, 250, 300, 400, 600, "online"], "seeds": 16},
-    # A larger n, where theory expects the ticket regime to matter more (r* = 145). Its runs
-    # need more steps: a quarter of its successes come after step 3000.
-    {"n": 30, "k": 3, "init": ["dense", "sparse"], "sparsity": 2, "width": [8, 32, 128, 512],
-     "samples": [200, 300, 450, 700, 1000, 1500, "online"], "seeds": 12,
-     "max_steps": 10000, "test_size": 2000},
+    # n = 30, r* = 145: r*/16, r*/8, r*/4, r*, 4 r*. Runs need more steps: a quarter of the
+    # successes come after step 3000.
+    {"n": 30, "k": 3, "init": ["dense", "sparse"], "width": [9, 18, 36, 145, 580],
+     "samples": [200, 300, 450, 700, 1000, 1500, "online"], "seeds": 12, "max_steps": 10000, "test_size": 2000},
+    # n = 40, r* = 260: r*/16, r*/4, r*, 4 r* (the largest n: the frontier model predicts it from n = 20, 30).
+    {"n": 40, "k": 3, "init": ["dense", "sparse"], "width": [16, 65, 260, 1040],
+     "samples": [300, 400, 500, 650, 800, 1000, 1300, "online"], "seeds": 12, "max_steps": 10000,
+     "test_size": 2000},
+    # Interventions at n = 30 (docs/science.md 7), 16 seeds, m in the transition window of the
+    # 'none' arm: one ticket planted at r*/8 (and its control), every ticket knocked out at 4 r*.
+    {"n": 30, "k": 3, "init": "sparse", "width": 18, "samples": [450, 700],
+     "intervention": ["none", "plant_ticket", "plant_control"], "seeds": 16, "max_steps": 10000, "test_size": 2000},
+    {"n": 30, "k": 3, "init": "sparse", "width": 580, "samples": [340, 360],
+     "intervention": ["none", "knock_out_tickets"], "seeds": 16, "max_steps": 10000, "test_size": 2000},
 ]
 DEMO_SCALARS: dict[str, Any] = {"max_steps": 3000, "eval_every": 100, "test_size": 1000}
 TINY_GRID: list[dict[str, Any]] = [

@@ -19,10 +19,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 QUICK_GRID: list[dict[str, Any]] = [
-    {"n": 20, "k": 3, "init": "sparse", "sparsity": 2, "width": [8, 256],
-     "samples": [150, 200, 250, 300, 400], "seeds": 16},
-    {"n": 20, "k": 3, "init": "dense", "width": [256],
-     "samples": [150, 200, 250, 300, 400], "seeds": 16},
+    # The frontier: both inits at one width well below r* = 64 (<= r*/4) and one at 4 r*.
+    {"n": 20, "k": 3, "init": ["dense", "sparse"], "width": [8, 256],
+     "samples": [150, 200, 250, 300, 400, 600], "seeds": 16},
+    # Knock-out at 4 r* and knock-in (ticket and control) at r*/8, m in the transition window.
+    {"n": 20, "k": 3, "init": "sparse", "width": 256, "samples": [200, 250, 300],
+     "intervention": "knock_out_tickets", "seeds": 16},
+    {"n": 20, "k": 3, "init": "sparse", "width": 8, "samples": [250, 300, 400],
+     "intervention": ["plant_ticket", "plant_control"], "seeds": 16},
 ]
 QUICK_SCALARS: dict[str, Any] = {"max_steps": 3000, "eval_every": 100, "test_size": 1000}
 QUICK_REDUCTIONS = ("max_steps = 3000 (paper: 10^5), test_size = 1000 (paper: 10^4), eval_every = 100; "

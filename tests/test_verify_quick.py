@@ -1,5 +1,6 @@
-"""The CI validation run (`frontier verify --quick`): checks 2-6 must be decisive, and the
-checks that test our own code (1-3) must PASS. Also the report built from its store."""
+"""The CI validation run (`frontier verify --quick`): decisive (PASS or FAIL) on every check but at
+most one, and the checks that test our own code (theory against the simulator's construction)
+PASS. Also the report built from its store."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from frontier.cli import main
 from sim.store import load
 from verify.checks import CHECK_NAMES, FAIL, INCONCLUSIVE, PASS
 
-DECISIVE = ("init_gradient", "ticket_frequency", "width_monotone", "sparse_beats_dense", "ticket_collapse")
+OWN_CODE = ("fourier_vs_bruteforce", "init_gradient", "ticket_frequency")
 
 
 @pytest.fixture(scope="module")
@@ -26,17 +27,17 @@ def quick(tmp_path_factory):
 def test_quick_checks_are_decisive(quick):
     statuses = {r.name: r.status for r in quick["results"]}
     assert list(statuses) == list(CHECK_NAMES)
-    for name in DECISIVE:
-        assert statuses[name] in (PASS, FAIL), (name, statuses[name])
-    for name in ("fourier_vs_bruteforce", "init_gradient", "ticket_frequency"):
+    undecided = [name for name, status in statuses.items() if status == INCONCLUSIVE]
+    assert len(undecided) <= 1, undecided
+    for name in OWN_CODE:
         assert statuses[name] == PASS, (name, [r.summary for r in quick["results"] if r.name == name])
-    assert quick["runs"] == 240
+    assert quick["runs"] == 528
 
 
 @pytest.mark.slow
 def test_cli_on_quick_store_json_and_exit_status(quick, capsys):
     code = main(["verify", quick["store"], "--json", "--checks", "width_monotone", "sparse_beats_dense",
-                 "ticket_collapse"])
+                 "ticket_knockout"])
     payload = json.loads(capsys.readouterr().out)
     statuses = [c["status"] for c in payload["checks"]]
     assert code == (1 if FAIL in statuses else 0)

@@ -70,13 +70,14 @@ def _steps(pairs: est.PairedArms) -> dict[str, Any]:
             "median_steps_a": median(pairs.steps_a[both]), "median_steps_b": median(pairs.steps_b[both])}
 
 
-def _comparison(a: "pd.DataFrame", b: "pd.DataFrame", level: float, rng_key: tuple) -> dict[str, Any]:
+def _comparison(a: "pd.DataFrame", b: "pd.DataFrame", level: float, rng_key: tuple, names: tuple[str, str]
+                ) -> dict[str, Any]:
     """Arm a against arm b, matched by seed, width and m: rates, discordant pairs, exact
     one-sided McNemar p-values both ways, the seed-cluster interval of the difference, steps."""
     pairs = est.paired_arms(a, b)
     a_only, b_only = pairs.discordant
     difference = est.bootstrap_difference(pairs, level, rng=est.estimate_rng(0, rng_key))
-    return {"pairs": pairs.pairs, "rate_a": float(pairs.a.mean()) if pairs.pairs else math.nan,
+    return {"arm_a": names[0], "arm_b": names[1], "pairs": pairs.pairs, "rate_a": float(pairs.a.mean()) if pairs.pairs else math.nan,
             "rate_b": float(pairs.b.mean()) if pairs.pairs else math.nan, "a_only": a_only, "b_only": b_only,
             "p_a_higher": est.mcnemar_exact(a_only, b_only), "p_b_higher": est.mcnemar_exact(b_only, a_only),
             "difference": difference[0], "difference_ci": list(difference[1:]), "steps": _steps(pairs)}
@@ -135,7 +136,7 @@ def check_ticket_knockout(frame: "pd.DataFrame", level: float = CHECK_LEVEL) -> 
                              "reason": f"no cell at width >= {KNOCKOUT_FACTOR} r* = {KNOCKOUT_FACTOR * r_star} in the "
                                        f"transition window {WINDOW}"})
             continue
-        cmp = _comparison(a, b, level, (label, "knockout"))
+        cmp = _comparison(a, b, level, (label, "knockout"), ("none", "knock_out_tickets"))
         passed = cmp["p_a_higher"] < alpha and cmp["steps"]["p_a_slower"] >= alpha
         failed = cmp["p_b_higher"] < alpha or cmp["difference_ci"][1] < MIN_EFFECT
         settings.append({"setting": label, "critical_width": r_star, "widths": sorted(set(a["width"].tolist())),
@@ -152,10 +153,11 @@ def _ticket_result(name: str, settings: list[dict], level: float, empty: str) ->
             parts.append(f"{x['setting']}: {x['reason']}")
             continue
         c = x["comparison"]
-        parts.append(f"{x['setting']}: {c['rate_a']:.2f} -> {c['rate_b']:.2f} over {c['pairs']} pairs "
-                     f"({c['a_only']}:{c['b_only']} discordant, p = {min(c['p_a_higher'], c['p_b_higher']):.2g}, "
+        parts.append(f"{x['setting']}: success {c['arm_a']} {c['rate_a']:.2f} vs {c['arm_b']} {c['rate_b']:.2f} over "
+                     f"{c['pairs']} pairs ({c['a_only']}:{c['b_only']} discordant, one-sided p = {c['p_a_higher']:.2g}, "
                      f"difference {c['difference']:+.2f} [{c['difference_ci'][0]:+.2f}, {c['difference_ci'][1]:+.2f}])"
-                     + (f", control {x['control']['rate_b']:.2f}" if "control" in x else "") + f" {x['status']}")
+                     + (f", {x['control']['arm_b']} {x['control']['rate_b']:.2f}" if "control" in x else "")
+                     + f" {x['status']}")
     return CheckResult(name, conjunction([x["status"] for x in settings]), "; ".join(parts),
                        {"settings": settings, "window": list(WINDOW), "min_effect": MIN_EFFECT, "level": level})
 
@@ -218,9 +220,9 @@ def check_ticket_knockin(frame: "pd.DataFrame", level: float = CHECK_LEVEL) -> C
                              "reason": f"no cell at width <= r*/{KNOCKIN_FACTOR} (r* = {r_star}) in the transition "
                                        f"window {WINDOW}"})
             continue
-        cmp = _comparison(t, n0, level, (label, "knockin"))
-        vs_control = _comparison(t, c0, level, (label, "control"))
-        control_vs_none = _comparison(c0, n0, level, (label, "control-none"))
+        cmp = _comparison(t, n0, level, (label, "knockin"), ("plant_ticket", "none"))
+        vs_control = _comparison(t, c0, level, (label, "control"), ("plant_ticket", "plant_control"))
+        control_vs_none = _comparison(c0, n0, level, (label, "control-none"), ("plant_control", "none"))
         passed = (cmp["p_a_higher"] < alpha and vs_control["p_a_higher"] < alpha
                   and cmp["steps"]["p_a_slower"] >= alpha)
         failed = (cmp["p_b_higher"] < alpha or vs_control["p_b_higher"] < alpha
