@@ -10,7 +10,9 @@ live in three modules, registered in this order:
 - :mod:`verify.frontier_checks`: ``width_monotone``, ``sparse_beats_dense``,
   ``ratio_across_critical_width`` (the measured frontier, seeds paired);
 - :mod:`verify.ticket_checks`: ``ticket_knockout``, ``ticket_knockin``,
-  ``tickets_after_training`` (the ticket mechanism, by intervention and after training).
+  ``tickets_after_training`` (the ticket mechanism, by intervention and after training);
+- :mod:`verify.model_checks`: ``frontier_prediction``, ``parallel_search_slope`` (predicted
+  curves: a fitted model of parallel search against runs it never saw).
 
 ``python -m verify.checks`` prints the registry as the Markdown table docs/verification.md holds.
 """
@@ -26,6 +28,7 @@ from . import estimates as est
 from . import theory_checks  # noqa: F401
 from . import frontier_checks  # noqa: F401
 from . import ticket_checks  # noqa: F401
+from . import model_checks  # noqa: F401
 from .registry import CHECK_LEVEL, CHECKS, FAIL, INCONCLUSIVE, PASS, STATUSES, CheckResult  # noqa: F401
 
 if TYPE_CHECKING:

@@ -1,0 +1,223 @@
+"""Frontier models (verify.neurons, verify.models, verify.prediction, verify.model_checks):
+neuron types against the initial weights, gradients against finite differences, parameter
+recovery with interval coverage, size and power of the held-out deviance test, the cloglog
+width slope, selectors, and both model checks on synthetic stores (fixed seeds)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import check_grad
+
+from sim.config import CONFIG_FIELDS, RESULT_FIELDS, RunConfig
+from sim.data import draw_support
+from sim.init import initialize
+from verify import models as M
+from verify import prediction as P
+from verify.checks import CHECKS
+from verify.neurons import type_counts
+from verify.registry import FAIL, INCONCLUSIVE, PASS
+
+#: Constants of Model A at roughly the demo's scale (ln m_t(n) = a_t + e_t ln n + ln ln n).
+THETA_A = np.array([0.5, 2.0, 4.2, 0.0, math.log(0.5)])  # a_0, a_1, a_2, a_dense, ln sigma
+#: Model B: c_dense, c_sparse, beta, ln gamma, delta, ln sigma.
+THETA_B = np.array([-2.5, -2.5, 1.0, 0.0, 0.5, math.log(0.3)])
+
+
+def _frame(configs, outcomes) -> pd.DataFrame:
+    rows = [{**c.to_dict(), "success": bool(y), "steps_to_success": 1000 if y else None, "steps_run": 1000,
+             "final_test_error": 0.05 if y else 0.5, "final_train_error": 0.0, "diverged": False, "wall_seconds": 1.0}
+            for c, y in zip(configs, outcomes)]
+    frame = pd.DataFrame(rows, columns=list(CONFIG_FIELDS) + list(RESULT_FIELDS))
+    frame["samples"] = frame["samples"].astype("Int64")
+    frame["steps_to_success"] = frame["steps_to_success"].astype("Int64")
+    return frame
+
+
+# --------------------------------------------------------------------------- neuron types
+
+
+@pytest.mark.parametrize("init, intervention", [("sparse", "none"), ("sparse", "knock_out_tickets"),
+                                                ("sparse", "plant_ticket"), ("dense", "plant_control"),
+                                                ("dense", "none")])
+def test_type_counts_match_the_initial_weights(init, intervention):
+    configs = [RunConfig(n=20, k=3, width=w, samples=100, init=init, seed=sd, intervention=intervention)
+               for w in (8, 64) for sd in range(3)]
+    counts = type_counts(_frame(configs, [False] * len(configs)))
+    for row, config in zip(counts.to_dict("records"), configs):
+        W, _, _ = initialize(config)
+        target = set(draw_support(config.n, config.k, config.seed))
+        from_weights = {f"N_{o}": 0 for o in range(3)} | {"N_dense": 0}
+        for w in W:
+            support = set(np.flatnonzero(w).tolist())
+            key = "N_dense" if len(support) > config.sparsity else f"N_{len(support & target)}"
+            from_weights[key] += 1
+        assert row == from_weights, (config, row, from_weights)
+
+
+# --------------------------------------------------------------------------- likelihood
+
+
+@pytest.fixture(scope="module")
+def design():
+    return M.synthetic_design([20, 30, 40], [16, 64, 256, 1024], [150, 250, 400, 650, 1000, 1600], 8)
+
+
+@pytest.mark.parametrize("model, theta", [(M.MODEL_A, THETA_A), (M.MODEL_B, THETA_B),
+                                          (M.MODEL_A_FREE, np.array([0.5, 2.0, 4.2, 0.0, 2.1, 1.1, 0.1, -0.6]))])
+def test_gradient_of_the_likelihood_against_finite_differences(design, model, theta):
+    data = M.simulate_outcomes(model, theta, design, np.random.default_rng(2))
+    value = lambda x: M.negative_log_likelihood(x, model, data)[0]  # noqa: E731
+    gradient = lambda x: M.negative_log_likelihood(x, model, data)[1]  # noqa: E731
+    assert check_grad(value, gradient, theta + 0.05) < 1e-3 * max(1.0, np.abs(gradient(theta + 0.05)).max())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model, theta, datasets", [(M.MODEL_A, THETA_A, 20), (M.MODEL_B, THETA_B, 12)])
+def test_constants_are_recovered_within_their_intervals(design, model, theta, datasets):
+    """Over repeated synthetic stores from the model, the seed-cluster bootstrap 90% intervals
+    cover the true constants in at least 75% of (dataset, constant) pairs (nominal 90%; the
+    slack allows for 40-draw percentile intervals and binomial noise)."""
+    rng = np.random.default_rng(11)
+    covered = total = 0
+    for rep in range(datasets):
+        data = M.simulate_outcomes(model, theta, design, rng)
+        fitted = M.bootstrap(M.fit(model, data), data, n_bootstrap=40, seed=rep, level=0.9)
+        for name, true in zip(fitted.names, theta):
+            low, high = fitted.confidence_interval(name)
+            covered += low <= true <= high
+            total += 1
+    assert covered / total >= 0.75, (covered, total)
+
+
+@pytest.mark.slow
+def test_held_out_deviance_p_values_are_uniform_under_the_model():
+    """Size: 200 synthetic stores from Model A, fit on n = 20, 30, predict n = 40: the held-out
+    deviance p-values (parametric bootstrap with refits, 40 draws) are uniform
+    (Kolmogorov-Smirnov p > 0.01)."""
+    from scipy.stats import kstest
+
+    full = M.synthetic_design([20, 30, 40], [16, 64, 256, 1024], [150, 250, 400, 650, 1000], 6, seed=3)
+    train, test = full.subset(full.n < 40), full.subset(full.n == 40)
+    rng = np.random.default_rng(5)
+    p_values = []
+    for rep in range(200):
+        fitted = M.fit(M.MODEL_A, M.simulate_outcomes(M.MODEL_A, THETA_A, train, rng))
+        held_out = M.simulate_outcomes(M.MODEL_A, THETA_A, test, rng)
+        p_values.append(M.score_held_out(fitted, held_out, train, n_bootstrap=40, seed=rep,
+                                         calibration_bootstrap=0).p_value)
+    assert kstest(p_values, "uniform").pvalue > 0.01
+
+
+@pytest.mark.slow
+def test_model_b_data_are_rejected_by_model_a_at_demo_sizes():
+    """Power: a store like the demo's (n = 20, 30, 40, widths r*/16 .. 4 r*, 12 seeds) drawn from
+    Model B; A fitted on n = 20, 30 fails on n = 40 (deviance p < 0.01 or miscalibrated)."""
+    full = M.synthetic_design([20, 30, 40], [16, 64, 256, 1024], [150, 250, 400, 650, 1000, 1300], 12, seed=4)
+    data = M.simulate_outcomes(M.MODEL_B, THETA_B, full, np.random.default_rng(6))
+    fitted = M.fit(M.MODEL_A, data.subset(data.n < 40))
+    score = M.score_held_out(fitted, data.subset(data.n == 40), data.subset(data.n < 40), n_bootstrap=200,
+                             calibration_bootstrap=100)
+    low, high = score.calibration_interval
+    assert score.p_value < 0.01 or not low <= 1 <= high, score
+
+
+def test_model_a_curves_follow_its_closed_form():
+    """Expected success 1 - (sum_o q_o (1 - pi_o))^r equals the average over multinomial type
+    counts (Monte Carlo, 4 standard errors), and m_50 solves P = 1/2."""
+    from scipy.stats import norm
+
+    from theory.lottery import overlap_distribution
+
+    n, width, log_m = 30, 40, np.log([300.0, 600.0])
+    exact = M.expected_success(M.MODEL_A, THETA_A, n, 3, 2, "sparse", [width], log_m)[0]
+    q = np.array([float(overlap_distribution(n, 3, 2)[o]) for o in range(3)])
+    rng = np.random.default_rng(1)
+    counts = rng.multinomial(width, q, size=20000)
+    data = M.RunData(y=np.zeros(2, bool), log_m=log_m, n=np.full(2, n * 1.0), k=3, s=2, width=np.ones(2),
+                     seed=np.zeros(2), dense=np.zeros(2, bool), counts=np.zeros((2, 4)),
+                     types=("N_0", "N_1", "N_2", "N_dense"), critical_width=np.full(2, 145.0), cells=np.zeros(2))
+    cond, _ = data.conditions()
+    mu, _ = M.MODEL_A.mu(THETA_A, cond)
+    miss = norm.sf((log_m[:, None] - mu) / math.exp(THETA_A[-1]))  # 1 - pi_t(m), (m, types)
+    simulated = 1 - np.prod(miss[None, :, :3] ** counts[:, None, :], axis=2)
+    se = simulated.std(axis=0) / math.sqrt(len(counts))
+    assert np.all(np.abs(simulated.mean(axis=0) - exact) < 4 * se + 1e-12)
+    m50 = M.predicted_m50(M.MODEL_A, THETA_A, n, 3, 2, "dense", [64])[0]
+    assert M.expected_success(M.MODEL_A, THETA_A, n, 3, 2, "dense", [64], np.log([m50]))[0, 0] == pytest.approx(0.5,
+                                                                                                                 abs=1e-6)
+
+
+# --------------------------------------------------------------------------- selectors and the width slope
+
+
+def test_selectors_select_and_refuse():
+    frame = _frame([RunConfig(n=n, k=3, width=w, samples=m, init=i)
+                    for n in (20, 30, 40) for w in (16, 64) for m in (100, None) for i in ("dense", "sparse")],
+                   [True] * 24)
+    assert P.parse_selector("n <= 30")(frame).sum() == 16
+    assert P.parse_selector("n == 40 and init == sparse")(frame).sum() == 4
+    assert P.parse_selector("width in [16] and samples == online")(frame).sum() == 6
+    assert P.parse_selector("")(frame).all()
+    for bad, message in (("n <== 3", "FIELD OP VALUE"), ("depth > 2", "not a RunConfig field"),
+                         ("width in 16", "takes a list")):
+        with pytest.raises(ValueError, match=message):
+            P.parse_selector(bad)
+
+
+def _slope_frame(slope: float, seeds: int = 40, rng_seed: int = 0) -> pd.DataFrame:
+    """Runs whose success is cloglog-linear in ln r with the given slope, independent by seed."""
+    rng = np.random.default_rng(rng_seed)
+    configs, outcomes = [], []
+    for m, alpha in ((200, -1.5), (400, -0.5)):  # cloglog P at width 16: success 0.2 and 0.45
+        for width in (8, 16, 32, 64):
+            p = 1 - math.exp(-math.exp(alpha + slope * (math.log(width) - math.log(16))))
+            for sd in range(seeds):
+                configs.append(RunConfig(n=20, k=3, width=width, samples=m, init="sparse", seed=sd))
+                outcomes.append(rng.random() < p)
+    return _frame(configs, outcomes)
+
+
+def test_cloglog_slope_recovers_one_and_two():
+    arm = {"init": "sparse", "sparsity": 2, "sparse_values": "uniform"}
+    one = P.cloglog_slope(_slope_frame(1.0), arm, level=0.95, n_bootstrap=200)
+    two = P.cloglog_slope(_slope_frame(2.0, rng_seed=1), arm, level=0.95, n_bootstrap=200)
+    assert one.interval[0] <= 1.0 <= one.interval[1] and one.interval[1] < 2.0
+    assert two.interval[0] > 1.0 and abs(two.slope - 2.0) < 0.5
+
+
+def test_parallel_search_slope_pass_fail_inconclusive():
+    check = CHECKS["parallel_search_slope"].function
+    assert check(_slope_frame(1.0, seeds=200), level=0.95).status == PASS
+    assert check(_slope_frame(2.0, seeds=60, rng_seed=1), level=0.95).status == FAIL
+    assert check(_slope_frame(1.0, seeds=8, rng_seed=2), level=0.95).status == INCONCLUSIVE
+
+
+# --------------------------------------------------------------------------- frontier_prediction
+
+
+def _model_frame(model: M.Model, theta: np.ndarray, ns=(20, 30, 40), seeds: int = 10, rng_seed: int = 0):
+    """A store-shaped frame whose outcomes follow ``model`` at ``theta``, given each run's real
+    neuron types (from its seed, through sim.init)."""
+    configs = [RunConfig(n=n, k=3, width=w, samples=m, init=init, seed=sd)
+               for n in ns for init in ("dense", "sparse") for w in (16, 64, 256, 1024)
+               for m in (150, 250, 400, 650, 1000) for sd in range(seeds)]
+    frame = _frame(configs, [False] * len(configs))
+    data = M.run_data(frame)
+    frame["success"] = M.simulate_outcomes(model, theta, data, np.random.default_rng(rng_seed)).y
+    return frame
+
+
+@pytest.mark.slow
+def test_frontier_prediction_pass_fail_inconclusive():
+    check = CHECKS["frontier_prediction"].function
+    passed = check(_model_frame(M.MODEL_A, THETA_A), level=0.99, n_bootstrap=20)
+    assert passed.status == PASS, passed.summary
+    failed = check(_model_frame(M.MODEL_B, THETA_B), level=0.99, n_bootstrap=20)
+    assert failed.status == FAIL, failed.summary
+    one_size = _model_frame(M.MODEL_A, THETA_A, ns=(20,), seeds=1)
+    one_size = one_size[one_size["width"] == 64]
+    assert check(one_size, level=0.99, n_bootstrap=20).status == INCONCLUSIVE

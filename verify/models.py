@@ -1,0 +1,542 @@
+"""Models of the frontier that predict curves, fitted to runs and scored on runs they never saw
+(docs/science.md 7.1; the paper itself predicts only scalings with unknown constants).
+
+Every run contributes its outcome y, its training-set size m, its n and its neuron-type counts N
+at initialisation (:mod:`verify.neurons`). A model gives each neuron type t a threshold
+ln m_t(n) and a shared spread sigma:  pi_t(m) = Phi((ln m - ln m_t(n)) / sigma).
+
+- **Model A (independent parallel search):** a run succeeds if some neuron finds S,
+  P(success | N, m) = 1 - prod_t (1 - pi_t(m))^(N_t), with the theory's n-exponents
+  ln m_o(n) = a_o + e_o ln n + ln ln n,  e_o = max(k - o - 1, 0) for overlap o >= 1,
+  e_0 = e_dense = k - 1. Constants: one a per type and sigma (five for k = 3, s = 2).
+  Consequences: cloglog P is linear in ln r with slope exactly 1; P(success | N) does not
+  depend on r; a planted ticket adds 1 - (1 - P_0)(1 - pi_ticket).
+- **Model A, free exponents:** the same with the exponents fitted (tickets, partial overlaps, and
+  o = 0 with dense sharing one); the fitted difference e_0 - e_ticket is a test (theory: 2 for k = 3,
+  s = 2).
+- **Model B (collective width effect):** one threshold per run, moved by width and by having a
+  ticket:  P = Phi((ln m - mu) / sigma),  mu = c_init + (k - 1) ln n + ln ln n
+  + beta (r*(n) / r)^gamma - Delta 1[N_ticket >= 1]. Its width transition is steeper than A's
+  (cloglog slopes above 1).
+
+Fits are binomial maximum likelihood over runs (``scipy.optimize.minimize``, analytic
+gradients); intervals on constants come from the seed-cluster bootstrap (runs of one seed
+resampled together, :mod:`verify.estimates`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Sequence
+
+import numpy as np
+from scipy.special import log_ndtr
+
+from . import estimates as est
+from .neurons import DENSE, type_counts
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class RunData:
+    """The runs a model sees: per run y, ln m, n, width, seed, init, its type counts (runs, types)
+    and the critical width r*(n) of its sparsity (for Model B); ``cells`` labels each run's cell
+    (setting, width, m) for the saturated model."""
+
+    y: np.ndarray
+    log_m: np.ndarray
+    n: np.ndarray
+    k: int
+    s: int
+    width: np.ndarray
+    seed: np.ndarray
+    dense: np.ndarray
+    counts: np.ndarray
+    types: tuple[str, ...]
+    critical_width: np.ndarray
+    cells: np.ndarray
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def runs(self) -> int:
+        return int(self.y.size)
+
+    def conditions(self) -> tuple["RunData", np.ndarray]:
+        """(the distinct conditions a threshold can depend on: n, m, width, init and whether the
+        run has a ticket, as a RunData of one row each; the condition of every run). Likelihoods
+        evaluate the normal integrals once per condition, not once per run."""
+        if "conditions" not in self._cache:
+            ticket = self.counts[:, self.ticket_type()] >= 1
+            keys = np.stack([self.n, self.log_m, self.width, self.dense, ticket], axis=1)
+            unique, index = np.unique(keys, axis=0, return_inverse=True)
+            counts = np.zeros((len(unique), len(self.types)))
+            counts[:, self.ticket_type()] = unique[:, 4]
+            rows = np.unique(index, return_index=True)[1]
+            cond = RunData(y=np.zeros(len(unique), bool), log_m=unique[:, 1], n=unique[:, 0], k=self.k, s=self.s,
+                           width=unique[:, 2], seed=np.zeros(len(unique)), dense=unique[:, 3].astype(bool),
+                           counts=counts, types=self.types, critical_width=self.critical_width[rows],
+                           cells=self.cells[rows])
+            self._cache["conditions"] = (cond, index.ravel())
+        return self._cache["conditions"]
+
+    def subset(self, mask: np.ndarray) -> "RunData":
+        keep = np.asarray(mask, dtype=bool)
+        picked = {name: getattr(self, name)[keep] for name in
+                  ("y", "log_m", "n", "width", "seed", "dense", "counts", "critical_width", "cells")}
+        return RunData(k=self.k, s=self.s, types=self.types, **picked)
+
+    def ticket_type(self) -> int:
+        """Index of the ticket type (overlap min(s, k)) in ``types``."""
+        return min(self.s, self.k)
+
+
+def run_data(frame: "pd.DataFrame") -> RunData:
+    """The offline runs of a store frame as model input. All runs must share k and the sparsity
+    of their sparse neurons (ValueError naming what differs)."""
+    from theory.lottery import critical_width
+
+    data = est.normalized(frame)
+    data = data[data["samples"].notna()]
+    if data.empty:
+        raise ValueError("no offline runs (models need a finite training-set size m)")
+    ks = sorted(set(data["k"].astype(int)))
+    sparse = data[(data["init"] == "sparse") | data["intervention"].isin(("plant_ticket", "plant_control"))]
+    ss = sorted(set(sparse["sparsity"].astype(int))) or [2]
+    if len(ks) > 1 or len(ss) > 1:
+        raise ValueError(f"fit one (k, s) at a time: the runs have k in {ks} and s in {ss} (select with --fit)")
+    counts = type_counts(frame.loc[data.index])
+    k, s = ks[0], ss[0]
+    r_star = {n: critical_width(int(n), k, s) for n in data["n"].unique()}
+    cell_keys = list(est.SETTING_FIELDS) + ["width", "samples"]
+    cells = data[cell_keys].astype(str).agg("|".join, axis=1).to_numpy()
+    return RunData(y=data["success"].to_numpy(bool), log_m=np.log(data["samples"].to_numpy(float)),
+                   n=data["n"].to_numpy(float), k=k, s=s, width=data["width"].to_numpy(float),
+                   seed=data["seed"].to_numpy(), dense=(data["init"] == "dense").to_numpy(),
+                   counts=counts.to_numpy(float), types=tuple(counts.columns),
+                   critical_width=np.array([r_star[n] for n in data["n"]], dtype=float), cells=cells)
+
+
+# --------------------------------------------------------------------------- models
+
+
+@dataclass(frozen=True)
+class Model:
+    """A frontier model: ``mu(theta, data) -> (mu (runs, types), d mu / d theta (runs, types, P - 1))``
+    and ``counts(data) -> (runs, types)``; the last of the P parameters of ``theta`` is ln sigma
+    (mu does not depend on it)."""
+
+    name: str
+    description: str
+    parameter_names: Callable[[RunData], list[str]]
+    mu: Callable[[np.ndarray, RunData], tuple[np.ndarray, np.ndarray]]
+    counts: Callable[[RunData], np.ndarray]
+    start: Callable[[RunData], np.ndarray]
+    bounds: Callable[[RunData], list[tuple[float, float]]]
+
+
+def _exponent(column: str, k: int) -> int:
+    """The theory's n-exponent of a neuron type (docs/science.md 7.1)."""
+    if column == DENSE:
+        return k - 1
+    o = int(column.split("_")[1])
+    return k - 1 if o == 0 else max(k - o - 1, 0)
+
+
+def _type_names(data: RunData) -> list[str]:
+    return [("a_dense" if t == DENSE else f"a_{t.split('_')[1]}") for t in data.types]
+
+
+def _mu_a(theta: np.ndarray, data: RunData) -> tuple[np.ndarray, np.ndarray]:
+    T = len(data.types)
+    exponents = np.array([_exponent(t, data.k) for t in data.types], dtype=float)
+    log_n = np.log(data.n)[:, None]
+    mu = theta[None, :T] + exponents[None, :] * log_n + np.log(log_n)
+    jac = np.zeros((data.runs, T, T))
+    jac[:, np.arange(T), np.arange(T)] = 1.0
+    return mu, jac
+
+
+def _groups(data: RunData) -> np.ndarray:
+    """Exponent group of each type for the free variant: 0 = o = 0 and dense, 1 = partial, 2 = ticket."""
+    ticket = f"N_{data.ticket_type()}"
+    return np.array([0 if t in (DENSE, "N_0") else 2 if t == ticket else 1 for t in data.types])
+
+
+def _mu_a_free(theta: np.ndarray, data: RunData) -> tuple[np.ndarray, np.ndarray]:
+    T = len(data.types)
+    groups = _groups(data)
+    log_n = np.log(data.n)[:, None]
+    exponents = theta[T:T + 3][groups]
+    mu = theta[None, :T] + exponents[None, :] * log_n + np.log(log_n)
+    jac = np.zeros((data.runs, T, T + 3))
+    jac[:, np.arange(T), np.arange(T)] = 1.0
+    for t, g in enumerate(groups):
+        jac[:, t, T + g] = log_n[:, 0]
+    return mu, jac
+
+
+def _mu_b(theta: np.ndarray, data: RunData) -> tuple[np.ndarray, np.ndarray]:
+    c_dense, c_sparse, beta, log_gamma, delta = theta[:5]
+    log_n = np.log(data.n)
+    ratio = data.critical_width / data.width
+    power = ratio ** math.exp(log_gamma)
+    has_ticket = (data.counts[:, data.types.index(f"N_{data.ticket_type()}")] >= 1).astype(float)
+    base = np.where(data.dense, c_dense, c_sparse)
+    mu = base + (data.k - 1) * log_n + np.log(log_n) + beta * power - delta * has_ticket
+    jac = np.zeros((data.runs, 1, 5))
+    jac[:, 0, 0] = data.dense
+    jac[:, 0, 1] = ~data.dense
+    jac[:, 0, 2] = power
+    jac[:, 0, 3] = beta * power * np.log(ratio) * math.exp(log_gamma)
+    jac[:, 0, 4] = -has_ticket
+    return mu[:, None], jac
+
+
+def _start_a(data: RunData) -> np.ndarray:
+    mid = float(np.median(data.log_m))
+    log_n = float(np.median(np.log(data.n)))
+    a = [mid - _exponent(t, data.k) * log_n - math.log(log_n) for t in data.types]
+    return np.array(a + [0.0])
+
+
+def _start_a_free(data: RunData) -> np.ndarray:
+    start = _start_a(data)
+    k, top = data.k, data.ticket_type()
+    return np.concatenate([start[:-1], [k - 1, max(k - 2, 0), max(k - top - 1, 0)], [0.0]])
+
+
+def _start_b(data: RunData) -> np.ndarray:
+    """Several starts (rows): B's width term and ticket step trade off, and its likelihood has
+    local optima a single start can miss."""
+    mid = float(np.median(data.log_m - (data.k - 1) * np.log(data.n) - np.log(np.log(data.n))))
+    return np.array([[mid, mid, 0.1, 0.0, 0.2, 0.0], [mid - 1, mid - 1, 1.0, 0.0, 0.5, -1.0],
+                     [mid - 2, mid - 2, 3.0, 0.5, 1.0, -1.0]])
+
+
+# Bounds keep the optimiser out of flat, degenerate corners (a threshold of e^50 samples, a
+# spread of e^-5); a constant at its bound is reported as such.
+_LEVEL_BOUNDS, _SIGMA_BOUNDS = (-50.0, 50.0), (-5.0, 3.0)
+
+MODEL_A = Model("A", "independent parallel search over neuron types, theory-fixed n-exponents",
+                lambda d: _type_names(d) + ["ln_sigma"], _mu_a, lambda d: d.counts, _start_a,
+                lambda d: [_LEVEL_BOUNDS] * len(d.types) + [_SIGMA_BOUNDS])
+MODEL_A_FREE = Model("A-free", "Model A with fitted n-exponents (o = 0 and dense, partial, ticket)",
+                     lambda d: _type_names(d) + ["e_nonticket", "e_partial", "e_ticket", "ln_sigma"],
+                     _mu_a_free, lambda d: d.counts, _start_a_free,
+                     lambda d: [_LEVEL_BOUNDS] * len(d.types) + [(-10.0, 10.0)] * 3 + [_SIGMA_BOUNDS])
+MODEL_B = Model("B", "collective width effect: one threshold per run moved by r*(n)/r and by having a ticket",
+                lambda d: ["c_dense", "c_sparse", "beta", "ln_gamma", "delta", "ln_sigma"], _mu_b,
+                lambda d: np.ones((d.runs, 1)), _start_b,
+                lambda d: [_LEVEL_BOUNDS, _LEVEL_BOUNDS, (-20.0, 20.0), (-3.0, 2.0), (-20.0, 20.0), _SIGMA_BOUNDS])
+MODELS: dict[str, Model] = {m.name: m for m in (MODEL_A, MODEL_A_FREE, MODEL_B)}
+
+
+# --------------------------------------------------------------------------- likelihood and fit
+
+
+def _tails(model: Model, theta: np.ndarray, cond: RunData) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per condition and type: z, ln(1 - pi) = ln Phi(-z), the hazard phi(z) / Phi(-z), d mu / d theta."""
+    mu, jac = model.mu(theta, cond)
+    z = (cond.log_m[:, None] - mu) / math.exp(theta[-1])
+    log_tail = log_ndtr(-z)
+    # phi(z) / Phi(-z) in logs; far in the upper tail it is ~ z, never an overflow
+    hazard = np.exp(np.minimum(-0.5 * z * z - _LOG_SQRT_2PI - log_tail, 700.0))
+    return z, log_tail, hazard, jac
+
+
+def log_miss(model: Model, theta: np.ndarray, data: RunData) -> np.ndarray:
+    """ln(1 - P(success)) per run: sum over types of N_t ln(1 - pi_t(m))."""
+    cond, index = data.conditions()
+    _, log_tail, _, _ = _tails(model, theta, cond)
+    return np.sum(model.counts(data) * log_tail[index], axis=1)
+
+
+def success_probability(model: Model, theta: np.ndarray, data: RunData) -> np.ndarray:
+    return -np.expm1(log_miss(model, theta, data))
+
+
+def negative_log_likelihood(theta: np.ndarray, model: Model, data: RunData,
+                            weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """(-log L, gradient) of the binomial likelihood over runs (optionally weighted)."""
+    cond, index = data.conditions()
+    z, log_tail, hazard, jac = _tails(model, theta, cond)
+    counts = model.counts(data)
+    L = np.minimum(np.sum(counts * log_tail[index], axis=1), -1e-300)  # ln(1 - P) < 0
+    log_p = np.log(-np.expm1(L))
+    w = np.ones(data.runs) if weights is None else weights
+    value = -np.sum(w * np.where(data.y, log_p, L))
+    d_loglik_dL = w * np.where(data.y, -np.exp(L - log_p), 1.0)  # d/dL of y ln P + (1 - y) L
+    per_condition = np.zeros((len(cond.y), counts.shape[1]))
+    np.add.at(per_condition, index, d_loglik_dL[:, None] * counts)
+    weight = per_condition * hazard
+    grad = np.einsum("ct,ctp->p", weight / math.exp(theta[-1]), jac)
+    with np.errstate(over="ignore", invalid="ignore"):
+        grad = np.concatenate([grad, [np.sum(weight * z)]])
+    return float(value), -grad
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted model: constants, log-likelihood, AIC/BIC and (after :func:`bootstrap`) the
+    seed-cluster bootstrap draws of the constants."""
+
+    model: Model
+    theta: np.ndarray
+    names: tuple[str, ...]
+    log_likelihood: float
+    runs: int
+    converged: bool
+    draws: np.ndarray | None = field(default=None, repr=False)
+    level: float = est.INTERVAL_LEVEL
+
+    @property
+    def aic(self) -> float:
+        return 2 * self.theta.size - 2 * self.log_likelihood
+
+    @property
+    def bic(self) -> float:
+        return self.theta.size * math.log(self.runs) - 2 * self.log_likelihood
+
+    @property
+    def sigma(self) -> float:
+        return math.exp(self.theta[-1])
+
+    def constants(self) -> dict[str, float]:
+        return dict(zip(self.names, (float(v) for v in self.theta)))
+
+    def confidence_interval(self, name: str) -> tuple[float, float]:
+        """Seed-cluster bootstrap percentile interval of one constant (NaN without draws)."""
+        if self.draws is None or not len(self.draws):
+            return (math.nan, math.nan)
+        return est.percentile_interval(self.draws[:, self.names.index(name)], self.level)
+
+
+@functools.cache
+def _blas_controller():
+    """One threadpoolctl controller (building one reads /proc: 1 ms, as long as a small fit)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def minimize_quietly(function: Callable, x0: np.ndarray, args: tuple = (), bounds=None):
+    """``scipy.optimize.minimize`` (L-BFGS-B, ``function`` returns value and gradient) with one
+    BLAS thread: its few-parameter BLAS calls are 10x slower with a thread per core when the
+    cores are busy (measured: 0.5 s against 0.04 s per model fit on 2 loaded cores)."""
+    from scipy.optimize import minimize
+
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        return minimize(function, x0, args=args, jac=True, method="L-BFGS-B", bounds=bounds,
+                        options={"maxiter": 2000})
+
+
+def fit(model: Model, data: RunData, weights: np.ndarray | None = None, start: np.ndarray | None = None) -> Fit:
+    """Binomial maximum likelihood (L-BFGS-B with the analytic gradient), from the model's
+    start(s) or ``start``; the best optimum is kept."""
+    starts = np.atleast_2d(model.start(data) if start is None else start)
+    results = [minimize_quietly(negative_log_likelihood, x0, args=(model, data, weights), bounds=model.bounds(data))
+               for x0 in starts]
+    result = min(results, key=lambda r: r.fun)
+    return Fit(model, result.x, tuple(model.parameter_names(data)), -float(result.fun), data.runs,
+               bool(result.success))
+
+
+def bootstrap(fitted: Fit, data: RunData, n_bootstrap: int = 200, seed: int = 0,
+              level: float = est.INTERVAL_LEVEL) -> Fit:
+    """The fit with seed-cluster bootstrap draws of its constants: each draw resamples the seeds
+    (every run of a drawn seed, with its multiplicity as weight) and refits from the estimate."""
+    seeds, index = np.unique(data.seed, return_inverse=True)
+    weights = est.seed_weights(len(seeds), n_bootstrap, est.estimate_rng(seed, ("model", fitted.model.name)))
+    draws = np.array([fit(fitted.model, data, weights=w[index], start=fitted.theta).theta for w in weights])
+    return dataclasses.replace(fitted, draws=draws, level=level)
+
+
+# --------------------------------------------------------------------------- held-out scores
+
+
+@dataclass(frozen=True)
+class HeldOutScore:
+    """How a fitted model predicts runs it never saw: deviance against the saturated cell model
+    with its parametric-bootstrap p-value, and the calibration slope with its seed-cluster interval."""
+
+    runs: int
+    cells: int
+    deviance: float
+    p_value: float
+    calibration_slope: float
+    calibration_interval: tuple[float, float]
+    observed_rate: float
+    predicted_rate: float
+
+
+def cell_deviance(y: np.ndarray, p: np.ndarray, cell_index: np.ndarray) -> np.ndarray:
+    """2 sum [log-likelihood of the saturated cell model - of the model], for every row of y (B, runs)."""
+    y = np.atleast_2d(y).astype(float)
+    cells = cell_index.max() + 1
+    hits = np.zeros((y.shape[0], cells))
+    for row in range(y.shape[0]):
+        hits[row] = np.bincount(cell_index, weights=y[row], minlength=cells)
+    size = np.bincount(cell_index, minlength=cells).astype(float)
+    rate = hits / size
+    with np.errstate(divide="ignore", invalid="ignore"):
+        saturated = np.nansum(hits * np.log(rate) + (size - hits) * np.log1p(-rate), axis=1)
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    model = y @ np.log(p) + (1 - y) @ np.log1p(-p)
+    return 2.0 * (saturated - model)
+
+
+def calibration_slope(y: np.ndarray, p: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """beta of the logistic recalibration  y ~ expit(alpha + beta logit(p))  (1 = calibrated)."""
+    x = np.log(np.clip(p, 1e-9, 1 - 1e-9)) - np.log1p(-np.clip(p, 1e-9, 1 - 1e-9))
+    w = np.ones(y.size) if weights is None else weights
+
+    def loss(ab: np.ndarray) -> tuple[float, np.ndarray]:
+        eta = ab[0] + ab[1] * x
+        value = np.sum(w * (np.logaddexp(0, eta) - y * eta))
+        residual = w * (1 / (1 + np.exp(-eta)) - y)
+        return float(value), np.array([residual.sum(), (residual * x).sum()])
+
+    return float(minimize_quietly(loss, np.array([0.0, 1.0])).x[1])
+
+
+def score_held_out(fitted: Fit, data: RunData, fit_data: RunData | None = None, n_bootstrap: int = 200,
+                   seed: int = 0, level: float = est.INTERVAL_LEVEL, calibration_bootstrap: int = 200) -> HeldOutScore:
+    """Deviance of the held-out runs against the saturated cell model, with its p-value by a
+    parametric bootstrap of the whole protocol: ``n_bootstrap`` times, draw the fitted runs
+    (``fit_data``) and the held-out runs from the fitted model, refit on the former and score the
+    latter (so the p-value carries the fit's own uncertainty; without ``fit_data`` the fit is
+    taken as exact). Also the calibration slope with its seed-cluster bootstrap interval
+    (``calibration_bootstrap`` draws; 0: no interval)."""
+    p = success_probability(fitted.model, fitted.theta, data)
+    _, cell_index = np.unique(data.cells, return_inverse=True)
+    observed = float(cell_deviance(data.y, p, cell_index)[0])
+    rng = est.estimate_rng(seed, ("held-out", fitted.model.name))
+    simulated = np.empty(n_bootstrap)
+    for b in range(n_bootstrap):
+        outcomes = rng.random(data.runs) < p
+        predicted = p
+        if fit_data is not None:
+            refit = fit(fitted.model, simulate_outcomes(fitted.model, fitted.theta, fit_data, rng), start=fitted.theta)
+            predicted = success_probability(fitted.model, refit.theta, data)
+        simulated[b] = cell_deviance(outcomes, predicted, cell_index)[0]
+    p_value = float((1 + np.sum(simulated >= observed)) / (1 + n_bootstrap))
+    slope = calibration_slope(data.y.astype(float), p)
+    interval = (math.nan, math.nan)
+    if calibration_bootstrap:
+        seeds, index = np.unique(data.seed, return_inverse=True)
+        weights = est.seed_weights(len(seeds), calibration_bootstrap, rng)
+        slopes = np.array([calibration_slope(data.y.astype(float), p, w[index]) for w in weights])
+        interval = est.percentile_interval(slopes, level)
+    return HeldOutScore(runs=data.runs, cells=int(cell_index.max() + 1), deviance=observed, p_value=p_value,
+                        calibration_slope=slope, calibration_interval=interval,
+                        observed_rate=float(data.y.mean()), predicted_rate=float(p.mean()))
+
+
+# --------------------------------------------------------------------------- predicted curves
+
+
+def expected_success(model: Model, theta: np.ndarray, n: int, k: int, s: int, init: str, widths: Sequence[int],
+                     log_m: np.ndarray) -> np.ndarray:
+    """P(success | r, m) averaged over the multinomial type counts of a fresh network (widths, m):
+    Model A: 1 - (sum_o q_o (1 - pi_o(m)))^r for sparse init, 1 - (1 - pi_dense(m))^r for dense."""
+    from theory.lottery import critical_width, overlap_distribution
+
+    q = {o: float(p) for o, p in overlap_distribution(n, k, s).items()}
+    top = min(s, k)
+    types = tuple([f"N_{o}" for o in range(top + 1)] + [DENSE])
+    widths = np.asarray(widths, dtype=float)
+    grid = np.asarray(log_m, dtype=float)
+    one = RunData(y=np.zeros(grid.size, bool), log_m=grid, n=np.full(grid.size, float(n)), k=k, s=s,
+                  width=np.ones(grid.size), seed=np.zeros(grid.size), dense=np.full(grid.size, init == "dense"),
+                  counts=np.zeros((grid.size, len(types))), types=types,
+                  critical_width=np.full(grid.size, float(critical_width(n, k, s))), cells=np.zeros(grid.size))
+    if model.name == "B":
+        return _expected_b(model, theta, one, q, top, init, widths)
+    mu, _ = model.mu(theta, one)
+    log_tail = log_ndtr(-(grid[:, None] - mu) / math.exp(theta[-1]))  # (m, types)
+    if init == "dense":
+        per_neuron = log_tail[:, -1]
+    else:
+        per_neuron = np.log(np.sum([q.get(o, 0.0) * np.exp(log_tail[:, o]) for o in range(top + 1)], axis=0))
+    return -np.expm1(widths[:, None] * per_neuron[None, :])
+
+
+def _expected_b(model: Model, theta: np.ndarray, one: RunData, q: dict, top: int, init: str,
+                widths: np.ndarray) -> np.ndarray:
+    out = np.empty((widths.size, one.runs))
+    p_ticket = 0.0 if init == "dense" else q.get(top, 0.0)
+    for i, r in enumerate(widths):
+        curves = []
+        for has in (0.0, 1.0):
+            counts = np.zeros_like(one.counts)
+            counts[:, top] = has
+            case = RunData(**{**one.__dict__, "width": np.full(one.runs, r), "counts": counts})
+            curves.append(success_probability(model, theta, case))
+        chance = 1 - (1 - p_ticket) ** r
+        out[i] = (1 - chance) * curves[0] + chance * curves[1]
+    return out
+
+
+def predicted_m50(model: Model, theta: np.ndarray, n: int, k: int, s: int, init: str, widths: Sequence[int],
+                  bounds: tuple[float, float] = (1.0, 1e9)) -> np.ndarray:
+    """m_50(r) of the model: where the expected success reaches 1/2 (bisection in ln m)."""
+    lo = np.full(len(widths), math.log(bounds[0]))
+    hi = np.full(len(widths), math.log(bounds[1]))
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        p = np.array([expected_success(model, theta, n, k, s, init, [w], np.array([x]))[0, 0]
+                      for w, x in zip(widths, mid)])
+        below = p < 0.5
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return np.exp((lo + hi) / 2)
+
+
+# --------------------------------------------------------------------------- synthetic data
+
+
+def synthetic_design(ns: Sequence[int], widths: Sequence[int], samples: Sequence[int], seeds: int, k: int = 3,
+                     s: int = 2, inits: Sequence[str] = ("dense", "sparse"), seed: int = 0) -> RunData:
+    """A design like a sweep's (every n x init x width x m x seed; a seed's network is shared by
+    its m values, as in the simulator), with type counts drawn from their multinomial law. The
+    outcomes are all False: draw them with :func:`simulate_outcomes`."""
+    from theory.lottery import critical_width, overlap_distribution
+
+    rng = np.random.default_rng(seed)
+    top = min(s, k)
+    types = tuple([f"N_{o}" for o in range(top + 1)] + [DENSE])
+    rows = []
+    for n in ns:
+        q = np.array([float(overlap_distribution(n, k, s).get(o, 0)) for o in range(top + 1)])
+        for init in inits:
+            for width in widths:
+                for sd in range(seeds):
+                    counts = np.zeros(len(types))
+                    if init == "dense":
+                        counts[-1] = width
+                    else:
+                        counts[:-1] = rng.multinomial(width, q / q.sum())
+                    for m in samples:
+                        rows.append((n, init == "dense", width, sd, m, counts, f"{n}|{init}|{width}|{m}"))
+    n_arr, dense, width_arr, seed_arr, m_arr, counts, cells = (np.array(x) for x in zip(*rows))
+    return RunData(y=np.zeros(len(rows), bool), log_m=np.log(m_arr.astype(float)), n=n_arr.astype(float), k=k,
+                   s=s, width=width_arr.astype(float), seed=seed_arr + 1000 * n_arr, dense=dense.astype(bool),
+                   counts=np.stack(counts).astype(float), types=types,
+                   critical_width=np.array([critical_width(int(n), k, s) for n in n_arr], dtype=float),
+                   cells=cells)
+
+
+def simulate_outcomes(model: Model, theta: np.ndarray, data: RunData, rng: np.random.Generator) -> RunData:
+    """The same runs with outcomes drawn from the model at ``theta``."""
+    p = success_probability(model, np.asarray(theta, dtype=float), data)
+    return RunData(**{**data.__dict__, "y": rng.random(data.runs) < p})
