@@ -55,12 +55,14 @@ def demo_grid(tiny: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]
 def run_demo(out_dir: str | Path, level: float = 0.99, backend: str = "numba", workers: int | None = None,
              tiny: bool = False, progress: bool = True, log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the whole main job into ``out_dir``; returns {"report", "results", "timings", ...}."""
+    from sim.files import write_text
     from sim.grid import grid_configs
     from sim.store import load
     from sim.sweep import sweep
     from theory.tables import bound_rows, render as render_bounds
     from verify import estimates as est
     from verify.checks import run_checks
+    from verify.registry import jsonable
 
     from .report import describe_grid, write_report
 
@@ -72,7 +74,7 @@ def run_demo(out_dir: str | Path, level: float = 0.99, backend: str = "numba", w
 
     start = time.perf_counter()
     bounds_md = render_bounds(bound_rows(BOUND_NS, BOUND_KS, BOUND_SS), "markdown")
-    (out / "bounds.md").write_text(bounds_md)
+    write_text(out / "bounds.md", bounds_md)
     timings["bounds"] = time.perf_counter() - start
 
     parts, scalars = demo_grid(tiny)
@@ -89,15 +91,19 @@ def run_demo(out_dir: str | Path, level: float = 0.99, backend: str = "numba", w
 
     frame = load(store_path)
     start = time.perf_counter()
-    m50 = est.m50_estimates(frame, level)
-    results = run_checks(frame, level=level, backend=backend, progress=lambda name: log(f"check {name}"))
+    shared: dict[str, Any] = {}
+    results = run_checks(frame, level=level, backend=backend, progress=lambda name: log(f"check {name}"),
+                         shared=shared)
+    m50, prediction = shared.get("m50") or [], shared.get("prediction")
     timings["checks"] = time.perf_counter() - start
-    (out / "checks.json").write_text(json.dumps({"checks": [r.to_dict() for r in results]}, indent=2))
-    est.success_table(frame, level).to_csv(out / "success.csv", index=False)
-    est.m50_table(frame, level).to_csv(out / "m50.csv", index=False)
+    write_text(out / "checks.json", json.dumps({"checks": [r.to_dict() for r in results]}, indent=2))
+    write_text(out / "success.csv", est.success_table(frame, level).to_csv(index=False))
+    write_text(out / "m50.csv", est.m50_table(frame, level).to_csv(index=False))
+    if prediction is not None:
+        write_text(out / "fit.json", json.dumps(jsonable(prediction.to_dict()), indent=2))
 
     start = time.perf_counter()
-    figures, notes = render_figures(store_path, out / "figs", log)
+    figures, notes = render_figures(store_path, out / "figs", log, prediction)
     timings["figures"] = time.perf_counter() - start
     timings["total"] = time.perf_counter() - total_start
 
@@ -110,22 +116,34 @@ def run_demo(out_dir: str | Path, level: float = 0.99, backend: str = "numba", w
                    "within that step budget.")
     report = write_report(out, frame=frame, results=results, level=level, bounds_markdown=bounds_md,
                           figures=figures, figure_notes=notes, run_description=description, timings=timings,
-                          store_path=store_path, m50=m50)
+                          store_path=store_path, m50=m50, prediction=prediction)
     return {"report": report, "results": results, "timings": timings, "runs": len(frame), "figures": figures}
 
 
-def render_figures(store_path: Path, fig_dir: Path, log: Callable[[str], None]) -> tuple[list[Path], list[str]]:
-    """Figures 1 and 2 and the theory figures from ``paper_figs``; a figure that cannot be drawn
-    is reported (one note) instead of stopping the job."""
-    from paper_figs import fig1, fig2, theory_figs
+def render_figures(store_path: Path, fig_dir: Path, log: Callable[[str], None], prediction=None
+                   ) -> tuple[list[Path], list[str]]:
+    """Figures 1 and 2, the theory figures and, given the checks' model fit, the predicted against
+    measured frontier (Model A and B); a figure that cannot be drawn is reported (one note)
+    instead of stopping the job."""
+    from paper_figs import fig1, fig2, frontier_fit, theory_figs
+    from paper_figs.common import load_runs
+
+    def fitted(store: Path, out: Path) -> list[Path]:
+        if prediction is None:
+            return []
+        runs = load_runs(store)
+        paths = frontier_fit.render_cloglog(runs, out)
+        for model in ("A", "B"):
+            paths += frontier_fit.render(runs, prediction, out, model)
+        return paths
 
     figures: list[Path] = []
     notes: list[str] = []
-    for module in (fig1, fig2, theory_figs):
-        module_name = module.__name__
+    for module_name, draw in (("paper_figs.fig1", fig1.render), ("paper_figs.fig2", fig2.render),
+                              ("paper_figs.theory_figs", theory_figs.render), ("paper_figs.frontier_fit", fitted)):
         log(f"figure {module_name}")
         try:
-            paths = [Path(p) for p in module.render(store_path, fig_dir)]
+            paths = [Path(p) for p in draw(store_path, fig_dir)]
         except Exception as exc:  # a missing or broken figure must not lose the sweep's report
             notes.append(f"{module_name}: not drawn ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
             continue

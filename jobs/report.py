@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from sim.files import write_text
 from verify import estimates as est
 from verify.checks import FAIL, INCONCLUSIVE, PASS, CheckResult
 
@@ -83,10 +84,33 @@ def plain_language(results: Sequence[CheckResult]) -> str:
     return "\n\n".join(headings[status] + "; ".join(items) + "." for status, items in grouped.items() if items)
 
 
+def prediction_markdown(prediction) -> str:
+    """The fitted models: constants with intervals, AIC/BIC on the fitted runs, held-out scores."""
+    if prediction is None:
+        return "No model was fitted (the store has one n and one width, or too few offline runs)."
+    lines = [f"Fitted on `{prediction.fit_selector}` ({prediction.fit_data.runs} runs), predicting "
+             f"`{prediction.predict_selector}` ({prediction.predict_data.runs} runs); k = {prediction.fit_data.k}, "
+             f"s = {prediction.fit_data.s}; intervals: seed-cluster bootstrap at level {prediction.level:g} "
+             "(`frontier fit` reproduces this; `verify/models.py` defines the models).", "",
+             "| model | constants (interval) | log L | AIC | BIC | held-out deviance (cells) | p | calibration slope |",
+             "|:---|:---|---:|---:|---:|---:|---:|:---|"]
+    for name, fitted in prediction.fits.items():
+        score = prediction.scores[name]
+        constants = "; ".join(f"{c} {v:.2f} [{fitted.confidence_interval(c)[0]:.2f}, "
+                              f"{fitted.confidence_interval(c)[1]:.2f}]" for c, v in fitted.constants().items())
+        low, high = score.calibration_interval
+        lines.append(f"| {name} | {constants} | {fitted.log_likelihood:.1f} | {fitted.aic:.1f} | {fitted.bic:.1f} | "
+                     f"{score.deviance:.1f} ({score.cells}) | {score.p_value:.3g} | {score.calibration_slope:.2f} "
+                     f"[{low:.2f}, {high:.2f}] |")
+    lines += ["", f"By AIC on the fitted runs the data favour model {prediction.best_by('aic')}; a model predicts "
+              "the held-out runs when p is at least 1 - level and its calibration interval contains 1."]
+    return "\n".join(lines)
+
+
 def write_report(out_dir: str | Path, *, frame: "pd.DataFrame", results: Sequence[CheckResult], level: float,
                  bounds_markdown: str, figures: Sequence[Path], figure_notes: Sequence[str],
                  run_description: str, timings: dict[str, float], store_path: str | Path,
-                 m50: Sequence[est.M50Estimate]) -> Path:
+                 m50: Sequence[est.M50Estimate], prediction=None) -> Path:
     """Write ``out_dir/report.md`` and return its path."""
     out_dir = Path(out_dir)
     cells = est.success_table(frame, level)
@@ -99,6 +123,8 @@ def write_report(out_dir: str | Path, *, frame: "pd.DataFrame", results: Sequenc
         "Wall time: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items()) + ".", "",
         "## What matched the theory and what did not", "", plain_language(results), "",
         "## Checks", "", checks_markdown(results), "",
+        "## Predicted frontier: models of parallel search against held-out runs", "",
+        prediction_markdown(prediction), "",
         "## Theory: bound table", "",
         "Exact values from `theory/` (the `frontier bounds` table): ticket probability p, critical width "
         "r* = ceil(1/p), Fourier coefficients and gap of a ticket neuron (bias 0), its sample estimate "
@@ -106,7 +132,8 @@ def write_report(out_dir: str | Path, *, frame: "pd.DataFrame", results: Sequenc
         bounds_markdown.strip(), "",
         "## Success per cell", "", success_markdown(cells), "",
         "## Sample threshold m_50 per width",
-        "", f"Monotone (isotonic) fit in log m, bootstrap interval at level {level:g} (see `verify/estimates.py`).", "",
+        "", f"Monotone (isotonic) fit in log m, seed-cluster bootstrap interval at level {level:g} "
+            "(see `verify/estimates.py`).", "",
         m50_markdown(m50), "",
         "## Median steps to success (successful runs)", "", median_steps_markdown(cells), "",
         "## Figures", "",
@@ -116,9 +143,7 @@ def write_report(out_dir: str | Path, *, frame: "pd.DataFrame", results: Sequenc
             relative = os.path.relpath(path, out_dir)
             lines += [f"![{path.stem}]({relative})", ""]
     lines += [f"- {note}" for note in figure_notes]
-    report = out_dir / "report.md"
-    report.write_text("\n".join(lines).rstrip() + "\n")
-    return report
+    return write_text(out_dir / "report.md", "\n".join(lines).rstrip() + "\n")
 
 
 def describe_grid(parts: Sequence[dict[str, Any]], scalars: dict[str, Any]) -> str:

@@ -147,8 +147,8 @@ def test_model_a_curves_follow_its_closed_form():
     se = simulated.std(axis=0) / math.sqrt(len(counts))
     assert np.all(np.abs(simulated.mean(axis=0) - exact) < 4 * se + 1e-12)
     m50 = M.predicted_m50(M.MODEL_A, THETA_A, n, 3, 2, "dense", [64])[0]
-    assert M.expected_success(M.MODEL_A, THETA_A, n, 3, 2, "dense", [64], np.log([m50]))[0, 0] == pytest.approx(0.5,
-                                                                                                                 abs=1e-6)
+    at_m50 = M.expected_success(M.MODEL_A, THETA_A, n, 3, 2, "dense", [64], np.log([m50]))[0, 0]
+    assert at_m50 == pytest.approx(0.5, abs=1e-3)  # linear interpolation on a grid of 801 ln m
 
 
 # --------------------------------------------------------------------------- selectors and the width slope
@@ -214,10 +214,10 @@ def _model_frame(model: M.Model, theta: np.ndarray, ns=(20, 30, 40), seeds: int 
 @pytest.mark.slow
 def test_frontier_prediction_pass_fail_inconclusive():
     check = CHECKS["frontier_prediction"].function
-    passed = check(_model_frame(M.MODEL_A, THETA_A), level=0.99, n_bootstrap=20)
+    passed = check(_model_frame(M.MODEL_A, THETA_A), level=0.99, model_bootstrap=20)
     assert passed.status == PASS, passed.summary
-    failed = check(_model_frame(M.MODEL_B, THETA_B), level=0.99, n_bootstrap=20)
+    failed = check(_model_frame(M.MODEL_B, THETA_B), level=0.99, model_bootstrap=20)
     assert failed.status == FAIL, failed.summary
     one_size = _model_frame(M.MODEL_A, THETA_A, ns=(20,), seeds=1)
     one_size = one_size[one_size["width"] == 64]
-    assert check(one_size, level=0.99, n_bootstrap=20).status == INCONCLUSIVE
+    assert check(one_size, level=0.99, model_bootstrap=20).status == INCONCLUSIVE

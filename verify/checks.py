@@ -28,7 +28,7 @@ from . import estimates as est
 from . import theory_checks  # noqa: F401
 from . import frontier_checks  # noqa: F401
 from . import ticket_checks  # noqa: F401
-from . import model_checks  # noqa: F401
+from . import model_checks
 from .registry import CHECK_LEVEL, CHECKS, FAIL, INCONCLUSIVE, PASS, STATUSES, CheckResult  # noqa: F401
 
 if TYPE_CHECKING:
@@ -39,20 +39,26 @@ CHECK_NAMES: tuple[str, ...] = tuple(CHECKS)
 
 def run_checks(frame: "pd.DataFrame", level: float = CHECK_LEVEL, backend: str = "numba",
                names: Sequence[str] | None = None, n_bootstrap: int = est.DEFAULT_BOOTSTRAP, seed: int = 0,
-               progress: Callable[[str], None] | None = None) -> list[CheckResult]:
+               progress: Callable[[str], None] | None = None, shared: dict[str, Any] | None = None
+               ) -> list[CheckResult]:
     """Run the named checks (default: every registered one, in order) on a store frame.
 
     Each check function gets ``frame`` and ``level`` and, of ``backend``, ``seed``,
-    ``n_bootstrap`` and ``m50`` (the thresholds, estimated once and shared), those its
-    signature names."""
+    ``n_bootstrap``, ``m50`` (the thresholds) and ``prediction`` (the pre-registered model fit),
+    those its signature names; the last two are computed once, only if a check wants them, and
+    left in ``shared`` (if given) for the caller's figures and report."""
     est._check_level(level)
     names = list(names) if names is not None else list(CHECKS)
     unknown = [n for n in names if n not in CHECKS]
     if unknown:
         raise ValueError(f"unknown check {unknown[0]!r}; known: {', '.join(CHECKS)}")
     context: dict[str, Any] = {"backend": backend, "seed": seed, "n_bootstrap": n_bootstrap}
-    wants_m50 = any("m50" in inspect.signature(CHECKS[n].function).parameters for n in names)
-    context["m50"] = est.m50_estimates(frame, level, n_bootstrap, seed) if wants_m50 and len(frame) else None
+    wants = {p for n in names for p in inspect.signature(CHECKS[n].function).parameters}
+    context["m50"] = est.m50_estimates(frame, level, n_bootstrap, seed) if "m50" in wants and len(frame) else None
+    if "prediction" in wants:
+        context["prediction"] = model_checks.pre_registered_prediction(frame, level, seed)[0]
+    if shared is not None:
+        shared.update({key: context[key] for key in ("m50", "prediction") if key in context})
     results = []
     for name in names:
         if progress is not None:

@@ -51,30 +51,42 @@ def _describe_prediction(c: CheckResult) -> list[tuple[str, str]]:
                        f"by AIC the data favour model {best}")]
 
 
+def pre_registered_prediction(frame: "pd.DataFrame", level: float = CHECK_LEVEL, seed: int = 0,
+                              n_bootstrap: int = 200):
+    """(the FrontierPrediction frontier_prediction decides on, or None; why not) for a store frame:
+    the runs of its most common (k, s), split by :func:`verify.prediction.default_split`."""
+    from .prediction import default_split, predict_frontier
+
+    data = _largest_ks(frame) if len(frame) else frame
+    fit, predict = default_split(data) if len(data) else ("", "")
+    if not fit:
+        return None, "one n and one width: nothing to hold out"
+    try:
+        return predict_frontier(data, fit, predict, level=level, n_bootstrap=n_bootstrap, seed=seed), ""
+    except ValueError as exc:
+        return None, str(exc)
+
+
 @register("frontier_prediction",
           claim=("Model A (independent parallel search, theory-fixed n-exponents) fitted on the smaller sizes "
                  "predicts the held-out largest n (or width): deviance p >= alpha and calibration slope "
                  "interval containing 1 (docs/science.md 7.1)."),
           describe=_describe_prediction)
 def check_frontier_prediction(frame: "pd.DataFrame", level: float = CHECK_LEVEL, seed: int = 0,
-                              n_bootstrap: int = 200) -> CheckResult:
+                              model_bootstrap: int = 200, prediction=None) -> CheckResult:
     """Rule (fixed before data): the offline runs of the store's most common (k, s); split =
     :func:`verify.prediction.default_split` (hold out the largest n if there are two or more,
     else the largest width). Fit Models A, A-free and B on the rest; score A on the held-out
     runs. PASS: held-out deviance p-value >= alpha (parametric bootstrap under the fit) and the
     calibration slope's seed-cluster interval at ``level`` contains 1. FAIL: p < alpha, or the
     interval excludes 1. INCONCLUSIVE: fewer than MIN_SPLIT_RUNS runs on a side, or the fit of A
-    did not converge. B and A-free are fitted and reported (AIC, BIC, scores), never deciding."""
-    from .prediction import default_split, predict_frontier
-
-    data = _largest_ks(frame) if len(frame) else frame
-    fit, predict = default_split(data) if len(data) else ("", "")
-    if not fit:
-        return CheckResult("frontier_prediction", INCONCLUSIVE, "one n and one width: nothing to hold out", {})
-    try:
-        result = predict_frontier(data, fit, predict, level=level, n_bootstrap=n_bootstrap, seed=seed)
-    except ValueError as exc:
-        return CheckResult("frontier_prediction", INCONCLUSIVE, str(exc), {})
+    did not converge. B and A-free are fitted and reported (AIC, BIC, scores), never deciding.
+    ``prediction``: that fit, when the caller has it already (run_checks shares it)."""
+    result, reason = (prediction, "") if prediction is not None else pre_registered_prediction(
+        frame, level, seed, model_bootstrap)
+    if result is None:
+        return CheckResult("frontier_prediction", INCONCLUSIVE, reason, {})
+    fit, predict = result.fit_selector, result.predict_selector
     details = result.to_dict()
     a, score = result.fits["A"], result.scores["A"]
     summary = (f"fit {fit} ({result.fit_data.runs} runs), predict {predict} ({result.predict_data.runs} runs): "

@@ -488,18 +488,23 @@ def _expected_b(model: Model, theta: np.ndarray, one: RunData, q: dict, top: int
 
 
 def predicted_m50(model: Model, theta: np.ndarray, n: int, k: int, s: int, init: str, widths: Sequence[int],
-                  bounds: tuple[float, float] = (1.0, 1e9)) -> np.ndarray:
-    """m_50(r) of the model: where the expected success reaches 1/2 (bisection in ln m)."""
-    lo = np.full(len(widths), math.log(bounds[0]))
-    hi = np.full(len(widths), math.log(bounds[1]))
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        p = np.array([expected_success(model, theta, n, k, s, init, [w], np.array([x]))[0, 0]
-                      for w, x in zip(widths, mid)])
-        below = p < 0.5
-        lo = np.where(below, mid, lo)
-        hi = np.where(below, hi, mid)
-    return np.exp((lo + hi) / 2)
+                  bounds: tuple[float, float] = (1.0, 1e8), points: int = 801) -> np.ndarray:
+    """m_50(r) of the model: where the expected success first reaches 1/2 on a fine grid of ln m
+    (linear interpolation between grid points; ``bounds[1]`` when it never does)."""
+    grid = np.linspace(math.log(bounds[0]), math.log(bounds[1]), points)
+    curves = expected_success(model, theta, n, k, s, init, widths, grid)
+    out = np.full(len(widths), bounds[1])
+    for i, curve in enumerate(curves):
+        above = np.flatnonzero(curve >= 0.5)
+        if above.size == 0:
+            continue
+        j = above[0]
+        if j == 0:
+            out[i] = bounds[0]
+            continue
+        fraction = (0.5 - curve[j - 1]) / (curve[j] - curve[j - 1])
+        out[i] = math.exp(grid[j - 1] + fraction * (grid[j] - grid[j - 1]))
+    return out
 
 
 # --------------------------------------------------------------------------- synthetic data

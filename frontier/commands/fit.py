@@ -1,0 +1,93 @@
+"""Fit models of the frontier to a results store and predict runs the fit never saw (docs/science.md
+7.1; docs/verification.md): Model A (independent parallel search, theory-fixed n-exponents),
+A-free (fitted exponents) and B (a collective width effect).
+
+Prints each model's constants with seed-cluster bootstrap intervals, AIC/BIC on the fitted runs,
+and its held-out scores: deviance against the saturated cell model with a parametric-bootstrap
+p-value, and the calibration slope with its interval; then the verdict for each model (predicts
+the held-out runs: p >= 1 - level and a calibration interval containing 1). Writes fit.json and
+the figures (predicted vs measured success, m_50(r), cloglog slope, R(r) across r*) to --out.
+
+Selectors: clauses FIELD OP VALUE joined by 'and' (FIELD a RunConfig field; OP == != < <= > >= in):
+  frontier fit runs.sqlite --fit "n <= 30" --predict "n == 40"
+  frontier fit runs.sqlite --fit "width < 1040" --predict "width == 1040" --model A B
+Without --fit/--predict: hold out the largest n (or, with one n, the largest width).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("store", help="SQLite results store")
+    parser.add_argument("--model", nargs="+", default=["A", "A-free", "B"], choices=["A", "A-free", "B"],
+                        help="models to fit (default: all three)")
+    parser.add_argument("--fit", default=None, metavar="SELECTOR", help="runs to fit, e.g. \"n <= 30\"")
+    parser.add_argument("--predict", default=None, metavar="SELECTOR", help="runs to predict, e.g. \"n == 40\"")
+    parser.add_argument("--level", type=float, default=0.95, help="interval level, in [0.5, 0.9999] (default 0.95)")
+    parser.add_argument("--bootstrap", type=int, default=200, metavar="B",
+                        help="seed-cluster bootstrap draws and held-out simulations (default 200)")
+    parser.add_argument("--out", default="fit", help="folder for fit.json and the figures (default: fit)")
+    parser.add_argument("--no-figures", action="store_true", help="write fit.json only")
+
+
+def format_prediction(result, level: float) -> str:
+    """The printed report: constants, scores and a verdict per model."""
+    lines = [f"fit: {result.fit_selector or 'all runs'} ({result.fit_data.runs} runs); predict: "
+             f"{result.predict_selector} ({result.predict_data.runs} runs); k = {result.fit_data.k}, "
+             f"s = {result.fit_data.s}; intervals at {level:g} (seed-cluster bootstrap)"]
+    for name, fitted in result.fits.items():
+        score = result.scores[name]
+        lines.append(f"\nmodel {name}: {fitted.model.description}")
+        lines.append(f"  log-likelihood {fitted.log_likelihood:.1f}, AIC {fitted.aic:.1f}, BIC {fitted.bic:.1f}"
+                     + ("" if fitted.converged else " (did not converge)"))
+        for constant, value in fitted.constants().items():
+            low, high = fitted.confidence_interval(constant)
+            lines.append(f"  {constant:<12} {value:9.3f}  [{low:.3f}, {high:.3f}]")
+        low, high = score.calibration_interval
+        predicts = score.p_value >= 1 - level and low <= 1 <= high
+        lines.append(f"  held out: deviance {score.deviance:.1f} over {score.cells} cells, p = {score.p_value:.3g}; "
+                     f"calibration slope {score.calibration_slope:.2f} [{low:.2f}, {high:.2f}]; success "
+                     f"{score.observed_rate:.2f} observed, {score.predicted_rate:.2f} predicted")
+        lines.append(f"  verdict: {'predicts' if predicts else 'does not predict'} the held-out runs")
+    best = result.best_by("aic")
+    lines.append(f"\nby AIC on the fitted runs the data favour model {best}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from frontier.cli import CliError
+    from paper_figs import frontier_fit
+    from paper_figs.common import load_runs
+    from sim.files import write_text
+    from verify.prediction import predict_frontier
+    from verify.registry import jsonable
+
+    if not 0.5 <= args.level <= 0.9999:
+        raise CliError(f"--level {args.level} must lie in [0.5, 0.9999]")
+    if args.bootstrap < 10:
+        raise CliError(f"--bootstrap {args.bootstrap} must be >= 10")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {args.out!r} exists and is not a folder")
+    frame = load_runs(args.store)
+    if frame.empty:
+        raise CliError(f"store {args.store!r} has no runs")
+    print(f"fitting {', '.join(args.model)} ({args.bootstrap} bootstrap draws)...", file=sys.stderr, flush=True)
+    result = predict_frontier(frame, args.fit, args.predict, names=args.model, level=args.level,
+                              n_bootstrap=args.bootstrap)
+    print(format_prediction(result, args.level))
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(out / "fit.json", json.dumps(jsonable(result.to_dict()), indent=2) + "\n")
+    written = [out / "fit.json"]
+    if not args.no_figures:
+        written += frontier_fit.render_cloglog(frame, out)
+        for model in args.model:
+            written += frontier_fit.render(frame, result, out, model)
+    print(f"wrote {len(written)} files to {out}", file=sys.stderr)
+    return 0
