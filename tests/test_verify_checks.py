@@ -59,7 +59,8 @@ GRID = (100, 150, 200, 300, 400, 600, 900)
 def test_registry_lists_the_rebuilt_checks_in_order():
     assert list(CHECKS) == ["fourier_vs_bruteforce", "init_gradient", "ticket_frequency", "width_monotone",
                             "sparse_beats_dense", "ratio_across_critical_width", "ticket_knockout",
-                            "ticket_knockin", "tickets_after_training"]
+                            "ticket_knockin", "tickets_after_training", "frontier_prediction",
+                            "parallel_search_slope"]
     assert all(c.claim.endswith(").") or c.claim.endswith(".") for c in CHECKS.values())
 
 
