@@ -3,8 +3,8 @@
 Pure Python + sympy: imports nothing else of this project, and neither torch nor numba.
 
 - :mod:`theory.fourier`: exact Fourier coefficients of a neuron on an s-hot support
-  (Krawtchouk formula) and its population gradient signal / Fourier gap (science.md 4.2-4.3).
-- :mod:`theory.lottery`: ticket probabilities, overlap law, critical width (science.md 4.4).
+  (Krawtchouk formula) and its population gradient signal / Fourier gap (docs/science.md 4.2-4.3).
+- :mod:`theory.lottery`: ticket probabilities, overlap law, critical width (docs/science.md 4.4).
 - :mod:`theory.sq`: the SQ lower bound as a frontier in params, steps, samples, luck (4.1).
 - :mod:`theory.predict`: Theorem 4 / Theorem 5 width and sample scalings (4.3).
 """

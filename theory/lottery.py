@@ -1,4 +1,4 @@
-"""Lottery tickets: width as parallel search over random s-hot supports (science.md 4.4).
+"""Lottery tickets: width as parallel search over random s-hot supports (docs/science.md 4.4).
 
 Paper: Edelman et al. 2023 (arXiv 2309.03800), Section 3 ("width as parallel search") and
 Theorems 4-5. A neuron's support U is a uniformly random s-subset of [n]; the target support
@@ -29,7 +29,7 @@ def ticket_probability(n: int, k: int, s: int) -> sympy.Rational:
 
         s >= k:  p = P(S ⊆ U) = C(n-k, s-k) / C(n, s)
         s <  k:  p = P(U ⊆ S) = C(k, s) / C(n, s)
-    (science.md 4.4; both agree at s = k: p = 1 / C(n, k).) Exact ``sympy.Rational``.
+    (docs/science.md 4.4; both agree at s = k: p = 1 / C(n, k).) Exact ``sympy.Rational``.
 
     Raises:
         ValueError: n, k or s below 1, k > n or s > n.
@@ -43,7 +43,7 @@ def overlap_distribution(n: int, k: int, s: int) -> dict[int, sympy.Rational]:
     """Exact law of the overlap |U ∩ S| (hypergeometric), as {o: P(|U ∩ S| = o)}.
 
         P(|U ∩ S| = o) = C(k, o) C(n-k, s-o) / C(n, s),   o = 0..min(k, s)
-    (science.md 4.4). Keys run over all of 0..min(k, s); impossible overlaps (o < s + k - n)
+    (docs/science.md 4.4). Keys run over all of 0..min(k, s); impossible overlaps (o < s + k - n)
     have probability 0. The values sum to 1 exactly.
     """
     n_i, k_i, s_i = check_nks(n, k, s)
@@ -56,7 +56,7 @@ def overlap_distribution(n: int, k: int, s: int) -> dict[int, sympy.Rational]:
 
 
 def critical_width(n: int, k: int, s: int) -> int:
-    """r* = ceil(1 / p): the width at which one ticket is expected (r * p >= 1), science.md 4.4."""
+    """r* = ceil(1 / p): the width at which one ticket is expected (r * p >= 1), docs/science.md 4.4."""
     n_i, k_i, s_i = check_nks(n, k, s)
     assert s_i is not None
     return ceil_fraction(1 / _ticket_fraction(n_i, k_i, s_i))
@@ -80,7 +80,7 @@ def _confidence_reached(miss: Fraction, width: int, allowed_miss: Fraction) -> b
 
 
 def width_for_confidence(n: int, k: int, s: int, confidence: RationalLike) -> int:
-    """Smallest width r with  1 - (1 - p)^r >= confidence  (at least one ticket), science.md 4.4.
+    """Smallest width r with  1 - (1 - p)^r >= confidence  (at least one ticket), docs/science.md 4.4.
 
     r = ceil( log(1 - confidence) / log(1 - p) ), decided exactly at the boundary (exact
     rational powers where affordable, 60+ digit logarithms otherwise). ``confidence`` is exact
@@ -112,7 +112,7 @@ def width_for_confidence(n: int, k: int, s: int, confidence: RationalLike) -> in
 
 
 def success_with_width(n: int, k: int, s: int, width: int) -> sympy.Rational:
-    """P(at least one ticket among r = width neurons) = 1 - (1 - p)^r, exact (science.md 4.4)."""
+    """P(at least one ticket among r = width neurons) = 1 - (1 - p)^r, exact (docs/science.md 4.4)."""
     n_i, k_i, s_i = check_nks(n, k, s)
     assert s_i is not None
     r = check_int(width, "width", 0)

@@ -1,4 +1,4 @@
-"""Predicted width and sample size from the paper's upper bounds (science.md 4.3).
+"""Predicted width and sample size from the paper's upper bounds (docs/science.md 4.3).
 
 Paper: Edelman et al. 2023 (arXiv 2309.03800), Theorem 4 (over-sparse initialisation) and
 Theorem 5 (under-sparse initialisation). Both are asymptotic with unknown constants; they are
@@ -51,7 +51,7 @@ def theorem4(
         samples m = c3 * (s / k)^{k-1} * n^2 * log(n)
         steps   T = c4 / epsilon^2          (only when ``epsilon``, the target loss, is given)
 
-    give loss <= epsilon with probability 0.99 (science.md 4.3). s ~ n recovers constant
+    give loss <= epsilon with probability 0.99 (docs/science.md 4.3). s ~ n recovers constant
     width with ~ n^{k+1} samples; constant s needs width ~ n^k but only ~ n^2 log n samples.
 
     Raises:
@@ -93,7 +93,7 @@ def theorem5(
         samples m = c_samples * (n / k)^{k-s-1}
         steps   T = 1 (one step of clipped batch gradient descent)
 
-    suffice for a subnetwork computing the parity to exist (science.md 4.3).
+    suffice for a subnetwork computing the parity to exist (docs/science.md 4.3).
 
     Raises:
         ValueError: bad sizes or constants; with ``check_hypotheses`` (default) also k or s

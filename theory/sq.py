@@ -1,4 +1,4 @@
-"""The SQ lower bound read as a four-resource frontier (science.md 4.1).
+"""The SQ lower bound read as a four-resource frontier (docs/science.md 4.1).
 
 Paper: Edelman et al. 2023 (arXiv 2309.03800), Section 3, the statistical-query lower bound
 for SGD on sparse parities. With p trainable parameters, T SGD steps, gradient tolerance
@@ -28,7 +28,7 @@ from theory._exact import RationalLike, as_fraction, ceil_fraction, check_int, c
 def mlp_params(n: int, width: int, output_bias: bool = False) -> int:
     """Trainable parameters of the 2-layer MLP: p = width * (n + 2) (+1 with an output bias).
 
-    Per neuron: n input weights, one bias, one output weight (science.md 4.1).
+    Per neuron: n input weights, one bias, one output weight (docs/science.md 4.1).
     """
     n_i = check_int(n, "n", 1)
     r = check_int(width, "width", 1)
@@ -65,7 +65,7 @@ def _smallest_resource(n: int, k: int, other_product: int, success_probability: 
 
 def min_samples(n: int, k: int, params: int, steps: int, success_probability: RationalLike) -> int:
     """Smallest m with max_success_probability(n, k, params, steps, m) >= q:
-    m = max(1, ceil(q C(n,k) / (2 p T))).  (science.md 4.1)"""
+    m = max(1, ceil(q C(n,k) / (2 p T))).  (docs/science.md 4.1)"""
     n_i, k_i, _ = check_nks(n, k)
     p = check_int(params, "params", 1)
     t = check_int(steps, "steps", 1)
@@ -74,7 +74,7 @@ def min_samples(n: int, k: int, params: int, steps: int, success_probability: Ra
 
 def min_steps(n: int, k: int, params: int, samples: int, success_probability: RationalLike) -> int:
     """Smallest T with max_success_probability(n, k, params, T, samples) >= q:
-    T = max(1, ceil(q C(n,k) / (2 p m))).  (science.md 4.1)"""
+    T = max(1, ceil(q C(n,k) / (2 p m))).  (docs/science.md 4.1)"""
     n_i, k_i, _ = check_nks(n, k)
     p = check_int(params, "params", 1)
     m = check_int(samples, "samples", 1)
@@ -83,7 +83,7 @@ def min_steps(n: int, k: int, params: int, samples: int, success_probability: Ra
 
 def min_params(n: int, k: int, steps: int, samples: int, success_probability: RationalLike) -> int:
     """Smallest p with max_success_probability(n, k, p, steps, samples) >= q:
-    p = max(1, ceil(q C(n,k) / (2 T m))).  (science.md 4.1)"""
+    p = max(1, ceil(q C(n,k) / (2 T m))).  (docs/science.md 4.1)"""
     n_i, k_i, _ = check_nks(n, k)
     t = check_int(steps, "steps", 1)
     m = check_int(samples, "samples", 1)
