@@ -28,6 +28,19 @@ import sympy
 
 from theory._exact import RationalLike, as_fraction, check_int, check_nks, to_rational
 from theory.activations import NAMED_ACTIVATIONS, Activation, ActivationLike, activation_key
+from theory.ltf import ltf_coefficient
+from theory.neuron import signal_carrying_fraction
+
+# Re-exported: general neurons live in theory.ltf / theory.neuron, but a researcher looks here.
+__all__ = [
+    "ACTIVATIONS",
+    "GradientSignal",
+    "coefficient",
+    "gradient_signal",
+    "ltf_coefficient",
+    "signal_carrying_fraction",
+    "spectrum",
+]
 
 #: The activations known by name (see :mod:`theory.activations`): relu(z) = max(0, z);
 #: step(z) = 1[z > 0] (step(0) = 0, the derivative of relu as autograd defines it); sign(z) in

@@ -10,12 +10,38 @@ chance of at least one ticket is 1 - (1 - p)^r and the expected number is r * p.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from fractions import Fraction
 
 import mpmath
 import sympy
 
 from theory._exact import RationalLike, as_fraction, ceil_fraction, check_int, check_nks, to_rational
+
+
+def _as_index_set(indices: object, name: str) -> frozenset[int]:
+    if isinstance(indices, (str, bytes)) or not hasattr(indices, "__iter__"):
+        raise ValueError(f"{name} must be a collection of coordinates, got {indices!r}")
+    items = [check_int(i, f"{name} coordinate", 0) for i in indices]  # type: ignore[union-attr]
+    if len(set(items)) != len(items):
+        raise ValueError(f"{name} has repeated coordinates: {sorted(items)}")
+    if not items:
+        raise ValueError(f"{name} must not be empty")
+    return frozenset(items)
+
+
+def is_ticket(support: Iterable[int], target: Iterable[int]) -> bool:
+    """Whether a neuron with support U is a lottery ticket for the parity on S (docs/science.md 4.4).
+
+        |U| >= |S| (over-sparse):  S ⊆ U;      |U| < |S| (under-sparse):  U ⊆ S.
+    At |U| = |S| both read U = S. The one definition the project uses.
+
+    Raises:
+        ValueError: an empty support or target, a repeated or negative coordinate.
+    """
+    u = _as_index_set(support, "support")
+    s = _as_index_set(target, "target")
+    return s <= u if len(u) >= len(s) else u <= s
 
 
 def _ticket_fraction(n: int, k: int, s: int) -> Fraction:
