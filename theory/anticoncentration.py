@@ -137,11 +137,13 @@ def neuron_census(n: int, k: int = 3, neurons: int = 200, grid: int = 8, seed: i
 
 
 # ----------------------------------------------------------------------------- confidence bands
-def _binomial_cdf(count: int, trials: int, p: mpmath.mpf) -> mpmath.mpf:
-    """P(Binomial(trials, p) <= count)."""
-    if count < 0:
+def _binomial_upper_tail(count: int, trials: int, p: mpmath.mpf) -> mpmath.mpf:
+    """P(Binomial(trials, p) >= count) = I_p(count, trials - count + 1) (regularised incomplete beta)."""
+    if count <= 0:
+        return mpmath.mpf(1)
+    if count > trials:
         return mpmath.mpf(0)
-    return mpmath.fsum(math.comb(trials, i) * p**i * (1 - p) ** (trials - i) for i in range(min(count, trials) + 1))
+    return mpmath.betainc(count, trials - count + 1, 0, p, regularized=True)
 
 
 @dataclass(frozen=True)
@@ -204,8 +206,8 @@ def clopper_pearson(successes: int, trials: int, confidence: RationalLike = Frac
                 lo, hi = (mid, hi) if tail_too_small(mid) else (lo, mid)
             return float((lo + hi) / 2)
 
-        low = 0.0 if x == 0 else solve(lambda p: 1 - _binomial_cdf(x - 1, size, p) < half)
-        high = 1.0 if x == size else solve(lambda p: _binomial_cdf(x, size, p) > half)
+        low = 0.0 if x == 0 else solve(lambda p: _binomial_upper_tail(x, size, p) < half)
+        high = 1.0 if x == size else solve(lambda p: 1 - _binomial_upper_tail(x + 1, size, p) > half)
     return low, high
 
 
