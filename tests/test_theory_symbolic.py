@@ -143,6 +143,10 @@ def test_asymptotic_known_series_and_refusals() -> None:
     assert polynomial.next_order == 0 and polynomial.leading == n**2 / 6 - n / 6
     with pytest.raises(ValueError, match="exponentially"):
         asymptotic(2**n / n, n)
+    with pytest.raises(ValueError, match="cannot expand"):
+        asymptotic(sympy.sin(n) / n, n)
+    with pytest.raises(ValueError, match="cannot expand"):
+        asymptotic(1 / (sympy.gamma(n) / sympy.gamma(n - sympy.Rational(1, 2)) + 1), n)
     with pytest.raises(ValueError, match="terms"):
         asymptotic(1 / n, n, 0)
 

@@ -150,8 +150,9 @@ def asymptotic(expression: sympy.Expr, n: sympy.Symbol, terms: int = 2) -> Asymp
     Example: asymptotic(6/(n(n-1)), n, 2) has terms (6/n^2, 6/n^3) and next_order n^-4.
 
     Raises:
-        ValueError: terms < 1, an expression without a power-log expansion (e.g. 2^n), or
-            sympy failing to expand it (reported rather than returned wrong).
+        ValueError: terms < 1, an expression without a power-log expansion (e.g. 2^n, sin(n)),
+            a gamma function inside a sum (not split into products), or sympy failing to
+            expand it (reported rather than returned wrong).
     """
     count = check_int(terms, "terms", 1)
     expression = sympy.sympify(expression)
@@ -161,6 +162,8 @@ def asymptotic(expression: sympy.Expr, n: sympy.Symbol, terms: int = 2) -> Asymp
         found, finite = _expanded_terms(in_y, y, count + 1)
     except _ExponentialTerm:
         raise ValueError(f"{expression} grows or decays exponentially in {n}: it has no power-log expansion") from None
+    except (sympy.PoleError, NotImplementedError) as error:  # e.g. sin(n), gamma inside a sum
+        raise ValueError(f"cannot expand {expression} as {n} -> oo: {error}".strip()) from error
     if finite and len(found) <= count:
         next_term, next_order = sympy.Integer(0), sympy.Integer(0)
     else:
