@@ -85,3 +85,46 @@ def mixed_run_configs(
         )
         for i in range(count)
     ]
+
+
+# --------------------------------------------------------------------------- issue 20
+def _cubic_minus_linear(z: Fraction) -> Fraction:
+    return z**3 - z  # odd, unbounded: exercises a user-supplied exact activation
+
+
+def _absolute_value(z: Fraction) -> Fraction:
+    return abs(z)
+
+
+def _shifted_step(z: Fraction) -> int:
+    return 1 if z >= 0 else 0  # step with step(0) = 1: the convention the named step avoids
+
+
+#: Every named activation of theory.activations plus user-supplied exact callables.
+ALL_ACTIVATIONS = ("relu", "step", "sign", "leaky_relu", "square", _cubic_minus_linear, _absolute_value, _shifted_step)
+
+
+def all_activations() -> st.SearchStrategy[object]:
+    """A named activation or an exact callable on Fractions."""
+    return st.sampled_from(ALL_ACTIVATIONS)
+
+
+def rational_weight_vectors(max_len: int = 12, max_abs: int = 4, max_denominator: int = 4) -> st.SearchStrategy[list[Fraction]]:
+    """Weight vectors of 1..max_len exact rationals (zeros and negatives included).
+
+    Small numerators and denominators make partial sums collide and pre-activations hit 0,
+    where the step(0) = 0 and sign(0) = 0 conventions decide the answer.
+    """
+    weight = st.integers(1, max_denominator).flatmap(
+        lambda q: st.integers(-max_abs * q, max_abs * q).map(lambda p: Fraction(p, q))
+    )
+    # Length first, uniformly: st.lists alone rarely reaches the caps the tests are about.
+    return st.integers(1, max_len).flatmap(lambda size: st.lists(weight, min_size=size, max_size=size))
+
+
+@st.composite
+def weights_and_subset(draw: st.DrawFn, max_len: int = 12) -> tuple[list[Fraction], list[int]]:
+    """A rational weight vector and a subset T of its indices."""
+    weights = draw(rational_weight_vectors(max_len=max_len))
+    subset = draw(st.lists(st.integers(0, len(weights) - 1), unique=True, max_size=len(weights)))
+    return weights, subset

@@ -88,3 +88,43 @@ def check_nks(n: object, k: object, s: object | None = None) -> tuple[int, int, 
 def ceil_fraction(value: Fraction) -> int:
     """Exact ceiling of a Fraction."""
     return -((-value.numerator) // value.denominator)
+
+
+def is_symbolic(*values: object) -> bool:
+    """Whether any value is a sympy expression with free symbols (n, s, k as Symbols).
+
+    Plain ints and sympy numbers are not symbolic: they keep the exact numeric code path.
+    """
+    return any(isinstance(v, sympy.Basic) and bool(v.free_symbols) for v in values)
+
+
+def as_expression(value: object, name: str) -> sympy.Expr:
+    """A sympy expression for a symbolic-path argument: symbols as given, numbers exact."""
+    if isinstance(value, sympy.Basic):
+        return value  # type: ignore[return-value]
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a number or a sympy expression, got the boolean {value!r}")
+    return to_rational(as_fraction(value, name))
+
+
+def decided(relation: sympy.Basic, what: str) -> bool:
+    """The truth value of a sympy relation, or ValueError when sympy cannot decide it.
+
+    Used where a formula has cases (s >= k, k even): a symbol without assumptions cannot pick one.
+    """
+    if relation in (sympy.true, True):
+        return True
+    if relation in (sympy.false, False):
+        return False
+    raise ValueError(
+        f"cannot decide {what} for symbolic input ({relation}); use integers there, or symbols with "
+        "assumptions that decide it (e.g. s = k + t with t = Symbol('t', nonnegative=True), "
+        "k = Symbol('k', even=True))"
+    )
+
+
+def binomial_expression(n: sympy.Expr, k: sympy.Expr) -> sympy.Expr:
+    """C(n, k) as a polynomial in n when k is an integer (n (n-1) ... (n-k+1) / k!), else binomial(n, k)."""
+    if isinstance(k, sympy.Integer):
+        return sympy.ff(n, int(k)) / sympy.factorial(int(k))
+    return sympy.binomial(n, k)

@@ -27,23 +27,37 @@ from functools import lru_cache
 import sympy
 
 from theory._exact import RationalLike, as_fraction, check_int, check_nks, to_rational
+from theory.activations import NAMED_ACTIVATIONS, Activation, ActivationLike, activation_key
+from theory.ltf import ltf_coefficient
+from theory.neuron import signal_carrying_fraction
 
-#: Supported activations: relu(z) = max(0, z); step(z) = 1[z > 0] (so step(0) = 0, the
-#: derivative of relu as autograd defines it); sign(z) in {-1, 0, +1} with sign(0) = 0.
-ACTIVATIONS: tuple[str, ...] = ("relu", "step", "sign")
+# Re-exported: general neurons live in theory.ltf / theory.neuron, but a researcher looks here.
+__all__ = [
+    "ACTIVATIONS",
+    "GradientSignal",
+    "coefficient",
+    "gradient_signal",
+    "ltf_coefficient",
+    "signal_carrying_fraction",
+    "spectrum",
+]
 
+#: The activations known by name (see :mod:`theory.activations`): relu(z) = max(0, z);
+#: step(z) = 1[z > 0] (step(0) = 0, the derivative of relu as autograd defines it); sign(z) in
+#: {-1, 0, +1} with sign(0) = 0; leaky_relu (negative slope 1/100); square. Any exact callable
+#: on Fractions, or an :class:`~theory.activations.Activation`, is accepted too.
+ACTIVATIONS: tuple[str, ...] = tuple(NAMED_ACTIVATIONS)
 
-def _check_activation(activation: object) -> str:
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
-    return str(activation)
-
-
-def _scaled_activation_values(s: int, bias: Fraction, activation: str) -> tuple[list[int], int]:
+def _scaled_activation_values(s: int, bias: Fraction, activation: str | Activation) -> tuple[list[int], int]:
     """Integers v_j and a scale q with act(s - 2j + bias) = v_j / q for j = 0..s.
 
-    Multiplying through by the bias denominator keeps relu with a rational bias in integers.
+    Multiplying through by the bias denominator keeps relu with a rational bias in integers;
+    a general activation is brought to integers by the common denominator of its values.
     """
+    if isinstance(activation, Activation):
+        exact = [activation(s - 2 * j + bias) for j in range(s + 1)]
+        scale = math.lcm(*(v.denominator for v in exact))
+        return [int(v * scale) for v in exact], scale
     p, q = bias.numerator, bias.denominator
     scaled_pre_activations = [q * (s - 2 * j) + p for j in range(s + 1)]  # q * (s - 2j + b)
     if activation == "relu":
@@ -54,11 +68,12 @@ def _scaled_activation_values(s: int, bias: Fraction, activation: str) -> tuple[
 
 
 @lru_cache(maxsize=65536)
-def _coefficient_fraction(s: int, degree: int, bias: Fraction, activation: str) -> Fraction:
+def _coefficient_fraction(s: int, degree: int, bias: Fraction, activation: str | Activation) -> Fraction:
     values, scale = _scaled_activation_values(s, bias, activation)
-    # act(s - 2j + b) is non-increasing in j for relu and step: once it hits 0 it stays 0,
-    # so those terms need no Krawtchouk values at all.
     last = s
+    # act(s - 2j + b) is non-increasing in j for relu and step: once it hits 0 it stays 0,
+    # so those terms need no Krawtchouk values at all. (Trailing zeros of any activation may
+    # be skipped the same way.)
     while last >= 0 and values[last] == 0:
         last -= 1
     total = 0
@@ -72,7 +87,7 @@ def _coefficient_fraction(s: int, degree: int, bias: Fraction, activation: str) 
     return Fraction(total, scale << s)
 
 
-def coefficient(s: int, degree: int, bias: RationalLike = 0, activation: str = "relu") -> sympy.Rational:
+def coefficient(s: int, degree: int, bias: RationalLike = 0, activation: ActivationLike = "relu") -> sympy.Rational:
     """Exact Fourier coefficient ghat_d of g(x) = act(x_1 + ... + x_s + bias) on any T, |T| = d.
 
     Formula (docs/science.md 4.2):  ghat_d = 2^{-s} sum_{j=0..s} act(s - 2j + b) K_j(d; s), with
@@ -85,7 +100,11 @@ def coefficient(s: int, degree: int, bias: RationalLike = 0, activation: str = "
         degree: d = |T|, 0 <= d <= s.
         bias: the neuron's bias b; int, ``Fraction``, ``sympy.Rational``, a string like
             ``"1/2"`` or a float (read by its shortest decimal representation).
-        activation: ``"relu"``, ``"step"`` (1[z>0], step(0)=0) or ``"sign"`` (sign(0)=0).
+        activation: ``"relu"``, ``"step"`` (1[z>0], step(0)=0), ``"sign"`` (sign(0)=0),
+            ``"leaky_relu"`` (slope 1/100), ``"square"``, an
+            :class:`~theory.activations.Activation` or any exact callable on Fractions
+            (docs/science.md 4.2; :mod:`theory.activations`). relu, step and sign use integer
+            fast paths; any other activation is evaluated once per level j (s + 1 calls).
 
     Returns:
         ``sympy.Rational``: the exact coefficient.
@@ -97,18 +116,18 @@ def coefficient(s: int, degree: int, bias: RationalLike = 0, activation: str = "
     d_i = check_int(degree, "degree", 0)
     if d_i > s_i:
         raise ValueError(f"degree={d_i} exceeds s={s_i}: a neuron on s inputs has levels 0..s")
-    act = _check_activation(activation)
+    act = activation_key(activation)
     return to_rational(_coefficient_fraction(s_i, d_i, as_fraction(bias, "bias"), act))
 
 
-def spectrum(s: int, bias: RationalLike = 0, activation: str = "relu") -> list[sympy.Rational]:
+def spectrum(s: int, bias: RationalLike = 0, activation: ActivationLike = "relu") -> list[sympy.Rational]:
     """All s+1 level coefficients [ghat_0, ..., ghat_s] of act(x_1 + ... + x_s + bias).
 
     Same formula as :func:`coefficient` (docs/science.md 4.2); O(s^2) big-integer operations.
     Parseval: sum_d C(s, d) ghat_d^2 = E[g(x)^2].
     """
     s_i = check_int(s, "s", 1)
-    act = _check_activation(activation)
+    act = activation_key(activation)
     b = as_fraction(bias, "bias")
     return [to_rational(_coefficient_fraction(s_i, d, b, act)) for d in range(s_i + 1)]
 

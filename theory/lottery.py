@@ -10,12 +10,52 @@ chance of at least one ticket is 1 - (1 - p)^r and the expected number is r * p.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from fractions import Fraction
+from typing import Union
 
 import mpmath
 import sympy
 
-from theory._exact import RationalLike, as_fraction, ceil_fraction, check_int, check_nks, to_rational
+from theory._exact import (
+    RationalLike,
+    as_expression,
+    as_fraction,
+    ceil_fraction,
+    check_int,
+    check_nks,
+    decided,
+    is_symbolic,
+    to_rational,
+)
+
+#: An argument that may be an int or a sympy symbol/expression (closed forms in n, s, k).
+SizeLike = Union[int, sympy.Expr]
+
+
+def _as_index_set(indices: object, name: str) -> frozenset[int]:
+    if isinstance(indices, (str, bytes)) or not hasattr(indices, "__iter__"):
+        raise ValueError(f"{name} must be a collection of coordinates, got {indices!r}")
+    items = [check_int(i, f"{name} coordinate", 0) for i in indices]  # type: ignore[union-attr]
+    if len(set(items)) != len(items):
+        raise ValueError(f"{name} has repeated coordinates: {sorted(items)}")
+    if not items:
+        raise ValueError(f"{name} must not be empty")
+    return frozenset(items)
+
+
+def is_ticket(support: Iterable[int], target: Iterable[int]) -> bool:
+    """Whether a neuron with support U is a lottery ticket for the parity on S (docs/science.md 4.4).
+
+        |U| >= |S| (over-sparse):  S ⊆ U;      |U| < |S| (under-sparse):  U ⊆ S.
+    At |U| = |S| both read U = S. The one definition the project uses.
+
+    Raises:
+        ValueError: an empty support or target, a repeated or negative coordinate.
+    """
+    u = _as_index_set(support, "support")
+    s = _as_index_set(target, "target")
+    return s <= u if len(u) >= len(s) else u <= s
 
 
 def _ticket_fraction(n: int, k: int, s: int) -> Fraction:
@@ -24,28 +64,57 @@ def _ticket_fraction(n: int, k: int, s: int) -> Fraction:
     return Fraction(math.comb(k, s), math.comb(n, s))
 
 
-def ticket_probability(n: int, k: int, s: int) -> sympy.Rational:
+def _symbolic_ticket_probability(n: object, k: object, s: object) -> sympy.Expr:
+    """p as a closed form: ff(s, k) / ff(n, k) if s >= k, ff(k, s) / ff(n, s) if s < k.
+
+    From C(n-k, s-k) / C(n, s) = s! (n-k)! / ((s-k)! n!) = ff(s, k) / ff(n, k) with ff the
+    falling factorial (and likewise C(k, s) / C(n, s) = ff(k, s) / ff(n, s)).
+    """
+    n_e, k_e, s_e = (as_expression(v, name) for v, name in ((n, "n"), (k, "k"), (s, "s")))
+    over_sparse = decided(sympy.Ge(s_e, k_e), "whether s >= k")
+    expression = sympy.ff(s_e, k_e) / sympy.ff(n_e, k_e) if over_sparse else sympy.ff(k_e, s_e) / sympy.ff(n_e, s_e)
+    return sympy.factor(expression)
+
+
+def ticket_probability(n: SizeLike, k: SizeLike, s: SizeLike) -> sympy.Expr:
     """Probability p that a uniformly random s-subset U of [n] is a ticket for a fixed k-set S.
 
-        s >= k:  p = P(S ⊆ U) = C(n-k, s-k) / C(n, s)
-        s <  k:  p = P(U ⊆ S) = C(k, s) / C(n, s)
-    (docs/science.md 4.4; both agree at s = k: p = 1 / C(n, k).) Exact ``sympy.Rational``.
+        s >= k:  p = P(S ⊆ U) = C(n-k, s-k) / C(n, s) = ff(s, k) / ff(n, k)
+        s <  k:  p = P(U ⊆ S) = C(k, s) / C(n, s)     = ff(k, s) / ff(n, s)
+    (docs/science.md 4.4; both agree at s = k: p = 1 / C(n, k); ff(x, j) = x (x-1)...(x-j+1).)
+    Integers give an exact ``sympy.Rational``. A sympy symbol for n (and for s or k, when
+    sympy can decide s >= k) gives the closed form, e.g. 6/(n(n-1)) for k = 3, s = 2.
 
     Raises:
-        ValueError: n, k or s below 1, k > n or s > n.
+        ValueError: n, k or s below 1, k > n or s > n; or s >= k undecidable for symbols.
     """
+    if is_symbolic(n, k, s):
+        return _symbolic_ticket_probability(n, k, s)
     n_i, k_i, s_i = check_nks(n, k, s)
     assert s_i is not None
     return to_rational(_ticket_fraction(n_i, k_i, s_i))
 
 
-def overlap_distribution(n: int, k: int, s: int) -> dict[int, sympy.Rational]:
+def overlap_distribution(n: SizeLike, k: int, s: int) -> dict[int, sympy.Expr]:
     """Exact law of the overlap |U ∩ S| (hypergeometric), as {o: P(|U ∩ S| = o)}.
 
         P(|U ∩ S| = o) = C(k, o) C(n-k, s-o) / C(n, s),   o = 0..min(k, s)
     (docs/science.md 4.4). Keys run over all of 0..min(k, s); impossible overlaps (o < s + k - n)
-    have probability 0. The values sum to 1 exactly.
+    have probability 0. The values sum to 1 exactly. n may be a sympy symbol (k and s must be
+    integers, they index the keys): then each value is a rational function of n, e.g.
+    (n-3)(n-4)/(n(n-1)) for o = 0, k = 3, s = 2.
     """
+    if is_symbolic(n):
+        k_i, s_i = check_int(k, "k", 1), check_int(s, "s", 1)
+        n_e = as_expression(n, "n")
+        # C(n-k, s-o) / C(n, s) = s! ff(n-k, s-o) / ((s-o)! ff(n, s))
+        return {
+            o: sympy.factor(
+                math.comb(k_i, o) * math.factorial(s_i) * sympy.ff(n_e - k_i, s_i - o)
+                / (math.factorial(s_i - o) * sympy.ff(n_e, s_i))
+            )
+            for o in range(min(k_i, s_i) + 1)
+        }
     n_i, k_i, s_i = check_nks(n, k, s)
     assert s_i is not None
     total = math.comb(n_i, s_i)
@@ -60,6 +129,13 @@ def critical_width(n: int, k: int, s: int) -> int:
     n_i, k_i, s_i = check_nks(n, k, s)
     assert s_i is not None
     return ceil_fraction(1 / _ticket_fraction(n_i, k_i, s_i))
+
+
+def critical_width_exact(n: SizeLike, k: SizeLike, s: SizeLike) -> sympy.Expr:
+    """1 / p before the ceiling of :func:`critical_width` (docs/science.md 4.4): the expected
+    number of neurons per ticket. Exact rational for integers; a closed form for symbols,
+    e.g. n (n-1) / 6 for k = 3, s = 2."""
+    return sympy.factor(1 / ticket_probability(n, k, s)) if is_symbolic(n, k, s) else 1 / ticket_probability(n, k, s)
 
 
 # Exact powers (1 - p)^r are affordable up to about this many bits; beyond, compare logarithms

@@ -13,6 +13,9 @@ the first T iterates are independent of the target with probability >= 1 - delta
 
 and each ``min_*`` below is the smallest integer value of one resource with q_max >= q.
 All arithmetic is exact (``math.comb``, integers, ``Fraction``); n = 10^4, k = 10 is instant.
+The ``min_*_exact`` variants solve 2 p T m / C(n, k) = q for one resource *before* rounding
+(no ceiling, no floor at 1). Every function here also takes sympy symbols (n, the resources,
+q; k too, leaving C(n, k) as a binomial unless k is an integer) and returns a closed form.
 """
 
 from __future__ import annotations
@@ -22,14 +25,28 @@ from fractions import Fraction
 
 import sympy
 
-from theory._exact import RationalLike, as_fraction, ceil_fraction, check_int, check_nks, to_rational
+from theory._exact import (
+    RationalLike,
+    as_expression,
+    as_fraction,
+    binomial_expression,
+    ceil_fraction,
+    check_int,
+    check_nks,
+    is_symbolic,
+    to_rational,
+)
 
 
 def mlp_params(n: int, width: int, output_bias: bool = False) -> int:
     """Trainable parameters of the 2-layer MLP: p = width * (n + 2) (+1 with an output bias).
 
+    Symbols for n or width give the expression r (n + 2) (+ 1).
+
     Per neuron: n input weights, one bias, one output weight (docs/science.md 4.1).
     """
+    if is_symbolic(n, width):
+        return as_expression(width, "width") * (as_expression(n, "n") + 2) + (1 if output_bias else 0)
     n_i = check_int(n, "n", 1)
     r = check_int(width, "width", 1)
     return r * (n_i + 2) + (1 if output_bias else 0)
@@ -42,13 +59,24 @@ def _check_probability(value: RationalLike) -> Fraction:
     return q
 
 
-def max_success_probability(n: int, k: int, params: int, steps: int, samples: int) -> sympy.Rational:
+def _symbolic_budget(n: object, k: object) -> tuple[sympy.Expr, sympy.Expr]:
+    n_e, k_e = as_expression(n, "n"), as_expression(k, "k")
+    return n_e, binomial_expression(n_e, k_e)
+
+
+def max_success_probability(n: object, k: object, params: object, steps: object, samples: object) -> sympy.Expr:
     """Largest success probability the SQ bound allows: min(1, 2 p T m / C(n, k)), exact.
 
     Args:
         n, k: the (n,k)-sparse parity. params: p (parameters, not width; see
-        :func:`mlp_params`). steps: T. samples: m (tau ~ 1/sqrt(m)).
+        :func:`mlp_params`). steps: T. samples: m (tau ~ 1/sqrt(m)). Any of them may be a sympy
+        symbol: then the result is ``Min(1, 2 p T m / C(n, k))`` with C(n, k) expanded for
+        integer k, e.g. Min(1, 12 p T m / (n (n-1) (n-2))) for k = 3.
     """
+    if is_symbolic(n, k, params, steps, samples):
+        _, budget = _symbolic_budget(n, k)
+        p, t, m = (as_expression(v, name) for v, name in ((params, "params"), (steps, "steps"), (samples, "samples")))
+        return sympy.Min(1, sympy.factor(2 * p * t * m / budget))
     n_i, k_i, _ = check_nks(n, k)
     p = check_int(params, "params", 1)
     t = check_int(steps, "steps", 1)
@@ -61,6 +89,19 @@ def _smallest_resource(n: int, k: int, other_product: int, success_probability: 
     q = _check_probability(success_probability)
     needed = q * math.comb(n, k) / (2 * other_product)
     return max(1, ceil_fraction(needed))
+
+
+def _resource_before_rounding(n: object, k: object, first: tuple[object, str], second: tuple[object, str],
+                              success_probability: object) -> sympy.Expr:
+    """x = q C(n, k) / (2 * first * second), exact or symbolic (docs/science.md 4.1)."""
+    if is_symbolic(n, k, first[0], second[0], success_probability):
+        _, budget = _symbolic_budget(n, k)
+        a, b = as_expression(*first), as_expression(*second)
+        return sympy.factor(as_expression(success_probability, "success_probability") * budget / (2 * a * b))
+    n_i, k_i, _ = check_nks(n, k)
+    a_i, b_i = check_int(first[0], first[1], 1), check_int(second[0], second[1], 1)
+    q = _check_probability(success_probability)
+    return to_rational(q * math.comb(n_i, k_i) / (2 * a_i * b_i))
 
 
 def min_samples(n: int, k: int, params: int, steps: int, success_probability: RationalLike) -> int:
@@ -88,3 +129,21 @@ def min_params(n: int, k: int, steps: int, samples: int, success_probability: Ra
     t = check_int(steps, "steps", 1)
     m = check_int(samples, "samples", 1)
     return _smallest_resource(n_i, k_i, t * m, success_probability)
+
+
+def min_samples_exact(n: object, k: object, params: object, steps: object, success_probability: object) -> sympy.Expr:
+    """m = q C(n, k) / (2 p T) before rounding: :func:`min_samples` is max(1, ceil(this)).
+
+    Exact ``sympy.Rational`` for numbers; a closed form when any argument is a sympy symbol.
+    """
+    return _resource_before_rounding(n, k, (params, "params"), (steps, "steps"), success_probability)
+
+
+def min_steps_exact(n: object, k: object, params: object, samples: object, success_probability: object) -> sympy.Expr:
+    """T = q C(n, k) / (2 p m) before rounding: :func:`min_steps` is max(1, ceil(this))."""
+    return _resource_before_rounding(n, k, (params, "params"), (samples, "samples"), success_probability)
+
+
+def min_params_exact(n: object, k: object, steps: object, samples: object, success_probability: object) -> sympy.Expr:
+    """p = q C(n, k) / (2 T m) before rounding: :func:`min_params` is max(1, ceil(this))."""
+    return _resource_before_rounding(n, k, (steps, "steps"), (samples, "samples"), success_probability)
