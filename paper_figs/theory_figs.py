@@ -13,7 +13,12 @@ docs/science.md 4.1-4.4), computed exactly by :mod:`theory`:
 - ``theory_sq_n{n}_k{k}``: the SQ frontier as samples vs width, m_min(r) = smallest m with
   2 p T m / C(n, k) >= q, p = r (n + 2), at several step budgets T and success probability q
   (4.1); with a store, the empirical m_50 of every width and init is overlaid (the theory is a
-  lower bound: points must lie above the curve of their T).
+  lower bound: points must lie above the curve of their T). Where the bound allows m = 1 at
+  every width it is vacuous (docs/science.md 7): the title says so.
+- ``theory_anticoncentration``: the exact census of random dense neurons (``frontier
+  anticoncentration``; theory.anticoncentration): the median |ghat(T)|, |T| = k - 1, against n
+  with its band and the n^{-(k-1)/2} of a majority-like neuron, and the median best gap among
+  r neurons.
 
     python -m paper_figs.theory_figs --out figs/ [--store runs.sqlite]
 """
@@ -21,10 +26,14 @@ docs/science.md 4.1-4.4), computed exactly by :mod:`theory`:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from paper_figs import common
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 
 @common.styled
@@ -156,8 +165,11 @@ def render_sq(out_dir: str | Path, n: int, k: int, runs=None, steps: tuple[int, 
     ax.set_xlabel("width r (neurons); parameters p = r (n + 2)")
     ax.set_ylabel("samples m (log scale)")
     ax.set_ylim(bottom=0.7)
+    vacuous = all(min_samples(n, k, mlp_params(n, int(w)), max(steps), success_probability) <= 1
+                  for w in (lo, hi))
     ax.set_title(f"(n, k) = ({n}, {k}): SQ lower bound on m at success prob. {success_probability:g}\n"
-                 "(m = 1: the bound allows any dataset size)", fontsize=7)
+                 + ("VACUOUS here at T = " + common.format_count(max(steps)) + ": m = 1 allowed at every width"
+                    if vacuous else "(m = 1: the bound allows any dataset size)"), fontsize=7)
     fig.legend(loc="outside right center", frameon=False)
     return common.save(fig, out_dir, f"theory_sq_n{n}_k{k}")
 
@@ -173,6 +185,49 @@ def render(store_path: str | Path | None, out_dir: str | Path, default_nk: tuple
     for n, k in pairs:
         paths += render_sq(out_dir, n, k, runs)
     return paths
+
+
+@common.styled
+def anticoncentration_figure(rows: list[dict]) -> "Figure":
+    """Rows of ``theory.anticoncentration.anticoncentration_table`` as a two-panel figure."""
+    ns = np.array([row["n"] for row in rows], dtype=float)
+    k = int(rows[0]["k"])
+    fig, (left, right) = common.subplots(1, 2, figsize=(2 * common.PANEL_WIDTH * 0.85, common.PANEL_HEIGHT),
+                                         layout="constrained")
+
+    def band(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        mid = np.array([row[name] for row in rows], dtype=float)
+        low = np.array([row[f"{name}_low"] if row[f"{name}_low"] is not None else np.nan for row in rows], dtype=float)
+        high = np.array([row[f"{name}_high"] if row[f"{name}_high"] is not None else np.nan for row in rows],
+                        dtype=float)
+        return mid, np.nan_to_num(low, nan=0.0), np.nan_to_num(high, nan=np.nanmax(mid) * 10)
+
+    mid, low, high = band("coefficient_median")
+    left.errorbar(ns, mid, yerr=[mid - low, high - mid], fmt="o-", ms=3, label="median |ghat(T)| (95% band)")
+    left.plot(ns, mid[0] * (ns / ns[0]) ** (-(k - 1) / 2), "--", color="0.5", label=f"$n^{{-{(k - 1) / 2:g}}}$ (majority-like)")
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_xlabel("input dimension n")
+    left.set_ylabel(f"|degree-{k - 1} coefficient| of step")
+    left.legend(frameon=False)
+    widths = sorted(int(key.split("_r")[1]) for key in rows[0] if key.startswith("best_gap_median_r")
+                    and key.count("_") == 3)
+    for r in widths:
+        mid, low, high = band(f"best_gap_median_r{r}")
+        right.errorbar(ns, mid, yerr=[np.maximum(mid - low, 0), np.maximum(high - mid, 0)], fmt="o-", ms=3,
+                       label=f"best of r = {r}")
+    right.set_xscale("log")
+    right.set_yscale("log")
+    right.set_xlabel("input dimension n")
+    right.set_ylabel("median best Fourier gap")
+    right.legend(frameon=False)
+    fig.suptitle(f"Anti-concentration of random dense neurons (k = {k}, exact census)", fontsize=7.5)
+    return fig
+
+
+def render_anticoncentration(rows: list[dict], out_dir: str | Path) -> list[Path]:
+    """``theory_anticoncentration`` (PNG and PDF) from a census table."""
+    return common.save(anticoncentration_figure(rows), out_dir, "theory_anticoncentration")
 
 
 def main(argv: list[str] | None = None) -> int:

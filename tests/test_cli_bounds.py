@@ -174,3 +174,25 @@ def test_help_explains_every_option_and_column(capsys: pytest.CaptureFixture[str
     for word in ["--n", "--k", "--s", "--bias", "--confidence", "--steps", "--success-probability", "--format",
                  "--out", *COLUMNS]:
         assert word in text, word
+
+
+def test_symbolic_bounds_plain_and_latex(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bounds", "--symbolic", "--k", "3", "--s", "2"]) == 0
+    plain = capsys.readouterr().out
+    assert "6/(n*(n - 1))" in plain and "n*(n - 1)/6" in plain and "n**2/6" in plain
+    assert main(["bounds", "--symbolic", "--k", "4", "--s", "2", "--format", "latex"]) == 0
+    assert r"\frac{12}{n \left(n - 1\right)}" in capsys.readouterr().out
+    assert main(["bounds", "--symbolic", "--n", "20", "--k", "3", "--s", "2"]) == 2
+    assert main(["bounds", "--k", "3", "--s", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 2
+
+
+def test_anticoncentration_table_and_figure(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["anticoncentration", "--n", "8", "12", "--neurons", "20", "--format", "json",
+                 "--figure", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    payload = json.loads(out[:out.rindex("}") + 1])
+    assert [row["n"] for row in payload["rows"]] == [8, 12]
+    assert (tmp_path / "theory_anticoncentration.png").stat().st_size > 2000
+    assert main(["anticoncentration", "--n", "3", "--k", "3"]) == 2

@@ -96,3 +96,14 @@ def test_a_dense_plant_keeps_its_sparsity_and_grids_take_the_axis():
                             "intervention": ["none", "knock_out_tickets", "plant_ticket", "plant_control"]})
     assert len(configs) == 8 and {c.intervention for c in configs} == {"none", "knock_out_tickets", "plant_ticket",
                                                                         "plant_control"}
+
+
+def test_the_simulators_ticket_rule_is_the_theorys():
+    """sim.init.is_ticket_row (vectorised; sim may not import theory) against theory.lottery.is_ticket."""
+    from theory.lottery import is_ticket
+
+    rng = np.random.default_rng(0)
+    for s, k in ((1, 3), (2, 3), (3, 3), (4, 3), (2, 2)):
+        supports = np.sort(np.argsort(rng.random((300, 8)), axis=1)[:, :s], axis=1)
+        target = np.sort(rng.choice(8, size=k, replace=False))
+        assert is_ticket_row(supports, target).tolist() == [is_ticket(row, target) for row in supports.tolist()]

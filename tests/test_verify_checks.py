@@ -253,19 +253,6 @@ def test_fourier_check_detects_a_wrong_coefficient(monkeypatch):
     assert fourier(max_s=3).status == FAIL
 
 
-def test_exact_step_signal_against_enumeration():
-    """The Krawtchouk sum over the dense epsilon part equals full enumeration of {-1,1}^n."""
-    import itertools
-
-    n, U, values, eps, bias = 6, (1, 4), [0.9, -0.4], 0.11, 0.05
-    w = np.full(n, eps)
-    w[list(U)] = values
-    for T in ([1, 4], [0, 1], [2, 3, 4], [], [0, 2, 3, 5]):
-        brute = np.mean([math.prod(x[i] for i in T) * (np.dot(w, x) + bias > 0)
-                         for x in itertools.product((1, -1), repeat=n)])
-        assert theory_checks.exact_step_signal(n, U, values, eps, bias, T) == pytest.approx(brute, abs=1e-12)
-
-
 @pytest.mark.parametrize("values", ["uniform", "ones-eps"])
 def test_init_gradient_pass_fail_inconclusive(values, monkeypatch):
     frame = synthetic_frame(lambda w, m: 0.5, widths=(128,), samples=(100,), seeds=2, n=12)

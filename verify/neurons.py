@@ -59,3 +59,48 @@ def type_counts(frame: "pd.DataFrame") -> "pd.DataFrame":
         table[row, :len(counts)] = counts
         table[row, -1] = dense
     return pd.DataFrame(table, index=frame.index, columns=[overlap_column(o) for o in range(top + 1)] + [DENSE])
+
+
+def neuron_signals(config) -> list:
+    """The exact population gradient signal of every neuron of a stored run at initialisation
+    (theory.neuron.neuron_gradient_signal on the weights sim.init draws for its seed, target S
+    from sim.data): which neurons get signal for this run's target, and their gaps.
+
+    Sparse init only (a dense neuron's exact signal is a DP over all n coordinates; for those use
+    the census of theory.anticoncentration)."""
+    from sim.data import draw_support
+    from sim.init import initialize, sparse_supports
+    from theory.neuron import neuron_gradient_signal
+
+    if config.init != "sparse":
+        raise ValueError(f"RunConfig.init={config.init!r}: exact neuron signals need sparse init")
+    W, b, _ = initialize(config)
+    target = draw_support(config.n, config.k, config.seed)
+    off = 1.0 / (2 * (config.n - config.sparsity)) if config.sparse_values == "ones-eps" else 0.0
+    return [neuron_gradient_signal(config.n, tuple(int(c) for c in support), [float(W[i, c]) for c in support],
+                                   float(b[i]), target, off_support=off)
+            for i, support in enumerate(sparse_supports(config))]
+
+
+def ticket_signal_census(n: int, k: int = 3, s: int = 2, values: str = "uniform", width: int = 1000,
+                         seeds: int = 10) -> tuple[int, int]:
+    """(tickets that carry a first-order signal on S, tickets) over the runs of seeds 0..seeds-1
+    at ``width``: an exact per-neuron census of the simulator's own draws (theory.neuron decides
+    each ticket exactly), to set beside theory.neuron.signal_carrying_fraction."""
+    from sim.config import RunConfig
+    from sim.data import draw_support
+    from sim.init import initialize, is_ticket_row, sparse_supports
+    from theory.neuron import neuron_gradient_signal
+
+    carrying = tickets = 0
+    for seed in range(seeds):
+        config = RunConfig(n=n, k=k, width=width, init="sparse", sparsity=s, sparse_values=values, seed=seed)
+        W, b, _ = initialize(config)
+        target = draw_support(n, k, seed)
+        supports = sparse_supports(config)
+        for i in np.flatnonzero(is_ticket_row(supports, np.asarray(target))):
+            support = tuple(int(c) for c in supports[i])
+            signal = neuron_gradient_signal(n, support, [float(W[i, c]) for c in support], float(b[i]), target)
+            carrying += signal.carries_signal
+            tickets += 1
+    return carrying, tickets

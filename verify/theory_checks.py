@@ -92,32 +92,6 @@ def check_fourier_vs_bruteforce(frame: "pd.DataFrame | None" = None, level: floa
 
 
 # --------------------------------------------------------------------------- gradient at init
-def exact_step_signal(n: int, support: Sequence[int], support_values: Sequence[float], off_value: float,
-                      bias: float, target_set: Sequence[int]) -> float:
-    """E[chi_T(x) step(w . x + b)] exactly, for w = support_values on U and off_value elsewhere.
-
-    Sums over the 2^s patterns of x_U and, for the n - s other coordinates R, over the number
-    j of -1 entries with the Krawtchouk count c_a(j) = sum_i (-1)^i C(a,i) C(N-a, j-i) of
-    patterns weighted by chi_{T \\ U} (a = |T \\ U|, N = n - s; docs/science.md 4.2). step(0) = 0."""
-    u_index = {c: i for i, c in enumerate(support)}
-    inside = [u_index[c] for c in target_set if c in u_index]
-    a = sum(1 for c in target_set if c not in u_index)
-    s, N = len(support), n - len(support)
-    if off_value == 0.0 and a > 0:
-        return 0.0
-    counts = [sum((-1) ** i * math.comb(a, i) * math.comb(N - a, j - i) for i in range(0, min(a, j) + 1))
-              for j in range(N + 1)]
-    total = 0
-    for x in product((1, -1), repeat=s):
-        chi = math.prod(x[i] for i in inside) if inside else 1
-        pre = float(np.dot(support_values, x)) + bias
-        if off_value == 0.0:
-            total += chi * (2**N if pre > 0 else 0)
-        else:
-            total += chi * sum(c for j, c in enumerate(counts) if pre + off_value * (N - 2 * j) > 0)
-    return total / 2 ** (s + N)
-
-
 def kernel_gradients(W: np.ndarray, b: np.ndarray, u: np.ndarray, supports_S: list[tuple[int, ...]],
                      batches: int, batch_size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard error of the hinge-loss gradient dL/dW of single neurons, measured by
@@ -174,11 +148,13 @@ class _Neuron:
 
 
 def _exact_prediction(n: int, off_value: float):
-    """-u E[chi_{S Δ {j}}(x) step(w.x + b)] per coordinate j, from the neuron's actual weights."""
+    """-u E[chi_{S Δ {j}}(x) step(w.x + b)] per coordinate j, exactly from the neuron's actual
+    (float) weights: theory.neuron.neuron_gradient_signal."""
+    from theory.neuron import neuron_gradient_signal
+
     def predict(w, b, u, target, support, overlap) -> np.ndarray:
-        values = [float(w[c]) for c in support]
-        return np.array([-u * exact_step_signal(n, support, values, off_value, b, sorted(set(target) ^ {j}))
-                         for j in range(n)])
+        signal = neuron_gradient_signal(n, support, [float(w[c]) for c in support], b, target, off_support=off_value)
+        return -u * np.array([float(v) for v in signal.signal])
     return predict
 
 
@@ -271,7 +247,8 @@ def check_init_gradient(frame: "pd.DataFrame", level: float = CHECK_LEVEL, neuro
     at the store's widest width, two parts, each with ``neurons_per_kind`` neurons of every
     overlap |U ∩ S| from ``sim.init`` (tickets with and without signal):
     (1) the store's own values: prediction -u E[chi_{S Δ {j}}(x) step(w.x + b)] exactly from
-        the neuron's actual weights (:func:`exact_step_signal`, ones-eps epsilon included);
+        the neuron's actual weights (``theory.neuron.neuron_gradient_signal``, ones-eps epsilon
+        included);
     (2) ``sign`` values: prediction from ``theory.fourier.gradient_signal`` itself.
     Each neuron alone (width 1, |f| < 1: the hinge is linear) gets ``batches`` x ``batch_size``
     fresh samples; z = (estimate - prediction) / SE per coordinate. FAIL: some |z| above the

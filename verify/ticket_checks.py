@@ -311,12 +311,13 @@ def _rank_neurons(config, top: int, history_fn: Callable | None, backend: str) -
     overlaps among the ``top`` largest and in the whole network."""
     import sim
     from sim.data import draw_support
-    from sim.init import is_ticket_row, sparse_supports
+    from sim.init import sparse_supports
+    from theory.lottery import is_ticket
 
     history = (history_fn or (lambda c: sim.train_history(c, backend=backend)))(config)
     target = np.array(draw_support(config.n, config.k, config.seed))
     supports = sparse_supports(config)
-    ticket = is_ticket_row(supports, target)
+    ticket = np.array([is_ticket(row, target) for row in supports.tolist()])
     overlap = np.isin(supports, target).sum(axis=1)
     partial = (overlap > 0) & ~ticket
     order = np.argsort(-np.linalg.norm(history.final_weights[0], axis=1), kind="stable")[:min(top, config.width)]

@@ -204,6 +204,7 @@ def run_tickets(
     import sim
     from sim.data import draw_support
     from sim.init import sparse_supports
+    from theory.lottery import is_ticket
 
     say = progress or (lambda message: None)
     full_config = settings.config(settings.width, settings.seed)
@@ -221,7 +222,7 @@ def run_tickets(
     for rank, i in enumerate(kept, start=1):
         U = tuple(int(j) for j in supports[i])
         overlap = len(S & set(U))
-        ticket = set(U) <= S if settings.sparsity < settings.k else S <= set(U)
+        ticket = is_ticket(U, S)
         final_top = tuple(sorted(int(j) for j in np.argsort(-np.abs(W_final[i]), kind="stable")[: settings.k]))
         report.neurons.append(KeptNeuron(
             rank=rank, index=int(i), score=float(scores[i]), support=U, overlap=overlap, ticket=bool(ticket),

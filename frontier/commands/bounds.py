@@ -5,6 +5,7 @@ theory/tables.py and docs/cli.md). For every combination of --n, --k and --s one
 With b = 0 and odd k the relevant coefficient of an odd-s ticket is exactly 0: try --bias 1.
 
 example: frontier bounds --n 50 100 --k 3 4 --s 2 4 8 --bias 1 --format latex --out bounds.tex
+         frontier bounds --symbolic --k 3 4 --s 2 [--format latex]
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def _exact_argument(text: str, option: str) -> Fraction:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from theory.tables import FORMATS
 
-    parser.add_argument("--n", type=int, nargs="+", required=True, metavar="N", help="input sizes n (one or more)")
+    parser.add_argument("--n", type=int, nargs="+", default=None, metavar="N",
+                        help="input sizes n (one or more; not with --symbolic, where n is a symbol)")
     parser.add_argument("--k", type=int, nargs="+", required=True, metavar="K", help="parity degrees k (one or more)")
     parser.add_argument("--s", type=int, nargs="+", required=True, metavar="S",
                         help="support sizes s of the s-hot neurons (one or more)")
@@ -46,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="markdown",
                         help="output table format (default: markdown); json is {\"rows\": [...]}")
     parser.add_argument("--out", metavar="FILE", default=None, help="write the table to FILE instead of stdout")
+    parser.add_argument("--symbolic", action="store_true",
+                        help="closed forms in n instead of numbers: p(n), r*(n) and its leading term, the SQ "
+                             "budget and the SQ samples at r* (plain text, or LaTeX with --format latex)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,10 +64,23 @@ def run(args: argparse.Namespace) -> int:
     if out is not None and not out.parent.is_dir():
         raise ValueError(f"--out {args.out!r}: directory {str(out.parent)!r} does not exist")
     # Everything is computed before anything is written, so bad input never truncates --out.
-    rows = tables.bound_rows(args.n, args.k, args.s, args.bias, confidence, args.steps, success_probability)
-    settings = (f"(confidence c = {confidence}; SQ: T = {args.steps} steps, success probability q = "
-                f"{success_probability}, params = critical_width*(n+2))")
-    text = tables.render(rows, args.format, settings)
+    if args.symbolic:
+        from theory.symbolic import symbolic_table
+
+        if args.n is not None:
+            raise ValueError("--symbolic takes n as a symbol: leave out --n")
+        if args.format not in ("markdown", "latex"):
+            raise ValueError(f"--symbolic prints plain text or LaTeX, not --format {args.format}")
+        rows = [None] * (len(args.k) * len(args.s))
+        text = symbolic_table(args.k, args.s, fmt="latex" if args.format == "latex" else "plain",
+                              success_probability=success_probability)
+    else:
+        if args.n is None:
+            raise ValueError("give --n (or --symbolic for closed forms in n)")
+        rows = tables.bound_rows(args.n, args.k, args.s, args.bias, confidence, args.steps, success_probability)
+        settings = (f"(confidence c = {confidence}; SQ: T = {args.steps} steps, success probability q = "
+                    f"{success_probability}, params = critical_width*(n+2))")
+        text = tables.render(rows, args.format, settings)
     if out is None:
         print(text, end="")
     else:
