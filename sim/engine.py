@@ -36,7 +36,8 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from .config import RunConfig, RunResult
-from .data import MinibatchStream, test_set, training_set
+from .data import test_set
+from .group_stream import GroupStream
 from .init import initialize
 
 LOSS_IDS = {"hinge": 0, "square": 1, "logistic": 2}
@@ -115,6 +116,15 @@ def screened_test_metrics(
     return counts / test_size, loss_sums / seen, seen == test_size
 
 
+def _reused(storage: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    """An int8 array of ``shape`` on storage[0], grown when too small: the minibatch blocks reuse
+    one buffer, as a fresh 64 MiB array per block would pay its page faults every time."""
+    size = int(np.prod(shape))
+    if storage[0].size < size:
+        storage[0] = np.empty(size, dtype=np.int8)
+    return storage[0][:size].reshape(shape)
+
+
 @dataclass
 class History:
     """What :func:`sim.train_history` records at every evaluation step.
@@ -161,8 +171,8 @@ def run_group(
     b = np.stack([bb for _, bb, _ in inits])
     u = np.stack([uu for _, _, uu in inits])
     tests = [test_set(c) for c in configs]
-    trains = [None if c.online else training_set(c) for c in configs]
-    streams = [MinibatchStream(c, t) for c, t in zip(configs, trains)]
+    stream = GroupStream(configs)
+    trains = [stream.training_set(i) for i in range(R)]
     kernel = make_kernel(
         W, b, u,
         lr=np.array([c.lr for c in configs]),
@@ -197,20 +207,19 @@ def run_group(
             wall_seconds=time.perf_counter() - start,
         )
         trains[i] = None
-        streams[i] = None
         if on_finished is not None:
             on_finished(i, results[i])
 
+    storage_X, storage_y = [np.empty(0, np.int8)], [np.empty(0, np.int8)]
     while active.size:
         block_end = min(step - step % eval_every + eval_every, int(max_steps[active].min()))
         chunk = max(1, MAX_BLOCK_BYTES // (active.size * B * n))
         last_X = last_y = None
         while step < block_end:
             steps = min(chunk, block_end - step)
-            X = np.empty((active.size, steps, B, n), dtype=np.int8)
-            y = np.empty((active.size, steps, B), dtype=np.int8)
-            for j, i in enumerate(active):
-                streams[i].next(steps, X[j], y[j])
+            X = _reused(storage_X, (active.size, steps, B, n))
+            y = _reused(storage_y, (active.size, steps, B))
+            stream.fill(active, X, y)
             kernel.train(active, X, y)
             step += steps
             last_X, last_y = X, y

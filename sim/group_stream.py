@@ -1,0 +1,265 @@
+"""The minibatch streams of all runs of a group at once, in one compiled call per block.
+
+:class:`GroupStream` writes the next ``steps`` minibatches of every active run of a group
+straight into the engine's int8 block (A, steps, B, n), bit-identical to one
+:class:`sim.data.MinibatchStream` per run (the slow oracle the tests compare it with): the
+same seeds give the same batches, however the steps are chunked into calls.
+
+Why compiled: per run and block, the Python stream costs a permutation call per epoch, a
+fancy-index gather of X[idx] and (online) an unpacking of raw words through numpy
+temporaries; at width 10 that was more time than the training kernel (see the README,
+Performance). Here one ``prange`` over runs does it all.
+
+How it stays identical: every stream of a run is numpy's PCG64 seeded by
+``default_rng([seed, stream])``, reproduced here from the generator's state (128-bit LCG
+step, XSL-RR output). Online rows are raw 64-bit words, bits little-endian, as
+:func:`sim.data.random_sign_rows`. An offline epoch is ``Generator.permutation(m)``:
+arange(m) shuffled by Fisher-Yates from the last position down, each swap index drawn by
+numpy's ``random_interval`` (a masked rejection loop on buffered 32-bit halves of the
+words). The bit generator and seeding are covered by numpy's
+stream-compatibility policy, ``Generator.permutation`` is not: the tests check this copy
+against numpy's, so a change in numpy is caught rather than silently changing stored runs.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic
+
+from .config import RunConfig
+from .data import STREAM_ONLINE, STREAM_ORDER, draw_support, rng_for, training_set
+
+_JIT = dict(cache=True, nogil=True)
+
+_MULT_HI = np.uint64(0x2360ED051FC65DA4)  # PCG64's 128-bit multiplier, high and low words
+_MULT_LO = np.uint64(0x4385DF649FCCF645)
+_U32 = np.uint64(0xFFFFFFFF)
+
+# Row of the state array: the 128-bit LCG state and increment, then numpy's buffered
+# 32-bit half (a flag and the value) that next_uint32 keeps between calls.
+HI, LO, INC_HI, INC_LO, HAS_U32, U32 = range(6)
+
+MAX_SAMPLES = 2**32  # numpy's permutation switches to 64-bit draws above (see _permutation)
+
+
+@intrinsic
+def _mul_high(typingctx, a, b):
+    """The high 64 bits of the 128-bit product a * b (one x86-64 ``mul``)."""
+    if a != types.uint64 or b != types.uint64:
+        return None
+
+    def codegen(context, builder, sig, args):
+        wide = ir.IntType(128)
+        product = builder.mul(builder.zext(args[0], wide), builder.zext(args[1], wide))
+        return builder.trunc(builder.lshr(product, ir.Constant(wide, 64)), ir.IntType(64))
+
+    return types.uint64(types.uint64, types.uint64), codegen
+
+
+@njit(**_JIT)
+def _step(hi, lo, inc_hi, inc_lo):
+    """numpy's pcg64_random_r: (hi, lo) <- (hi, lo) * MULT + inc (mod 2^128), then the
+    XSL-RR output word; returns (hi, lo, word). State in locals: it stays in registers."""
+    new_lo = lo * _MULT_LO
+    new_hi = _mul_high(lo, _MULT_LO) + hi * _MULT_LO + lo * _MULT_HI
+    lo = new_lo + inc_lo
+    hi = new_hi + inc_hi + np.uint64(lo < new_lo)
+    x = hi ^ lo
+    rot = hi >> np.uint64(58)
+    return hi, lo, (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
+
+
+@njit(**_JIT)
+def _next64(state):
+    """The next raw word of the generator whose state row is ``state`` (updated)."""
+    hi, lo, word = _step(state[HI], state[LO], state[INC_HI], state[INC_LO])
+    state[HI], state[LO] = hi, lo
+    return word
+
+
+@njit(**_JIT)
+def _permutation(state, perm):
+    """perm = Generator.permutation(len(perm)): arange, then for i = m-1 down to 1 swap
+    perm[i] with perm[j], j = random_interval(i): the smallest all-ones mask >= i applied to
+    fresh values until one is <= i; values are 32-bit halves of words (low half first, the
+    high half buffered across calls as numpy's next_uint32 does). numpy draws whole words
+    for i >= 2^32: :class:`GroupStream` refuses training sets that large."""
+    m = perm.shape[0]
+    for i in range(m):
+        perm[i] = i
+    hi, lo, inc_hi, inc_lo = state[HI], state[LO], state[INC_HI], state[INC_LO]
+    has_half, half = state[HAS_U32] != 0, state[U32]
+    for i in range(m - 1, 0, -1):
+        limit = np.uint64(i)
+        mask = limit
+        for shift in (1, 2, 4, 8, 16, 32):
+            mask |= mask >> np.uint64(shift)
+        while True:
+            if has_half:
+                has_half = False
+                value = half
+            else:
+                hi, lo, word = _step(hi, lo, inc_hi, inc_lo)
+                has_half = True
+                half = word >> np.uint64(32)
+                value = word & _U32
+            value &= mask
+            if value <= limit:
+                break
+        j = np.int64(value)
+        perm[i], perm[j] = perm[j], perm[i]
+    state[HI], state[LO] = hi, lo
+    state[HAS_U32], state[U32] = np.uint64(has_half), half
+
+
+@njit(**_JIT)
+def _fill_offline(state, perm, position, train_X, train_y, X, y):
+    """The next len(X) samples of an offline run into X (count, n), y (count,): consecutive
+    entries of the epochs' permutations, a fresh one drawn only when the last is used up."""
+    count, n = X.shape
+    m = perm.shape[0]
+    pos = position[0]
+    t = 0
+    while t < count:
+        if pos == m:
+            _permutation(state, perm)
+            pos = 0
+        take = min(count - t, m - pos)
+        for q in range(take):
+            row = perm[pos + q]
+            for j in range(n):
+                X[t + q, j] = train_X[row, j]
+            y[t + q] = train_y[row]
+        pos += take
+        t += take
+    position[0] = pos
+
+
+@njit(**_JIT)
+def _fill_online(state, support, signs, X, y):
+    """len(X) fresh samples of an online run: each row ceil(n/64) raw words, bit j of the row
+    (little-endian) -> x_j = 1 - 2 bit; y = the product of x over the support.
+    ``signs`` (256, 8) int8 is the ±1 pattern of every byte (one table read per 8 entries)."""
+    count, n = X.shape
+    full = n // 8
+    for t in range(count):
+        row = X[t]
+        word = np.uint64(0)
+        for q in range(full):
+            if q % 8 == 0:
+                word = _next64(state)
+            byte = (word >> np.uint64(8 * (q % 8))) & np.uint64(255)
+            for k in range(8):
+                row[8 * q + k] = signs[byte, k]
+        for j in range(8 * full, n):
+            if j % 64 == 0:
+                word = _next64(state)
+            row[j] = signs[(word >> np.uint64(j % 64)) & np.uint64(1), 0]
+        label = np.int8(1)
+        for i in support:
+            label *= row[i]
+        y[t] = label
+
+
+@njit(parallel=True, **_JIT)
+def _fill(runs, X, y, states, online, perms, start, positions, train_X, train_y, supports, support_size, signs):
+    """X[a] (steps, B, n), y[a] (steps, B) = the next minibatches of run runs[a]; prange over runs.
+    Offline run r owns rows start[r]:start[r + 1] of the concatenated training sets and of perms."""
+    A, steps, B, n = X.shape
+    for a in prange(A):
+        r = runs[a]
+        Xa = X[a].reshape((steps * B, n))
+        ya = y[a].reshape(steps * B)
+        if online[r]:
+            _fill_online(states[r], supports[r, :support_size[r]], signs, Xa, ya)
+        else:
+            rows = slice(start[r], start[r + 1])
+            _fill_offline(states[r], perms[rows], positions[r:r + 1], train_X[rows], train_y[rows], Xa, ya)
+
+
+def _sign_table() -> np.ndarray:
+    """(256, 8) int8: row b is 1 - 2 * (bit k of b) for k = 0..7."""
+    bits = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1, bitorder="little")
+    return (1 - 2 * bits.astype(np.int8)).astype(np.int8)
+
+
+def generator_state(rng: np.random.Generator) -> np.ndarray:
+    """The (6,) uint64 state row (HI, LO, INC_HI, INC_LO, HAS_U32, U32) of a PCG64 generator."""
+    state = rng.bit_generator.state
+    if state["bit_generator"] != "PCG64":
+        raise ValueError(f"bit generator {state['bit_generator']!r}: only PCG64 is reproduced")
+    words = (state["state"]["state"] >> 64, state["state"]["state"], state["state"]["inc"] >> 64,
+             state["state"]["inc"], state["has_uint32"], state["uinteger"])
+    return np.array([w & 0xFFFFFFFFFFFFFFFF for w in words], dtype=np.uint64)
+
+
+class GroupStream:
+    """The minibatch streams of a group of runs (configs of one n and batch size).
+
+    ``trains[i]`` may hold run i's training set (X, y) if the caller already has it (None:
+    drawn here; ignored for online runs). :meth:`training_set` gives it back as a view.
+    """
+
+    def __init__(self, configs: Sequence[RunConfig],
+                 trains: Sequence[tuple[np.ndarray, np.ndarray] | None] | None = None) -> None:
+        shapes = {(c.n, c.batch_size) for c in configs}
+        if len(shapes) > 1:
+            raise ValueError(f"GroupStream needs configs of one (n, batch_size), got {sorted(shapes)}")
+        self.n, self.batch_size = shapes.pop() if shapes else (1, 1)
+        R = len(configs)
+        trains = list(trains) if trains is not None else [None] * R
+        self.online = np.array([c.online for c in configs], dtype=np.bool_)
+        sizes = np.array([0 if c.online else c.samples for c in configs], dtype=np.int64)
+        if sizes.size and sizes.max() > MAX_SAMPLES:
+            raise ValueError(f"samples={sizes.max()} above {MAX_SAMPLES}: the compiled permutation "
+                             "covers numpy's 32-bit draws only")
+        self.start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.train_X = np.empty((int(self.start[-1]), self.n), dtype=np.int8)
+        self.train_y = np.empty(int(self.start[-1]), dtype=np.int8)
+        for i, config in enumerate(configs):
+            if not config.online:
+                X, y = trains[i] if trains[i] is not None else training_set(config)
+                self.train_X[self.start[i]:self.start[i + 1]] = X
+                self.train_y[self.start[i]:self.start[i + 1]] = y
+        self.perms = np.empty(int(self.start[-1]), dtype=np.int64)
+        self.positions = sizes.copy()  # every run starts with its (empty) epoch used up
+        self.states = np.stack([
+            generator_state(rng_for(c.seed, STREAM_ONLINE if c.online else STREAM_ORDER)) for c in configs
+        ]) if R else np.empty((0, 6), dtype=np.uint64)
+        supports = [draw_support(c.n, c.k, c.seed) for c in configs]
+        self.support_size = np.array([len(s) for s in supports], dtype=np.int64)
+        self.supports = np.zeros((R, max(self.support_size, default=1)), dtype=np.int64)
+        for i, support in enumerate(supports):
+            self.supports[i, :len(support)] = support
+        self.signs = _sign_table()
+
+    def training_set(self, i: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Run i's training set (views), None for an online run."""
+        if self.online[i]:
+            return None
+        rows = slice(self.start[i], self.start[i + 1])
+        return self.train_X[rows], self.train_y[rows]
+
+    def fill(self, runs: np.ndarray, X: np.ndarray, y: np.ndarray) -> None:
+        """X[a] (steps, B, n), y[a] (steps, B) = the next X.shape[1] minibatches of run runs[a]
+        (X, y C-contiguous int8; runs distinct indices into the group)."""
+        runs = np.ascontiguousarray(runs, dtype=np.int64)
+        if X.shape != (runs.size, X.shape[1], self.batch_size, self.n) or y.shape != X.shape[:3]:
+            raise ValueError(f"fill: X {X.shape}, y {y.shape} do not match {runs.size} runs of batch "
+                             f"{self.batch_size}, n {self.n}")
+        if not (X.dtype == y.dtype == np.int8 and X.flags.c_contiguous and y.flags.c_contiguous):
+            raise ValueError("fill: X and y must be C-contiguous int8 arrays")
+        if runs.size and X.shape[1]:
+            _fill(runs, X, y, self.states, self.online, self.perms, self.start, self.positions,
+                  self.train_X, self.train_y, self.supports, self.support_size, self.signs)
+
+    def next(self, runs: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """The next ``steps`` minibatches of the runs: X (A, steps, B, n), y (A, steps, B) int8."""
+        X = np.empty((len(runs), steps, self.batch_size, self.n), dtype=np.int8)
+        y = np.empty((len(runs), steps, self.batch_size), dtype=np.int8)
+        self.fill(runs, X, y)
+        return X, y
