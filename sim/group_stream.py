@@ -43,6 +43,7 @@ _U32 = np.uint64(0xFFFFFFFF)
 # 32-bit half (a flag and the value) that next_uint32 keeps between calls.
 HI, LO, INC_HI, INC_LO, HAS_U32, U32 = range(6)
 
+PREFETCH_ROWS = 16  # offline rows fetched this far ahead of their copy
 MAX_SAMPLES = 2**32  # numpy's permutation switches to 64-bit draws above (see _permutation)
 
 
@@ -60,7 +61,7 @@ def _mul_high(typingctx, a, b):
     return types.uint64(types.uint64, types.uint64), codegen
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _step(hi, lo, inc_hi, inc_lo):
     """numpy's pcg64_random_r: (hi, lo) <- (hi, lo) * MULT + inc (mod 2^128), then the
     XSL-RR output word; returns (hi, lo, word). State in locals: it stays in registers."""
@@ -73,7 +74,7 @@ def _step(hi, lo, inc_hi, inc_lo):
     return hi, lo, (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _next64(state):
     """The next raw word of the generator whose state row is ``state`` (updated)."""
     hi, lo, word = _step(state[HI], state[LO], state[INC_HI], state[INC_LO])
@@ -116,11 +117,80 @@ def _permutation(state, perm):
     state[HAS_U32], state[U32] = np.uint64(has_half), half
 
 
+@intrinsic
+def _load8(typingctx, arr, offset):
+    """The 8 bytes arr[offset:offset + 8] of a 1-d int8 array as one uint64 (unaligned load)."""
+    if not (isinstance(arr, types.Array) and arr.dtype == types.int8 and arr.ndim == 1 and arr.layout == "C"
+            and isinstance(offset, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        pointer = _byte_pointer(context, builder, sig, args)
+        return builder.load(builder.bitcast(pointer, ir.IntType(64).as_pointer()), align=1)
+
+    return types.uint64(arr, offset), codegen
+
+
+@intrinsic
+def _store8(typingctx, arr, offset, value):
+    """arr[offset:offset + 8] = the 8 bytes of ``value`` (uint64, unaligned store)."""
+    if not (isinstance(arr, types.Array) and arr.dtype == types.int8 and arr.ndim == 1 and arr.layout == "C"
+            and isinstance(offset, types.Integer) and value == types.uint64):
+        return None
+
+    def codegen(context, builder, sig, args):
+        pointer = _byte_pointer(context, builder, sig, args)
+        builder.store(args[2], builder.bitcast(pointer, ir.IntType(64).as_pointer()), align=1)
+        return context.get_dummy_value()
+
+    return types.void(arr, offset, value), codegen
+
+
+@intrinsic
+def _prefetch(typingctx, arr, offset):
+    """A hint to fetch the cache line of arr[offset] (1-d int8) for reading (llvm.prefetch)."""
+    if not (isinstance(arr, types.Array) and arr.dtype == types.int8 and arr.ndim == 1 and arr.layout == "C"
+            and isinstance(offset, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        pointer = _byte_pointer(context, builder, sig, args)
+        i32 = ir.IntType(32)
+        signature = ir.FunctionType(ir.VoidType(), [pointer.type, i32, i32, i32])
+        function = builder.module.declare_intrinsic("llvm.prefetch", [pointer.type], signature)
+        builder.call(function, [pointer, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, offset), codegen
+
+
+def _byte_pointer(context, builder, sig, args):
+    data = context.make_array(sig.args[0])(context, builder, args[0]).data
+    return builder.gep(data, [context.cast(builder, args[1], sig.args[1], types.intp)])
+
+
+@njit(inline="always", **_JIT)
+def _copy_row(dst, d, src, s, n):
+    """dst[d:d + n] = src[s:s + n] in 8-byte moves, the last one overlapping (a byte loop, or a
+    ``range`` with a step, compiled to many times slower code: it was most of the stream's time)."""
+    if n < 8:
+        for j in range(n):
+            dst[d + j] = src[s + j]
+        return
+    end = s + n - 8
+    last = d + n - 8
+    while s < end:
+        _store8(dst, d, _load8(src, s))
+        d += 8
+        s += 8
+    _store8(dst, last, _load8(src, end))
+
+
 @njit(**_JIT)
-def _fill_offline(state, perm, position, train_X, train_y, X, y):
-    """The next len(X) samples of an offline run into X (count, n), y (count,): consecutive
-    entries of the epochs' permutations, a fresh one drawn only when the last is used up."""
-    count, n = X.shape
+def _fill_offline(state, perm, position, train_X, train_y, X, y, n):
+    """The next len(y) samples of an offline run into X (flat rows of n), y: consecutive entries
+    of the epochs' permutations, a fresh one drawn only when the last is used up."""
+    count = y.shape[0]
     m = perm.shape[0]
     pos = position[0]
     t = 0
@@ -131,8 +201,11 @@ def _fill_offline(state, perm, position, train_X, train_y, X, y):
         take = min(count - t, m - pos)
         for q in range(take):
             row = perm[pos + q]
-            for j in range(n):
-                X[t + q, j] = train_X[row, j]
+            if q + PREFETCH_ROWS < take:  # rows are random: fetch ahead what the next copies read
+                ahead = perm[pos + q + PREFETCH_ROWS] * n
+                _prefetch(train_X, ahead)
+                _prefetch(train_X, ahead + n - 1)
+            _copy_row(X, (t + q) * n, train_X, row * n, n)
             y[t + q] = train_y[row]
         pos += take
         t += take
@@ -140,28 +213,29 @@ def _fill_offline(state, perm, position, train_X, train_y, X, y):
 
 
 @njit(**_JIT)
-def _fill_online(state, support, signs, X, y):
-    """len(X) fresh samples of an online run: each row ceil(n/64) raw words, bit j of the row
-    (little-endian) -> x_j = 1 - 2 bit; y = the product of x over the support.
-    ``signs`` (256, 8) int8 is the ±1 pattern of every byte (one table read per 8 entries)."""
-    count, n = X.shape
-    full = n // 8
+def _fill_online(state, support, signs, X, y, n):
+    """len(y) fresh samples of an online run into X (flat rows of n), y: each row ceil(n/64) raw
+    words, bit j of the row (little-endian) -> x_j = 1 - 2 bit; y = the product of x over the
+    support. ``signs[byte]`` holds the 8 int8 ±1 of a byte's bits: one 8-byte store per byte.
+    A row's last partial byte is stored whole too (its spill is overwritten by the next rows)
+    unless that would write past the run's block (the last rows)."""
+    count = y.shape[0]
+    nbytes = (n + 7) // 8
     for t in range(count):
-        row = X[t]
+        d = t * n
+        last = nbytes if d + 8 * nbytes <= count * n else n // 8
         word = np.uint64(0)
-        for q in range(full):
+        for q in range(last):
             if q % 8 == 0:
                 word = _next64(state)
-            byte = (word >> np.uint64(8 * (q % 8))) & np.uint64(255)
-            for k in range(8):
-                row[8 * q + k] = signs[byte, k]
-        for j in range(8 * full, n):
+            _store8(X, d + 8 * q, signs[(word >> np.uint64(8 * (q % 8))) & np.uint64(255)])
+        for j in range(8 * last, n):
             if j % 64 == 0:
                 word = _next64(state)
-            row[j] = signs[(word >> np.uint64(j % 64)) & np.uint64(1), 0]
+            X[d + j] = np.int8(1) - np.int8(2) * np.int8((word >> np.uint64(j % 64)) & np.uint64(1))
         label = np.int8(1)
         for i in support:
-            label *= row[i]
+            label *= X[d + i]
         y[t] = label
 
 
@@ -172,19 +246,20 @@ def _fill(runs, X, y, states, online, perms, start, positions, train_X, train_y,
     A, steps, B, n = X.shape
     for a in prange(A):
         r = runs[a]
-        Xa = X[a].reshape((steps * B, n))
+        Xa = X[a].reshape(steps * B * n)
         ya = y[a].reshape(steps * B)
         if online[r]:
-            _fill_online(states[r], supports[r, :support_size[r]], signs, Xa, ya)
+            _fill_online(states[r], supports[r, :support_size[r]], signs, Xa, ya, n)
         else:
             rows = slice(start[r], start[r + 1])
-            _fill_offline(states[r], perms[rows], positions[r:r + 1], train_X[rows], train_y[rows], Xa, ya)
+            _fill_offline(states[r], perms[rows], positions[r:r + 1], train_X[rows].reshape(-1), train_y[rows],
+                          Xa, ya, n)
 
 
 def _sign_table() -> np.ndarray:
-    """(256, 8) int8: row b is 1 - 2 * (bit k of b) for k = 0..7."""
+    """(256,) uint64: entry b holds the 8 bytes int8 1 - 2 * (bit k of b), k = 0..7, in memory order."""
     bits = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1, bitorder="little")
-    return (1 - 2 * bits.astype(np.int8)).astype(np.int8)
+    return np.ascontiguousarray((1 - 2 * bits.astype(np.int8)).astype(np.int8)).view(np.uint64).reshape(256)
 
 
 def generator_state(rng: np.random.Generator) -> np.ndarray:
