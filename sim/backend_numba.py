@@ -577,32 +577,114 @@ def _train_in_lanes(Wt, bias, u, runs, X, y, lr, wd, loss_ids, one, batch, width
         _train_lane_group(Wt, bias, u, runs, g * LANES, X, y, lr, wd, loss_ids, one, batch, width, rp)
 
 
+@njit(inline="always", **_JIT)
+def _rows_tile(Wt, plist, count, o, zero):
+    """For the 4 LANES-vectors of neurons at flat offset o of each row of Wt (n, rp): the sum of
+    the rows in plist[:count], added in pairs as :func:`_sum_rows` adds them (0 + (r1 + r2) +
+    (r3 + r4) + ... + r_last), kept in registers: 4 independent chains, no store to h."""
+    rp = Wt.shape[1]
+    a0, a1, a2, a3 = zero, zero, zero, zero
+    k = 0
+    while k + 1 < count:
+        p = plist[k] * rp + o
+        q = plist[k + 1] * rp + o
+        a0 = a0 + (vload(Wt, p) + vload(Wt, q))
+        a1 = a1 + (vload(Wt, p + LANES) + vload(Wt, q + LANES))
+        a2 = a2 + (vload(Wt, p + 2 * LANES) + vload(Wt, q + 2 * LANES))
+        a3 = a3 + (vload(Wt, p + 3 * LANES) + vload(Wt, q + 3 * LANES))
+        k += 2
+    if k < count:
+        p = plist[k] * rp + o
+        a0 = a0 + vload(Wt, p)
+        a1 = a1 + vload(Wt, p + LANES)
+        a2 = a2 + vload(Wt, p + 2 * LANES)
+        a3 = a3 + vload(Wt, p + 3 * LANES)
+    return a0, a1, a2, a3
+
+
+@njit(inline="always", **_JIT)
+def _rows_vector(Wt, plist, count, o, zero):
+    """As :func:`_rows_tile` for one LANES-vector of neurons (the tail of a chunk)."""
+    rp = Wt.shape[1]
+    a = zero
+    k = 0
+    while k + 1 < count:
+        a = a + (vload(Wt, plist[k] * rp + o) + vload(Wt, plist[k + 1] * rp + o))
+        k += 2
+    if k < count:
+        a = a + vload(Wt, plist[k] * rp + o)
+    return a
+
+
+@njit(**_JIT)
+def _chunk_outputs(Wt, S, u, plist, count, c0, c1, q, first, f):
+    """For every sample b of the block: the chunk partial of f, sum over neurons c0 <= i < c1 of
+    relu(h_bi) u_i with h_b = S + 2 (sum of the rows in plist[b, :count[b]]), added into f[b]
+    (set, if ``first``). The order is :func:`_lane_dot`'s (lane l accumulates the neurons
+    i = l mod LANES ascending in q[b], then a fixed tree), so f equals :func:`_forward_chunk`'s
+    bit for bit. Tiles of 4 LANES-vectors of neurons outermost: their rows (n x 32 floats) stay in
+    L1 while every sample of the block reads them (sample-outer read W from L2 at width 1000)."""
+    like = vload(S, 0)
+    zero = vsplat(0, like)
+    M = count.shape[0]
+    for b in range(M):
+        vstore(q, b * LANES, zero)
+    i = c0
+    while i + 4 * LANES <= c1:
+        s0, s1, s2, s3 = vload(S, i), vload(S, i + LANES), vload(S, i + 2 * LANES), vload(S, i + 3 * LANES)
+        u0, u1, u2, u3 = vload(u, i), vload(u, i + LANES), vload(u, i + 2 * LANES), vload(u, i + 3 * LANES)
+        for b in range(M):
+            a0, a1, a2, a3 = _rows_tile(Wt, plist[b], count[b], i, zero)
+            qb = vload(q, b * LANES)
+            qb = qb + vrelu(s0 + (a0 + a0)) * u0
+            qb = qb + vrelu(s1 + (a1 + a1)) * u1
+            qb = qb + vrelu(s2 + (a2 + a2)) * u2
+            qb = qb + vrelu(s3 + (a3 + a3)) * u3
+            vstore(q, b * LANES, qb)
+        i += 4 * LANES
+    while i < c1:
+        s0, u0 = vload(S, i), vload(u, i)
+        for b in range(M):
+            a = _rows_vector(Wt, plist[b], count[b], i, zero)
+            vstore(q, b * LANES, vload(q, b * LANES) + vrelu(s0 + (a + a)) * u0)
+        i += LANES
+    for b in range(M):
+        o = b * LANES
+        part = ((q[o] + q[o + 1]) + (q[o + 2] + q[o + 3])) + ((q[o + 4] + q[o + 5]) + (q[o + 6] + q[o + 7]))
+        f[b] = part if first else f[b] + part
+
+
 @njit(**_JIT)
 def _evaluate_block(Wt, bias, u, X, y, loss_id, one):
-    """(errors, summed loss) of one run on the samples X (M, n), y (M,)."""
+    """(errors, summed loss) of one run on the samples X (M, n), y (M,).
+
+    The arithmetic of the training forward pass (:func:`_forward_chunk`: S = b - sum_j W_j,
+    h = S + 2 sum_{j in P_b} W_j, f = sum of the chunk partials of relu(h) u), in the same order,
+    so test errors and losses are those of the reference evaluation bit for bit; but with the
+    activations in registers (:func:`_chunk_outputs`), never an (M, width) array."""
     M, n = X.shape
     rp = Wt.shape[1]
-    nchunks = (rp + CHUNK - 1) // CHUNK
     zero = one - one
-    plist = np.empty((M, n), np.int64)
-    pcount = np.empty(M, np.int64)
-    h = np.empty((M, rp), Wt.dtype)
     S = np.empty(rp, Wt.dtype)
-    fpart = np.empty((nchunks, M), Wt.dtype)
-    _plus_lists(X, plist, pcount)
-    for c in range(nchunks):
-        c0, c1 = _chunk_bounds(c, rp)
-        _forward_chunk(Wt, bias, u, c0, c1, plist, pcount, h, S, fpart[c], one)
+    for i in range(rp):
+        S[i] = bias[i]
+    for j in range(n):
+        for i in range(rp):
+            S[i] -= Wt[j, i]
+    plist = np.empty((M, n), np.int64)
+    count = np.empty(M, np.int64)
+    _plus_lists(X, plist, count)
+    q = np.empty(M * LANES, Wt.dtype)
+    f = np.empty(M, Wt.dtype)
+    for c0 in range(0, rp, CHUNK):
+        _chunk_outputs(Wt, S, u, plist, count, c0, min(rp, c0 + CHUNK), q, c0 == 0, f)
     errors = 0.0
     total = 0.0
     for b in range(M):
-        f = fpart[0, b]
-        for c in range(1, nchunks):
-            f += fpart[c, b]
         yv = one if y[b] > 0 else -one
-        correct = (f > zero and yv > zero) or (f < zero and yv < zero)
+        correct = (f[b] > zero and yv > zero) or (f[b] < zero and yv < zero)
         errors += 0.0 if correct else 1.0
-        loss, _ = _loss_slope(loss_id, yv, f, one)
+        loss, _ = _loss_slope(loss_id, yv, f[b], one)
         total += loss
     return errors, total
 
