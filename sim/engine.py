@@ -18,18 +18,23 @@ The update, per run and step, on a minibatch (X, y) of size B:
 
 Evaluation happens every ``eval_every`` steps and at ``max_steps``: the test error is
 the fraction of test samples with sign(f(x)) != y (f = 0 counts as an error). It is counted
-in quarters of the test set with an exact early exit: once a run has made more than
+in parts of SCREEN_PART_SAMPLES samples with an exact early exit: once a run has made more than
 ``target_error * test_size`` errors it cannot succeed at this step, so the rest of its test set
-is skipped (runs at chance level, most runs most of the time, cost a quarter of an evaluation).
-Runs that stop at this step, diverged runs and :class:`History` recordings always count the
-whole test set, so every reported number is the same as without the exit.
+is skipped (a run at chance level, most runs most of the time, counts about
+2 target_error of its test set: 2048 of 10^4 samples at the paper's 10%; see
+:func:`chance_exit_fraction`). Runs that stop at this step, runs with non-finite weights or
+weights large enough for a loss to overflow (``SCREEN_MAX_OUTPUT``) and :class:`History`
+recordings always count the whole test set, so every reported number is the same as without
+the exit.
 A run stops at success, at ``max_steps``, or when its loss or weights stop being
 finite (``diverged``; checked at every evaluation, since NaN/inf never go away).
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence
 
@@ -42,10 +47,16 @@ from .init import initialize
 
 LOSS_IDS = {"hinge": 0, "square": 1, "logistic": 2}
 
-# The test set is counted in this many parts with an exact early exit (see the module doc);
-# below SCREEN_MIN_TEST_SIZE samples one part (a quarter would be too noisy to exit on).
-SCREEN_PARTS = 4
+# The test set is counted in parts of this many samples with an exact early exit (see the
+# module doc): finer parts exit closer to the first sample where a run's errors pass its target
+# (quarters, before: 2500 of 10^4 samples for a run at chance) but cost a kernel call each.
+# Below SCREEN_MIN_TEST_SIZE samples one part (too few samples to exit on).
+SCREEN_PART_SAMPLES = 256
 SCREEN_MIN_TEST_SIZE = 400
+# Only runs whose output_bound is below this are screened: then f, h and every loss are finite on
+# every input (the square loss overflows float32 at |f| ~ 1.8e19), so a loss that is finite on the
+# samples counted is finite on the rest, and the exit cannot hide a divergence.
+SCREEN_MAX_OUTPUT = 1e18
 
 # Cap on the int8 minibatch block handed to a kernel at once (bytes): long eval
 # intervals or many runs are cut into several kernel calls, which the data streams allow.
@@ -78,6 +89,10 @@ class Kernel(Protocol):
     def finite(self, runs: np.ndarray) -> np.ndarray:
         """Bool (len(runs),): all weights of the run are finite."""
 
+    def output_bound(self, runs: np.ndarray) -> np.ndarray:
+        """Float64 (len(runs),): max(sum_i |u_i| H_i, max_i H_i), H_i = |b_i| + sum_j |W_ij|, which
+        bounds |f(x)| and every |h_i(x)| over all ±1 inputs x (not finite if a weight is not)."""
+
     def parameters(self, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Current (W, b, u) of the runs as float64 numpy arrays."""
 
@@ -85,21 +100,40 @@ class Kernel(Protocol):
 KernelFactory = Callable[..., Kernel]
 
 
+def screen_bounds(test_size: int, target_error: float) -> np.ndarray:
+    """Where the screened count stops to check its runs: 0; the first multiple of
+    SCREEN_PART_SAMPLES at or after floor(target_error * test_size) + 1, the fewest samples on
+    which a run can have more errors than ``target_error * test_size`` (none exits before); then
+    every SCREEN_PART_SAMPLES samples, and test_size."""
+    first_exit = math.floor(target_error * test_size) + 1
+    first = min(test_size, -(-first_exit // SCREEN_PART_SAMPLES) * SCREEN_PART_SAMPLES)
+    return np.unique(np.r_[0, np.arange(first, test_size, SCREEN_PART_SAMPLES), test_size])
+
+
+def chance_exit_fraction(test_size: int, target_error: float, error_rate: float = 0.5) -> float:
+    """The fraction of its test set a run counts before the exit if its errors are spread evenly
+    at ``error_rate`` (0.5: at chance): an estimate of the cost of screened evaluations."""
+    if test_size < SCREEN_MIN_TEST_SIZE or error_rate <= target_error:
+        return 1.0
+    needed = (math.floor(target_error * test_size) + 1) / error_rate
+    stops = screen_bounds(test_size, target_error)
+    return float(stops[np.searchsorted(stops, needed)] / test_size) if needed <= test_size else 1.0
+
+
 def screened_test_metrics(
     kernel: Kernel, runs: np.ndarray, screen: np.ndarray, target_error: np.ndarray, test_size: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Test (error rate, mean loss, complete) of ``runs``, with the exact early exit.
 
-    The test set is counted in SCREEN_PARTS parts; a run with ``screen[j]`` leaves as soon as
-    its error count exceeds ``target_error[j] * test_size`` (it cannot succeed now). For runs
-    counted to the end (``complete``) the error rate is exactly the full-set rate; for the
+    The test set is counted in parts (:func:`screen_bounds`); a run with ``screen[j]`` leaves as
+    soon as its error count exceeds ``target_error[j] * test_size`` (it cannot succeed now). For
+    runs counted to the end (``complete``) the error rate is exactly the full-set rate; for the
     others it is a lower bound, and the loss is the mean over the samples seen.
     """
-    parts = SCREEN_PARTS if test_size >= SCREEN_MIN_TEST_SIZE and screen.any() else 1
-    if parts == 1:
+    if test_size < SCREEN_MIN_TEST_SIZE or not screen.any():
         error, loss = kernel.evaluate_test(runs)
         return error, loss, np.ones(len(runs), dtype=bool)
-    bounds = np.linspace(0, test_size, parts + 1).astype(np.int64)
+    bounds = screen_bounds(test_size, float(target_error[screen].min()))
     counts = np.zeros(len(runs))
     loss_sums = np.zeros(len(runs))
     seen = np.zeros(len(runs), dtype=np.int64)
@@ -114,6 +148,26 @@ def screened_test_metrics(
         if not pending.size:
             break
     return counts / test_size, loss_sums / seen, seen == test_size
+
+
+def final_train_errors(kernel: Kernel, runs: Sequence[int],
+                       trains: Sequence[tuple[np.ndarray, np.ndarray]]) -> dict[int, float]:
+    """{run: error rate on its training set}: one kernel call per training-set size, at most
+    MAX_BLOCK_BYTES of stacked samples each (a call per run, with its parallel launch, was most of
+    the last evaluation of a group of small runs that stop together)."""
+    by_size: dict[int, list[int]] = defaultdict(list)
+    for j, (X, _) in enumerate(trains):
+        by_size[X.shape[0]].append(j)
+    errors: dict[int, float] = {}
+    for size, members in by_size.items():
+        per_call = max(1, MAX_BLOCK_BYTES // max(1, trains[members[0]][0].nbytes))
+        for first in range(0, len(members), per_call):
+            part = members[first:first + per_call]
+            X = np.stack([trains[j][0] for j in part])
+            y = np.stack([trains[j][1] for j in part])
+            rates, _ = kernel.evaluate(np.array([runs[j] for j in part], dtype=np.int64), X, y)
+            errors.update((runs[j], float(rate)) for j, rate in zip(part, rates))
+    return errors
 
 
 def _reused(storage: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
@@ -192,23 +246,23 @@ def run_group(
     active = np.arange(R)
     step = 0
 
-    def finish(i: int, success: bool, test_error: float, diverged: bool) -> None:
-        train_error = None
-        if trains[i] is not None and not diverged:
-            X_train, y_train = trains[i]
-            train_error = float(kernel.evaluate(np.array([i]), X_train[None], y_train[None])[0][0])
-        results[i] = RunResult(
-            success=success,
-            steps_to_success=step if success else None,
-            steps_run=step,
-            final_test_error=float(test_error),
-            final_train_error=train_error,
-            diverged=diverged,
-            wall_seconds=time.perf_counter() - start,
-        )
-        trains[i] = None
-        if on_finished is not None:
-            on_finished(i, results[i])
+    def finish(stopping: list[tuple[int, bool, float, bool]]) -> None:
+        """Record the runs (i, success, test error, diverged) that stop at this step."""
+        measured = [i for i, _, _, diverged in stopping if trains[i] is not None and not diverged]
+        train_errors = final_train_errors(kernel, measured, [trains[i] for i in measured])
+        for i, success, test_error, diverged in stopping:
+            results[i] = RunResult(
+                success=success,
+                steps_to_success=step if success else None,
+                steps_run=step,
+                final_test_error=float(test_error),
+                final_train_error=train_errors.get(i),
+                diverged=diverged,
+                wall_seconds=time.perf_counter() - start,
+            )
+            trains[i] = None
+            if on_finished is not None:
+                on_finished(i, results[i])
 
     storage_X, storage_y = [np.empty(0, np.int8)], [np.empty(0, np.int8)]
     while active.size:
@@ -227,6 +281,8 @@ def run_group(
         weights_finite = kernel.finite(active)
         # Screen only runs that go on training: their error at this step is not reported.
         screen = weights_finite & (step < max_steps[active]) & (history is None)
+        if screen.any() and test_size >= SCREEN_MIN_TEST_SIZE:
+            screen &= kernel.output_bound(active) < SCREEN_MAX_OUTPUT
         test_error, test_loss, _ = screened_test_metrics(kernel, active, screen, target[active], test_size)
         finite = weights_finite & np.isfinite(test_loss)
         if history is not None:
@@ -242,17 +298,17 @@ def run_group(
             history.test_error.append(float(test_error[0]))
             history.test_loss.append(float(test_loss[0]))
 
-        still_active = []
+        still_active, stopping = [], []
         for j, i in enumerate(active):
             if not finite[j]:
-                finish(i, success=False, test_error=float("nan") if np.isnan(test_error[j]) else test_error[j],
-                       diverged=True)
+                stopping.append((i, False, float("nan") if np.isnan(test_error[j]) else test_error[j], True))
             elif test_error[j] <= target[i]:
-                finish(i, success=True, test_error=test_error[j], diverged=False)
+                stopping.append((i, True, test_error[j], False))
             elif step >= max_steps[i]:
-                finish(i, success=False, test_error=test_error[j], diverged=False)
+                stopping.append((i, False, test_error[j], False))
             else:
                 still_active.append(i)
+        finish(stopping)
         if history is not None and not still_active:
             history.final_weights = kernel.parameters(np.array([0]))
             history.final_weights = tuple(p[0] for p in history.final_weights)
