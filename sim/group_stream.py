@@ -94,11 +94,13 @@ def _permutation(state, perm):
         perm[i] = i
     hi, lo, inc_hi, inc_lo = state[HI], state[LO], state[INC_HI], state[INC_LO]
     has_half, half = state[HAS_U32] != 0, state[U32]
+    mask = np.uint64(max(m - 1, 0))
+    for shift in (1, 2, 4, 8, 16, 32):
+        mask |= mask >> np.uint64(shift)
     for i in range(m - 1, 0, -1):
         limit = np.uint64(i)
-        mask = limit
-        for shift in (1, 2, 4, 8, 16, 32):
-            mask |= mask >> np.uint64(shift)
+        if limit <= mask >> np.uint64(1):  # i decreases: the mask halves at powers of two
+            mask >>= np.uint64(1)
         while True:
             if has_half:
                 has_half = False
@@ -164,26 +166,55 @@ def _prefetch(typingctx, arr, offset):
     return types.void(arr, offset), codegen
 
 
+@intrinsic
+def _move32(typingctx, dst, d, src, s):
+    """dst[d:d + 32] = src[s:s + 32] (1-d int8 arrays) as one unaligned 32-byte vector move."""
+    if not all(isinstance(a, types.Array) and a.dtype == types.int8 and a.ndim == 1 and a.layout == "C"
+               for a in (dst, src)) or not all(isinstance(o, types.Integer) for o in (d, s)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        vector = ir.VectorType(ir.IntType(8), 32).as_pointer()
+        source = _byte_pointer(context, builder, (sig.args[2], sig.args[3]), args[2:])
+        target = _byte_pointer(context, builder, (sig.args[0], sig.args[1]), args[:2])
+        builder.store(builder.load(builder.bitcast(source, vector), align=1), builder.bitcast(target, vector), align=1)
+        return context.get_dummy_value()
+
+    return types.void(dst, d, src, s), codegen
+
+
 def _byte_pointer(context, builder, sig, args):
-    data = context.make_array(sig.args[0])(context, builder, args[0]).data
-    return builder.gep(data, [context.cast(builder, args[1], sig.args[1], types.intp)])
+    """The address of array args[0] at element offset args[1]; ``sig`` is a signature or the
+    (array type, offset type) pair."""
+    argtypes = getattr(sig, "args", sig)
+    data = context.make_array(argtypes[0])(context, builder, args[0]).data
+    return builder.gep(data, [context.cast(builder, args[1], argtypes[1], types.intp)])
 
 
 @njit(inline="always", **_JIT)
-def _copy_row(dst, d, src, s, n):
-    """dst[d:d + n] = src[s:s + n] in 8-byte moves, the last one overlapping (a byte loop, or a
-    ``range`` with a step, compiled to many times slower code: it was most of the stream's time)."""
-    if n < 8:
+def copy_row(dst, d, src, s, n):
+    """dst[d:d + n] = src[s:s + n] (1-d int8 arrays) in 32-byte (n >= 32) or 8-byte moves, the
+    last one overlapping (a byte loop, or a ``range`` with a step, compiled to many times slower
+    code). Also used by the numba backend to gather test samples."""
+    if n >= 32:
+        end = s + n - 32
+        last = d + n - 32
+        while s < end:
+            _move32(dst, d, src, s)
+            d += 32
+            s += 32
+        _move32(dst, last, src, end)
+    elif n >= 8:
+        end = s + n - 8
+        last = d + n - 8
+        while s < end:
+            _store8(dst, d, _load8(src, s))
+            d += 8
+            s += 8
+        _store8(dst, last, _load8(src, end))
+    else:
         for j in range(n):
             dst[d + j] = src[s + j]
-        return
-    end = s + n - 8
-    last = d + n - 8
-    while s < end:
-        _store8(dst, d, _load8(src, s))
-        d += 8
-        s += 8
-    _store8(dst, last, _load8(src, end))
 
 
 @njit(**_JIT)
@@ -205,7 +236,7 @@ def _fill_offline(state, perm, position, train_X, train_y, X, y, n):
                 ahead = perm[pos + q + PREFETCH_ROWS] * n
                 _prefetch(train_X, ahead)
                 _prefetch(train_X, ahead + n - 1)
-            _copy_row(X, (t + q) * n, train_X, row * n, n)
+            copy_row(X, (t + q) * n, train_X, row * n, n)
             y[t + q] = train_y[row]
         pos += take
         t += take

@@ -34,6 +34,13 @@ def test_offline_group_stream_equals_the_per_run_stream(samples):
     assert_streams_match(configs, [([0, 1, 2], 1), ([0, 1, 2], 7), ([1], 40), ([0, 2], 3), ([0, 1, 2], 64)])
 
 
+@pytest.mark.parametrize("n", [3, 8, 31, 32, 50, 64, 97], ids=lambda n: f"n={n}")
+def test_offline_rows_of_every_length_are_copied_exactly(n):
+    # rows are moved in 32-byte (n >= 32), 8-byte (n >= 8) or 1-byte pieces, the last overlapping
+    configs = [RunConfig(n=n, k=2, width=4, samples=m, batch_size=7, seed=s) for s, m in enumerate([3, 40])]
+    assert_streams_match(configs, [([0, 1], 1), ([0, 1], 13), ([1], 6)])
+
+
 @pytest.mark.parametrize("n", [1, 7, 8, 50, 64, 65, 130], ids=lambda n: f"n={n}")
 def test_online_group_stream_equals_the_per_run_stream(n):
     # rows of ceil(n/64) words: partial bytes, exactly one word, a word and a bit, several words
