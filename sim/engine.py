@@ -18,14 +18,15 @@ The update, per run and step, on a minibatch (X, y) of size B:
 
 Evaluation happens every ``eval_every`` steps and at ``max_steps``: the test error is
 the fraction of test samples with sign(f(x)) != y (f = 0 counts as an error). It is counted
-in parts of SCREEN_PART_SAMPLES samples with an exact early exit: once a run has made more than
-``target_error * test_size`` errors it cannot succeed at this step, so the rest of its test set
-is skipped (a run at chance level, most runs most of the time, counts about
+with an exact early exit: once a run has made more than ``target_error * test_size`` errors it
+cannot succeed at this step, so the rest of its test set is skipped. Generic kernels count in
+parts of SCREEN_PART_SAMPLES samples (a run at chance, most runs most of the time, counts about
 2 target_error of its test set: 2048 of 10^4 samples at the paper's 10%; see
-:func:`chance_exit_fraction`). Runs that stop at this step, runs with non-finite weights or
-weights large enough for a loss to overflow (``SCREEN_MAX_OUTPUT``) and :class:`History`
-recordings always count the whole test set, so every reported number is the same as without
-the exit.
+:func:`chance_exit_fraction`); a kernel with ``screen_test`` (numba) counts in its own order,
+the samples a run got wrong last time first, and stops within 64 samples of the exit.
+Runs that stop at this step, runs with non-finite weights or weights large enough for a loss to
+overflow (``SCREEN_MAX_OUTPUT``) and :class:`History` recordings always count the whole test
+set, so every reported number is the same as without the exit.
 A run stops at success, at ``max_steps``, or when its loss or weights stop being
 finite (``diverged``; checked at every evaluation, since NaN/inf never go away).
 """
@@ -89,6 +90,11 @@ class Kernel(Protocol):
     def finite(self, runs: np.ndarray) -> np.ndarray:
         """Bool (len(runs),): all weights of the run are finite."""
 
+    # Optional: screen_test(runs, limits) -> (errors, loss sums, samples counted) (float64,
+    # float64, int), each run's test errors counted, in any order of its samples the kernel
+    # likes, until it has more than limits[j] (or all are counted). Used instead of
+    # evaluate_test parts when a kernel has it (see screened_test_metrics).
+
     def output_bound(self, runs: np.ndarray) -> np.ndarray:
         """Float64 (len(runs),): max(sum_i |u_i| H_i, max_i H_i), H_i = |b_i| + sum_j |W_ij|, which
         bounds |f(x)| and every |h_i(x)| over all ±1 inputs x (not finite if a weight is not)."""
@@ -133,6 +139,8 @@ def screened_test_metrics(
     if test_size < SCREEN_MIN_TEST_SIZE or not screen.any():
         error, loss = kernel.evaluate_test(runs)
         return error, loss, np.ones(len(runs), dtype=bool)
+    if hasattr(kernel, "screen_test"):
+        return _screened_by_kernel(kernel, runs, screen, target_error, test_size)
     bounds = screen_bounds(test_size, float(target_error[screen].min()))
     counts = np.zeros(len(runs))
     loss_sums = np.zeros(len(runs))
@@ -168,6 +176,30 @@ def final_train_errors(kernel: Kernel, runs: Sequence[int],
             rates, _ = kernel.evaluate(np.array([runs[j] for j in part], dtype=np.int64), X, y)
             errors.update((runs[j], float(rate)) for j, rate in zip(part, rates))
     return errors
+
+
+def exit_limits(target_error: np.ndarray, test_size: int) -> np.ndarray:
+    """The largest error counts c with c / test_size <= target_error (float64): a run with more
+    errors than that cannot succeed (the comparison screened_test_metrics makes)."""
+    limits = np.floor(np.asarray(target_error, dtype=np.float64) * test_size)
+    limits += (limits + 1) / test_size <= target_error  # floor(t M) may round down by one...
+    limits -= limits / test_size > target_error         # ...or up by one
+    return limits
+
+
+def _screened_by_kernel(kernel: Kernel, runs: np.ndarray, screen: np.ndarray, target_error: np.ndarray,
+                        test_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`screened_test_metrics` with the kernel's own screened count (``screen_test``): the
+    unscreened runs counted in full by ``evaluate_test``, the others by ``screen_test``."""
+    error, loss = np.empty(len(runs)), np.empty(len(runs))
+    complete = np.ones(len(runs), dtype=bool)
+    if not screen.all():
+        error[~screen], loss[~screen] = kernel.evaluate_test(runs[~screen])
+    counts, loss_sums, seen = kernel.screen_test(runs[screen], exit_limits(target_error[screen], test_size))
+    error[screen] = counts / test_size
+    loss[screen] = loss_sums / seen
+    complete[screen] = seen == test_size
+    return error, loss, complete
 
 
 def _reused(storage: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:

@@ -16,7 +16,7 @@ import pytest
 
 import sim
 import sim.engine as engine
-from sim import RunConfig
+from sim import RunConfig, backend_numba
 from sim.backend_numpy import make_kernel as numpy_kernel
 from sim.data import MinibatchStream
 from sim.data import test_set as make_test_set  # (not named test_*: pytest would collect it)
@@ -148,3 +148,29 @@ def test_final_train_errors_in_one_call_equal_one_call_per_run(backend):
     together = engine.final_train_errors(kernel, [0, 1, 2, 3, 4], trains)
     alone = {i: float(kernel.evaluate(np.array([i]), X[None], y[None])[0][0]) for i, (X, y) in enumerate(trains)}
     assert together == alone and len(set(alone.values())) > 1
+
+
+def test_numba_screened_count_is_exact_and_learns_which_samples_are_wrong():
+    # NumbaKernel.screen_test counts in its own order: a run it lets go has more errors than its
+    # limit on the full count too; a run it counts to the end has exactly the full count.
+    configs = [RunConfig(n=20, k=3, width=40, test_size=2000, seed=s) for s in range(6)]
+    kernel = build_kernel(importlib.import_module("sim.backend_numba"), configs, dtype="float32")
+    runs = np.arange(6)
+    full_errors, full_loss = kernel.evaluate_test(runs)
+    full_counts = np.rint(full_errors * 2000)
+    for limits in (np.full(6, 100.0), full_counts - 1, full_counts, np.array([0.0, 5, 900, 1e9, 1000, 2000])):
+        errors, losses, seen = kernel.screen_test(runs, limits)
+        done = seen == 2000
+        assert np.all(errors[~done] > limits[~done]) and np.all(full_counts[~done] > limits[~done])
+        assert np.all(errors[~done] <= limits[~done] + backend_numba.SCREEN_BLOCK)  # it stops at once
+        np.testing.assert_array_equal(errors[done], full_counts[done])
+        np.testing.assert_allclose(losses[done] / 2000, full_loss[done], rtol=1e-9)
+    # Counted to the end once, the samples it got wrong come first: with the same weights, an
+    # exit needs just over the limit; with every prediction flipped it moves to the right pool.
+    kernel.screen_test(runs, np.full(6, 1e9))
+    _, _, seen = kernel.screen_test(runs, np.full(6, 100.0))
+    assert np.all(seen == 128)  # 101 errors: two blocks of 64, every sample wrong
+    kernel.screen_test(runs, np.full(6, 1e9))
+    kernel.u *= -1  # f -> -f: the wrong samples become right and the right ones wrong
+    _, _, seen = kernel.screen_test(runs, np.full(6, 100.0))
+    assert np.all(seen <= 64 + 128), seen  # one block of the old wrong pool, then the old right one
