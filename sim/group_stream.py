@@ -331,7 +331,7 @@ class GroupStream:
                 X, y = trains[i] if trains[i] is not None else training_set(config)
                 self.train_X[self.start[i]:self.start[i + 1]] = X
                 self.train_y[self.start[i]:self.start[i + 1]] = y
-        self.perms = np.empty(int(self.start[-1]), dtype=np.int64)
+        self.perms = np.empty(int(self.start[-1]), dtype=np.uint32)  # values < m <= MAX_SAMPLES = 2^32
         self.positions = sizes.copy()  # every run starts with its (empty) epoch used up
         self.states = np.stack([
             generator_state(rng_for(c.seed, STREAM_ONLINE if c.online else STREAM_ORDER)) for c in configs
