@@ -171,11 +171,22 @@ def final_train_errors(kernel: Kernel, runs: Sequence[int],
         per_call = max(1, MAX_BLOCK_BYTES // max(1, trains[members[0]][0].nbytes))
         for first in range(0, len(members), per_call):
             part = members[first:first + per_call]
-            X = np.stack([trains[j][0] for j in part])
-            y = np.stack([trains[j][1] for j in part])
+            X = _stacked([trains[j][0] for j in part])
+            y = _stacked([trains[j][1] for j in part])
             rates, _ = kernel.evaluate(np.array([runs[j] for j in part], dtype=np.int64), X, y)
             errors.update((runs[j], float(rate)) for j, rate in zip(part, rates))
     return errors
+
+
+def _stacked(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """np.stack(arrays), as a view when they already lie one after the other in memory (the
+    training sets of a GroupStream do: copying them cost more than evaluating them)."""
+    first = arrays[0]
+    address = first.__array_interface__["data"][0]
+    if all(a.flags.c_contiguous and a.shape == first.shape and a.dtype == first.dtype
+           and a.__array_interface__["data"][0] == address + k * first.nbytes for k, a in enumerate(arrays)):
+        return np.lib.stride_tricks.as_strided(first, (len(arrays),) + first.shape, (first.nbytes,) + first.strides)
+    return np.stack(arrays)
 
 
 def exit_limits(target_error: np.ndarray, test_size: int) -> np.ndarray:

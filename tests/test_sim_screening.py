@@ -174,3 +174,17 @@ def test_numba_screened_count_is_exact_and_learns_which_samples_are_wrong():
     kernel.u *= -1  # f -> -f: the wrong samples become right and the right ones wrong
     _, _, seen = kernel.screen_test(runs, np.full(6, 100.0))
     assert np.all(seen <= 64 + 128), seen  # one block of the old wrong pool, then the old right one
+
+
+def test_training_sets_of_a_group_stream_are_stacked_without_a_copy():
+    from sim.group_stream import GroupStream
+
+    configs = [RunConfig(n=9, k=3, width=4, samples=m, seed=s) for s, m in enumerate([30, 30, 30, 12])]
+    stream = GroupStream(configs)
+    trains = [stream.training_set(i) for i in range(4)]
+    view = engine._stacked([X for X, _ in trains[:3]])
+    assert np.shares_memory(view, stream.train_X)
+    np.testing.assert_array_equal(view, np.stack([X for X, _ in trains[:3]]))
+    scattered = engine._stacked([trains[2][0], trains[0][0]])  # not one after the other: a copy
+    assert not np.shares_memory(scattered, stream.train_X)
+    np.testing.assert_array_equal(scattered, np.stack([trains[2][0], trains[0][0]]))
