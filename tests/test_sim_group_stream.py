@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import sim
 import sim.engine as engine
+import sim.group_stream
 from sim import RunConfig
 from sim.data import MinibatchStream, STREAM_ORDER, rng_for
 from sim.group_stream import GroupStream, _permutation, generator_state
@@ -91,7 +92,10 @@ def test_training_sets_are_shared_views_and_bad_blocks_are_refused():
 class PerRunStreams:
     """The engine's stream before GroupStream: one MinibatchStream per run (the oracle)."""
 
+    made = 0
+
     def __init__(self, configs):
+        PerRunStreams.made += 1
         self.trains = [None if c.online else sim.data.training_set(c) for c in configs]
         self.streams = [MinibatchStream(c, t) for c, t in zip(configs, self.trains)]
 
@@ -108,10 +112,11 @@ def test_engine_results_and_curves_are_those_of_the_per_run_streams(monkeypatch)
                for s, m in enumerate([None, 20, 200, 1000, None])]
     fast = sim.train(configs, backend="numba", dtype="float64")
     fast_history = sim.train_history(configs[2], backend="numba", dtype="float64")
-    monkeypatch.setattr(engine, "GroupStream", PerRunStreams)
+    monkeypatch.setattr(sim.group_stream, "GroupStream", PerRunStreams)
     monkeypatch.setattr(engine, "MAX_BLOCK_BYTES", 12 * 32 * 37)  # other chunkings: 37 steps a call
     slow = sim.train(configs, backend="numba", dtype="float64")
     slow_history = sim.train_history(configs[2], backend="numba", dtype="float64")
+    assert PerRunStreams.made >= 2  # the engine did use the per-run streams
     assert {r.success for r in fast} == {True, False}
     assert [r.to_dict() | {"wall_seconds": 0} for r in fast] == [r.to_dict() | {"wall_seconds": 0} for r in slow]
     assert (fast_history.test_error, fast_history.train_loss) == (slow_history.test_error, slow_history.train_loss)
