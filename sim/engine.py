@@ -42,7 +42,6 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from .config import RunConfig, RunResult
-from .data import test_set
 from .init import initialize
 
 LOSS_IDS = {"hinge": 0, "square": 1, "logistic": 2}
@@ -266,9 +265,10 @@ def run_group(
     W = np.stack([w for w, _, _ in inits])
     b = np.stack([bb for _, bb, _ in inits])
     u = np.stack([uu for _, _, uu in inits])
-    tests = [test_set(c) for c in configs]
-    from .group_stream import GroupStream  # here: importing numba would add 0.15 s to `import sim`
+    # here: importing numba would add 0.15 s to `import sim`
+    from .group_stream import GroupStream, group_test_sets
 
+    test_X, test_y = group_test_sets(configs)  # = test_set(c) of each, stacked
     stream = GroupStream(configs)
     trains = [stream.training_set(i) for i in range(R)]
     kernel = make_kernel(
@@ -276,10 +276,10 @@ def run_group(
         lr=np.array([c.lr for c in configs]),
         weight_decay=np.array([c.weight_decay for c in configs]),
         loss_ids=np.array([LOSS_IDS[c.loss] for c in configs]),
-        test_X=np.stack([t[0] for t in tests]),
-        test_y=np.stack([t[1] for t in tests]),
+        test_X=test_X,
+        test_y=test_y,
     )
-    del tests, W, b, u
+    del test_X, test_y, W, b, u
     if history is not None:
         history.initial_weights = inits[0]
     del inits

@@ -31,7 +31,7 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 from .config import RunConfig
-from .data import STREAM_ONLINE, STREAM_ORDER, draw_support, rng_for, training_set
+from .data import STREAM_ONLINE, STREAM_ORDER, STREAM_TEST, STREAM_TRAIN, draw_support, rng_for
 
 _JIT = dict(cache=True, nogil=True)
 
@@ -287,6 +287,52 @@ def _fill(runs, X, y, states, online, perms, start, positions, train_X, train_y,
                           Xa, ya, n)
 
 
+@njit(parallel=True, **_JIT)
+def _sign_rows(states, supports, support_size, signs, X, y, start, n):
+    """Rows start[r]:start[r + 1] of X (flat rows of n), y: fresh ±1 rows of generator r, with
+    their parities (as :func:`_fill_online`); prange over generators."""
+    for r in prange(states.shape[0]):
+        _fill_online(states[r], supports[r, :support_size[r]], signs, X[start[r] * n:start[r + 1] * n],
+                     y[start[r]:start[r + 1]], n)
+
+
+def _supports(configs: Sequence[RunConfig]) -> tuple[np.ndarray, np.ndarray]:
+    """(supports (R, max k) int64 padded with 0, k (R,)) of the configs."""
+    supports = [draw_support(c.n, c.k, c.seed) for c in configs]
+    size = np.array([len(s) for s in supports], dtype=np.int64)
+    padded = np.zeros((len(configs), max(size, default=1)), dtype=np.int64)
+    for i, support in enumerate(supports):
+        padded[i, :len(support)] = support
+    return padded, size
+
+
+def sign_rows(configs: Sequence[RunConfig], stream: int, counts: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """X (sum counts, n) int8, y: counts[i] rows of :func:`sim.data.random_sign_rows` from run i's
+    ``stream`` and their parities, for every run in one compiled call: bit for bit
+    ``sparse_parity`` (STREAM_TRAIN) or ``test_set`` (STREAM_TEST) of each config, concatenated
+    (the numpy calls per run were most of a small group's set-up)."""
+    n = configs[0].n if configs else 1
+    start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    X = np.empty((int(start[-1]), n), dtype=np.int8)
+    y = np.empty(int(start[-1]), dtype=np.int8)
+    if len(configs):
+        states = np.stack([generator_state(rng_for(c.seed, stream)) for c in configs])
+        supports, size = _supports(configs)
+        _sign_rows(states, supports, size, _sign_table(), X.reshape(-1), y, start, n)
+    return X, y
+
+
+def group_test_sets(configs: Sequence[RunConfig]) -> tuple[np.ndarray, np.ndarray]:
+    """The test sets of configs of one n and test_size, stacked: X (R, M, n), y (R, M); bit for
+    bit :func:`sim.data.test_set` of each."""
+    sizes = {(c.n, c.test_size) for c in configs}
+    if len(sizes) != 1:
+        raise ValueError(f"group_test_sets needs configs of one (n, test_size), got {sorted(sizes)}")
+    n, M = sizes.pop()
+    X, y = sign_rows(configs, STREAM_TEST, [M] * len(configs))
+    return X.reshape(len(configs), M, n), y.reshape(len(configs), M)
+
+
 def _sign_table() -> np.ndarray:
     """(256,) uint64: entry b holds the 8 bytes int8 1 - 2 * (bit k of b), k = 0..7, in memory order."""
     bits = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1, bitorder="little")
@@ -304,43 +350,28 @@ def generator_state(rng: np.random.Generator) -> np.ndarray:
 
 
 class GroupStream:
-    """The minibatch streams of a group of runs (configs of one n and batch size).
+    """The minibatch streams of a group of runs (configs of one n and batch size), with the
+    training sets of its offline runs (:meth:`training_set`, bit for bit ``training_set(c)``)."""
 
-    ``trains[i]`` may hold run i's training set (X, y) if the caller already has it (None:
-    drawn here; ignored for online runs). :meth:`training_set` gives it back as a view.
-    """
-
-    def __init__(self, configs: Sequence[RunConfig],
-                 trains: Sequence[tuple[np.ndarray, np.ndarray] | None] | None = None) -> None:
+    def __init__(self, configs: Sequence[RunConfig]) -> None:
         shapes = {(c.n, c.batch_size) for c in configs}
         if len(shapes) > 1:
             raise ValueError(f"GroupStream needs configs of one (n, batch_size), got {sorted(shapes)}")
         self.n, self.batch_size = shapes.pop() if shapes else (1, 1)
         R = len(configs)
-        trains = list(trains) if trains is not None else [None] * R
         self.online = np.array([c.online for c in configs], dtype=np.bool_)
         sizes = np.array([0 if c.online else c.samples for c in configs], dtype=np.int64)
         if sizes.size and sizes.max() > MAX_SAMPLES:
             raise ValueError(f"samples={sizes.max()} above {MAX_SAMPLES}: the compiled permutation "
                              "covers numpy's 32-bit draws only")
         self.start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        self.train_X = np.empty((int(self.start[-1]), self.n), dtype=np.int8)
-        self.train_y = np.empty(int(self.start[-1]), dtype=np.int8)
-        for i, config in enumerate(configs):
-            if not config.online:
-                X, y = trains[i] if trains[i] is not None else training_set(config)
-                self.train_X[self.start[i]:self.start[i + 1]] = X
-                self.train_y[self.start[i]:self.start[i + 1]] = y
+        self.train_X, self.train_y = sign_rows(configs, STREAM_TRAIN, sizes)
         self.perms = np.empty(int(self.start[-1]), dtype=np.uint32)  # values < m <= MAX_SAMPLES = 2^32
         self.positions = sizes.copy()  # every run starts with its (empty) epoch used up
         self.states = np.stack([
             generator_state(rng_for(c.seed, STREAM_ONLINE if c.online else STREAM_ORDER)) for c in configs
         ]) if R else np.empty((0, 6), dtype=np.uint64)
-        supports = [draw_support(c.n, c.k, c.seed) for c in configs]
-        self.support_size = np.array([len(s) for s in supports], dtype=np.int64)
-        self.supports = np.zeros((R, max(self.support_size, default=1)), dtype=np.int64)
-        for i, support in enumerate(supports):
-            self.supports[i, :len(support)] = support
+        self.supports, self.support_size = _supports(configs)
         self.signs = _sign_table()
 
     def training_set(self, i: int) -> tuple[np.ndarray, np.ndarray] | None:

@@ -13,7 +13,7 @@ import sim.engine as engine
 import sim.group_stream
 from sim import RunConfig
 from sim.data import MinibatchStream, STREAM_ORDER, rng_for
-from sim.group_stream import GroupStream, _permutation, generator_state
+from sim.group_stream import GroupStream, _permutation, generator_state, group_test_sets
 
 
 def assert_streams_match(configs: list[RunConfig], calls: list[tuple[list[int], int]]) -> None:
@@ -120,3 +120,22 @@ def test_engine_results_and_curves_are_those_of_the_per_run_streams(monkeypatch)
     assert {r.success for r in fast} == {True, False}
     assert [r.to_dict() | {"wall_seconds": 0} for r in fast] == [r.to_dict() | {"wall_seconds": 0} for r in slow]
     assert (fast_history.test_error, fast_history.train_loss) == (slow_history.test_error, slow_history.train_loss)
+
+
+def test_training_and_test_sets_drawn_for_the_group_are_each_runs_own():
+    configs = [RunConfig(n=n, k=3, width=4, samples=m, test_size=77, seed=s)
+               for s, (n, m) in enumerate([(50, 100), (50, None), (50, 1), (50, 333)])]
+    stream = GroupStream(configs)
+    test_X, test_y = group_test_sets(configs)
+    for i, config in enumerate(configs):
+        X, y = sim.data.test_set(config)
+        np.testing.assert_array_equal(test_X[i], X)
+        np.testing.assert_array_equal(test_y[i], y)
+        if config.online:
+            assert stream.training_set(i) is None
+        else:
+            for mine, theirs in zip(stream.training_set(i), sim.data.training_set(config)):
+                np.testing.assert_array_equal(mine, theirs)
+    wide = [RunConfig(n=130, k=2, width=4, samples=9, test_size=5, seed=3)]  # rows of three words
+    np.testing.assert_array_equal(GroupStream(wide).training_set(0)[0], sim.data.training_set(wide[0])[0])
+    np.testing.assert_array_equal(group_test_sets(wide)[0][0], sim.data.test_set(wide[0])[0])
