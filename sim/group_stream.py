@@ -31,7 +31,7 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 from .config import RunConfig
-from .data import STREAM_ONLINE, STREAM_ORDER, STREAM_TEST, STREAM_TRAIN, draw_support, rng_for
+from .data import STREAM_ONLINE, STREAM_ORDER, STREAM_TEST, STREAM_TRAIN, draw_support
 
 _JIT = dict(cache=True, nogil=True)
 
@@ -287,13 +287,25 @@ def _fill(runs, X, y, states, online, perms, start, positions, train_X, train_y,
                           Xa, ya, n)
 
 
-@njit(parallel=True, **_JIT)
+@njit(**_JIT)
 def _sign_rows(states, supports, support_size, signs, X, y, start, n):
     """Rows start[r]:start[r + 1] of X (flat rows of n), y: fresh ±1 rows of generator r, with
-    their parities (as :func:`_fill_online`); prange over generators."""
+    their parities (as :func:`_fill_online`)."""
+    for r in range(states.shape[0]):
+        _fill_online(states[r], supports[r, :support_size[r]], signs, X[start[r] * n:start[r + 1] * n],
+                     y[start[r]:start[r + 1]], n)
+
+
+@njit(parallel=True, **_JIT)
+def _sign_rows_parallel(states, supports, support_size, signs, X, y, start, n):
+    """:func:`_sign_rows`, prange over generators (for big sets: below PARALLEL_SIGN_BYTES a
+    parallel region on a busy machine waits longer for its second thread than the work takes)."""
     for r in prange(states.shape[0]):
         _fill_online(states[r], supports[r, :support_size[r]], signs, X[start[r] * n:start[r + 1] * n],
                      y[start[r]:start[r + 1]], n)
+
+
+PARALLEL_SIGN_BYTES = 2**22
 
 
 def _supports(configs: Sequence[RunConfig]) -> tuple[np.ndarray, np.ndarray]:
@@ -316,9 +328,10 @@ def sign_rows(configs: Sequence[RunConfig], stream: int, counts: Sequence[int]) 
     X = np.empty((int(start[-1]), n), dtype=np.int8)
     y = np.empty(int(start[-1]), dtype=np.int8)
     if len(configs):
-        states = np.stack([generator_state(rng_for(c.seed, stream)) for c in configs])
+        states = np.stack([stream_state(c.seed, stream) for c in configs])
         supports, size = _supports(configs)
-        _sign_rows(states, supports, size, _sign_table(), X.reshape(-1), y, start, n)
+        rows = _sign_rows_parallel if X.nbytes > PARALLEL_SIGN_BYTES else _sign_rows
+        rows(states, supports, size, _sign_table(), X.reshape(-1), y, start, n)
     return X, y
 
 
@@ -339,14 +352,20 @@ def _sign_table() -> np.ndarray:
     return np.ascontiguousarray((1 - 2 * bits.astype(np.int8)).astype(np.int8)).view(np.uint64).reshape(256)
 
 
-def generator_state(rng: np.random.Generator) -> np.ndarray:
+def generator_state(rng: np.random.Generator | np.random.PCG64) -> np.ndarray:
     """The (6,) uint64 state row (HI, LO, INC_HI, INC_LO, HAS_U32, U32) of a PCG64 generator."""
-    state = rng.bit_generator.state
+    state = getattr(rng, "bit_generator", rng).state
     if state["bit_generator"] != "PCG64":
         raise ValueError(f"bit generator {state['bit_generator']!r}: only PCG64 is reproduced")
     words = (state["state"]["state"] >> 64, state["state"]["state"], state["state"]["inc"] >> 64,
              state["state"]["inc"], state["has_uint32"], state["uinteger"])
     return np.array([w & 0xFFFFFFFFFFFFFFFF for w in words], dtype=np.uint64)
+
+
+def stream_state(seed: int, stream: int) -> np.ndarray:
+    """generator_state(rng_for(seed, stream)) without building the Generator (half the time:
+    default_rng(s) is Generator(PCG64(s)))."""
+    return generator_state(np.random.PCG64([int(seed), int(stream)]))
 
 
 class GroupStream:
@@ -369,7 +388,7 @@ class GroupStream:
         self.perms = np.empty(int(self.start[-1]), dtype=np.uint32)  # values < m <= MAX_SAMPLES = 2^32
         self.positions = sizes.copy()  # every run starts with its (empty) epoch used up
         self.states = np.stack([
-            generator_state(rng_for(c.seed, STREAM_ONLINE if c.online else STREAM_ORDER)) for c in configs
+            stream_state(c.seed, STREAM_ONLINE if c.online else STREAM_ORDER) for c in configs
         ]) if R else np.empty((0, 6), dtype=np.uint64)
         self.supports, self.support_size = _supports(configs)
         self.signs = _sign_table()

@@ -13,7 +13,7 @@ import sim.engine as engine
 import sim.group_stream
 from sim import RunConfig
 from sim.data import MinibatchStream, STREAM_ORDER, rng_for
-from sim.group_stream import GroupStream, _permutation, generator_state, group_test_sets
+from sim.group_stream import GroupStream, _permutation, generator_state, group_test_sets, stream_state
 
 
 def assert_streams_match(configs: list[RunConfig], calls: list[tuple[list[int], int]]) -> None:
@@ -75,6 +75,8 @@ def test_compiled_permutation_is_numpys_and_leaves_the_same_generator_state():
             _permutation(state, perm)
             np.testing.assert_array_equal(perm, rng.permutation(m))
         np.testing.assert_array_equal(state, generator_state(rng))  # incl. the buffered 32-bit half
+    for seed, stream in [(0, 0), (7, 4), (2**40 + 3, 5)]:
+        np.testing.assert_array_equal(stream_state(seed, stream), generator_state(rng_for(seed, stream)))
 
 
 def test_training_sets_are_shared_views_and_bad_blocks_are_refused():
