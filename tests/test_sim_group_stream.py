@@ -124,7 +124,9 @@ def test_engine_results_and_curves_are_those_of_the_per_run_streams(monkeypatch)
     assert (fast_history.test_error, fast_history.train_loss) == (slow_history.test_error, slow_history.train_loss)
 
 
-def test_training_and_test_sets_drawn_for_the_group_are_each_runs_own():
+@pytest.mark.parametrize("parallel", [False, True])
+def test_training_and_test_sets_drawn_for_the_group_are_each_runs_own(parallel, monkeypatch):
+    monkeypatch.setattr(sim.group_stream, "PARALLEL_SIGN_BYTES", 0 if parallel else 2**40)
     configs = [RunConfig(n=n, k=3, width=4, samples=m, test_size=77, seed=s)
                for s, (n, m) in enumerate([(50, 100), (50, None), (50, 1), (50, 333)])]
     stream = GroupStream(configs)
