@@ -499,6 +499,19 @@ def _lane_backward(W, bias, u, Xf, A, delta, G, gu, lr, decay, B, npad, rp):
         vstore(u, o, keep * vload(u, o) - step * vload(gu, o))
 
 
+@njit(inline="always", **_JIT)
+def _hinge_deltas(ys, f, l, B, batch, one, delta):
+    """delta[b, l] = dl/df / B of the hinge loss for the samples of lane l: the values of
+    :func:`_loss_slope` (-y where the margin 1 - y f is positive, 0 where it is not, NaN for a NaN
+    margin) as selects, without its branches: half-met margins mispredicted them."""
+    zero = one - one
+    for b in range(B):
+        yv = one if ys[b] > 0 else -one
+        margin = one - yv * f[b, l]
+        slope = -yv if margin > zero else zero
+        delta[b, l] = (slope if margin == margin else margin) / batch
+
+
 def lane_padded_width(width: int, itemsize: int) -> int:
     """The width rounded up to LANE_TILE_NEURONS, and further when a row of LANES-vectors
     would span a multiple of 8 cache lines: rows of W and A 4 KiB apart (width 128) all map to
@@ -559,6 +572,9 @@ def _train_lane_group(Wt, bias, u, runs, first, X, y, lr, wd, loss_ids, one, bat
         _lane_forward(W, bl, ul, Xf, A, f, B, n, npad, rp)
         for l in range(nl):
             ys = y[first + l, s]
+            if losses[l] == 0:
+                _hinge_deltas(ys, f, l, B, batch, one, delta)
+                continue
             for b in range(B):
                 yv = one if ys[b] > 0 else -one
                 _, slope = _loss_slope(losses[l], yv, f[b, l], one)

@@ -310,3 +310,28 @@ def test_evaluation_is_the_training_forward_pass_bit_for_bit(dtype):
             fast = backend_numba._evaluate_block(Wt, bias, u, X, y, loss_id, dtype(1))
             slow = _reference_evaluate_block(Wt, bias, u, X, y, loss_id, dtype(1))
             np.testing.assert_array_equal(np.array(fast), np.array(slow), err_msg=f"width {width} loss {loss_id}")
+
+
+@njit
+def _deltas_by_loss_slope(ys, f, l, B, batch, one, delta):
+    for b in range(B):
+        yv = one if ys[b] > 0 else -one
+        delta[b, l] = backend_numba._loss_slope(0, yv, f[b, l], one)[1] / batch
+
+
+@njit
+def _deltas_by_selects(ys, f, l, B, batch, one, delta):
+    backend_numba._hinge_deltas(ys, f, l, B, batch, one, delta)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_branch_free_hinge_deltas_are_the_loss_slopes_bit_for_bit(dtype):
+    rng = np.random.default_rng(3)
+    special = [0.0, -0.0, 1.0, -1.0, np.nan, np.inf, -np.inf, 1e-45, -1e-45, 0.9999999, 1.0000001]
+    f = np.concatenate([special, rng.normal(size=200) * 2]).astype(dtype)[:, None].repeat(2, axis=1)
+    ys = (1 - 2 * rng.integers(0, 2, size=f.shape[0])).astype(np.int8)
+    fast, slow = np.zeros_like(f), np.zeros_like(f)
+    for l in range(2):
+        _deltas_by_selects(ys, f, l, f.shape[0], dtype(32), dtype(1), fast)
+        _deltas_by_loss_slope(ys, f, l, f.shape[0], dtype(32), dtype(1), slow)
+    np.testing.assert_array_equal(fast.view(f"u{f.itemsize}"), slow.view(f"u{f.itemsize}"))
