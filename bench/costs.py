@@ -11,7 +11,7 @@ import numpy as np
 
 from bench.workload import BATCH, N_INPUTS
 from sim.backends import BACKENDS
-from sim.engine import SCREEN_PARTS
+from sim.engine import chance_exit_fraction
 
 FLOPS_FORMULA = "4Bnr + 9Br + 4B + 4(nr + 2r)"
 BYTES_FORMULA = "2*4*(nr + 2r) + B(n + 1)"
@@ -86,8 +86,8 @@ class GridEstimate:
     label: str
     assumptions: str
     hours_by_width: dict[str, float]
-    # With the engine's exact early exit (sim.engine.SCREEN_PARTS): a run that is at chance
-    # level (the plateau where failing runs spend their steps) counts a quarter of the test set.
+    # With the engine's exact early exit (sim.engine.chance_exit_fraction): a run that is at chance
+    # level (the plateau where failing runs spend their steps) counts ~2 x 10% of the test set.
     hours_with_early_exit: float = float("nan")
     early_exit_assumption: str = ""
     # Training alone, if every run-step moved only its compulsory bytes (bytes_per_run_step) at
@@ -151,6 +151,7 @@ def estimate_grid_hours(result: Mapping[str, Any], grid: PaperGrid = PaperGrid()
                 floor_s += per_n_runs * grid.steps_per_run * bytes_per_run_step(r, n) / copy_bw
             width_s += t + e
         by_width[str(r)] = width_s / 3600
+    exit_fraction = chance_exit_fraction(grid.test_size, 0.1)  # the paper's target error
     name = result["machine"].get("gpu") or result["machine"]["cpu_model"]
     kind = "GPU-hours" if device.startswith("cuda") else "CPU-hours (a CPU measurement, not GPU-hours)"
     return GridEstimate(
@@ -166,9 +167,9 @@ def estimate_grid_hours(result: Mapping[str, Any], grid: PaperGrid = PaperGrid()
             "measured widths; data generation not counted"
         ),
         hours_by_width=by_width,
-        hours_with_early_exit=(train_s + eval_s / SCREEN_PARTS) / 3600,
+        hours_with_early_exit=(train_s + eval_s * exit_fraction) / 3600,
         early_exit_assumption=(
-            f"every evaluation of every run exits after 1/{SCREEN_PARTS} of the test set, as one at "
+            f"every evaluation of every run exits after {exit_fraction:.4g} of the test set, as one at "
             "chance level does (failing runs and runs on the plateau before learning); runs near "
             "the target error count more, successful runs stop early: an estimate, not a bound"
         ),

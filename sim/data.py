@@ -9,6 +9,8 @@ chunks it into blocks of steps.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .config import RunConfig
@@ -27,6 +29,7 @@ def rng_for(seed: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), int(stream)])
 
 
+@functools.lru_cache(maxsize=4096)  # drawn three times per run (data, test set, stream)
 def draw_support(n: int, k: int, seed: int) -> tuple[int, ...]:
     """The hidden support S: a uniformly random k-subset of range(n), sorted."""
     if not 1 <= k <= n:

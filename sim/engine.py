@@ -18,31 +18,42 @@ The update, per run and step, on a minibatch (X, y) of size B:
 
 Evaluation happens every ``eval_every`` steps and at ``max_steps``: the test error is
 the fraction of test samples with sign(f(x)) != y (f = 0 counts as an error). It is counted
-in quarters of the test set with an exact early exit: once a run has made more than
-``target_error * test_size`` errors it cannot succeed at this step, so the rest of its test set
-is skipped (runs at chance level, most runs most of the time, cost a quarter of an evaluation).
-Runs that stop at this step, diverged runs and :class:`History` recordings always count the
-whole test set, so every reported number is the same as without the exit.
+with an exact early exit: once a run has made more than ``target_error * test_size`` errors it
+cannot succeed at this step, so the rest of its test set is skipped. Generic kernels count in
+parts of SCREEN_PART_SAMPLES samples (a run at chance, most runs most of the time, counts about
+2 target_error of its test set: 2048 of 10^4 samples at the paper's 10%; see
+:func:`chance_exit_fraction`); a kernel with ``screen_test`` (numba) counts in its own order,
+the samples a run got wrong last time first, and stops within 64 samples of the exit.
+Runs that stop at this step, runs with non-finite weights or weights large enough for a loss to
+overflow (``SCREEN_MAX_OUTPUT``) and :class:`History` recordings always count the whole test
+set, so every reported number is the same as without the exit.
 A run stops at success, at ``max_steps``, or when its loss or weights stop being
 finite (``diverged``; checked at every evaluation, since NaN/inf never go away).
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
 from .config import LOSS_IDS, RunConfig, RunResult
-from .data import MinibatchStream, test_set, training_set
 from .init import initialize
 
-# The test set is counted in this many parts with an exact early exit (see the module doc);
-# below SCREEN_MIN_TEST_SIZE samples one part (a quarter would be too noisy to exit on).
-SCREEN_PARTS = 4
+# The test set is counted in parts of this many samples with an exact early exit (see the
+# module doc): finer parts exit closer to the first sample where a run's errors pass its target
+# (quarters, before: 2500 of 10^4 samples for a run at chance) but cost a kernel call each.
+# Below SCREEN_MIN_TEST_SIZE samples one part (too few samples to exit on).
+SCREEN_PART_SAMPLES = 256
 SCREEN_MIN_TEST_SIZE = 400
+# Only runs whose output_bound is below this are screened: then f, h and every loss are finite on
+# every input (the square loss overflows float32 at |f| ~ 1.8e19), so a loss that is finite on the
+# samples counted is finite on the rest, and the exit cannot hide a divergence.
+SCREEN_MAX_OUTPUT = 1e18
 
 # Cap on the int8 minibatch block handed to a kernel at once (bytes): long eval
 # intervals or many runs are cut into several kernel calls, which the data streams allow.
@@ -75,6 +86,15 @@ class Kernel(Protocol):
     def finite(self, runs: np.ndarray) -> np.ndarray:
         """Bool (len(runs),): all weights of the run are finite."""
 
+    # Optional: screen_test(runs, limits) -> (errors, loss sums, samples counted) (float64,
+    # float64, int), each run's test errors counted, in any order of its samples the kernel
+    # likes, until it has more than limits[j] (or all are counted). Used instead of
+    # evaluate_test parts when a kernel has it (see screened_test_metrics).
+
+    def output_bound(self, runs: np.ndarray) -> np.ndarray:
+        """Float64 (len(runs),): max(sum_i |u_i| H_i, max_i H_i), H_i = |b_i| + sum_j |W_ij|, which
+        bounds |f(x)| and every |h_i(x)| over all ±1 inputs x (not finite if a weight is not)."""
+
     def parameters(self, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Current (W, b, u) of the runs as float64 numpy arrays."""
 
@@ -82,21 +102,42 @@ class Kernel(Protocol):
 KernelFactory = Callable[..., Kernel]
 
 
+def screen_bounds(test_size: int, target_error: float) -> np.ndarray:
+    """Where the screened count stops to check its runs: 0; the first multiple of
+    SCREEN_PART_SAMPLES at or after floor(target_error * test_size) + 1, the fewest samples on
+    which a run can have more errors than ``target_error * test_size`` (none exits before); then
+    every SCREEN_PART_SAMPLES samples, and test_size."""
+    first_exit = math.floor(target_error * test_size) + 1
+    first = min(test_size, -(-first_exit // SCREEN_PART_SAMPLES) * SCREEN_PART_SAMPLES)
+    return np.unique(np.r_[0, np.arange(first, test_size, SCREEN_PART_SAMPLES), test_size])
+
+
+def chance_exit_fraction(test_size: int, target_error: float, error_rate: float = 0.5) -> float:
+    """The fraction of its test set a run counts before the exit if its errors are spread evenly
+    at ``error_rate`` (0.5: at chance): an estimate of the cost of screened evaluations."""
+    if test_size < SCREEN_MIN_TEST_SIZE or error_rate <= target_error:
+        return 1.0
+    needed = (math.floor(target_error * test_size) + 1) / error_rate
+    stops = screen_bounds(test_size, target_error)
+    return float(stops[np.searchsorted(stops, needed)] / test_size) if needed <= test_size else 1.0
+
+
 def screened_test_metrics(
     kernel: Kernel, runs: np.ndarray, screen: np.ndarray, target_error: np.ndarray, test_size: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Test (error rate, mean loss, complete) of ``runs``, with the exact early exit.
 
-    The test set is counted in SCREEN_PARTS parts; a run with ``screen[j]`` leaves as soon as
-    its error count exceeds ``target_error[j] * test_size`` (it cannot succeed now). For runs
-    counted to the end (``complete``) the error rate is exactly the full-set rate; for the
+    The test set is counted in parts (:func:`screen_bounds`); a run with ``screen[j]`` leaves as
+    soon as its error count exceeds ``target_error[j] * test_size`` (it cannot succeed now). For
+    runs counted to the end (``complete``) the error rate is exactly the full-set rate; for the
     others it is a lower bound, and the loss is the mean over the samples seen.
     """
-    parts = SCREEN_PARTS if test_size >= SCREEN_MIN_TEST_SIZE and screen.any() else 1
-    if parts == 1:
+    if test_size < SCREEN_MIN_TEST_SIZE or not screen.any():
         error, loss = kernel.evaluate_test(runs)
         return error, loss, np.ones(len(runs), dtype=bool)
-    bounds = np.linspace(0, test_size, parts + 1).astype(np.int64)
+    if hasattr(kernel, "screen_test"):
+        return _screened_by_kernel(kernel, runs, screen, target_error, test_size)
+    bounds = screen_bounds(test_size, float(target_error[screen].min()))
     counts = np.zeros(len(runs))
     loss_sums = np.zeros(len(runs))
     seen = np.zeros(len(runs), dtype=np.int64)
@@ -111,6 +152,70 @@ def screened_test_metrics(
         if not pending.size:
             break
     return counts / test_size, loss_sums / seen, seen == test_size
+
+
+def final_train_errors(kernel: Kernel, runs: Sequence[int],
+                       trains: Sequence[tuple[np.ndarray, np.ndarray]]) -> dict[int, float]:
+    """{run: error rate on its training set}: one kernel call per training-set size, at most
+    MAX_BLOCK_BYTES of stacked samples each (a call per run, with its parallel launch, was most of
+    the last evaluation of a group of small runs that stop together)."""
+    by_size: dict[int, list[int]] = defaultdict(list)
+    for j, (X, _) in enumerate(trains):
+        by_size[X.shape[0]].append(j)
+    errors: dict[int, float] = {}
+    for size, members in by_size.items():
+        per_call = max(1, MAX_BLOCK_BYTES // max(1, trains[members[0]][0].nbytes))
+        for first in range(0, len(members), per_call):
+            part = members[first:first + per_call]
+            X = _stacked([trains[j][0] for j in part])
+            y = _stacked([trains[j][1] for j in part])
+            rates, _ = kernel.evaluate(np.array([runs[j] for j in part], dtype=np.int64), X, y)
+            errors.update((runs[j], float(rate)) for j, rate in zip(part, rates))
+    return errors
+
+
+def _stacked(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """np.stack(arrays), as a view when they already lie one after the other in memory (the
+    training sets of a GroupStream do: copying them cost more than evaluating them)."""
+    first = arrays[0]
+    address = first.__array_interface__["data"][0]
+    if all(a.flags.c_contiguous and a.shape == first.shape and a.dtype == first.dtype
+           and a.__array_interface__["data"][0] == address + k * first.nbytes for k, a in enumerate(arrays)):
+        return np.lib.stride_tricks.as_strided(first, (len(arrays),) + first.shape, (first.nbytes,) + first.strides)
+    return np.stack(arrays)
+
+
+def exit_limits(target_error: np.ndarray, test_size: int) -> np.ndarray:
+    """The largest error counts c with c / test_size <= target_error (float64): a run with more
+    errors than that cannot succeed (the comparison screened_test_metrics makes)."""
+    limits = np.floor(np.asarray(target_error, dtype=np.float64) * test_size)
+    limits += (limits + 1) / test_size <= target_error  # floor(t M) may round down by one...
+    limits -= limits / test_size > target_error         # ...or up by one
+    return limits
+
+
+def _screened_by_kernel(kernel: Kernel, runs: np.ndarray, screen: np.ndarray, target_error: np.ndarray,
+                        test_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`screened_test_metrics` with the kernel's own screened count (``screen_test``): the
+    unscreened runs counted in full by ``evaluate_test``, the others by ``screen_test``."""
+    error, loss = np.empty(len(runs)), np.empty(len(runs))
+    complete = np.ones(len(runs), dtype=bool)
+    if not screen.all():
+        error[~screen], loss[~screen] = kernel.evaluate_test(runs[~screen])
+    counts, loss_sums, seen = kernel.screen_test(runs[screen], exit_limits(target_error[screen], test_size))
+    error[screen] = counts / test_size
+    loss[screen] = loss_sums / seen
+    complete[screen] = seen == test_size
+    return error, loss, complete
+
+
+def _reused(storage: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    """An int8 array of ``shape`` on storage[0], grown when too small: the minibatch blocks reuse
+    one buffer, as a fresh 64 MiB array per block would pay its page faults every time."""
+    size = int(np.prod(shape))
+    if storage[0].size < size:
+        storage[0] = np.empty(size, dtype=np.int8)
+    return storage[0][:size].reshape(shape)
 
 
 @dataclass
@@ -158,18 +263,21 @@ def run_group(
     W = np.stack([w for w, _, _ in inits])
     b = np.stack([bb for _, bb, _ in inits])
     u = np.stack([uu for _, _, uu in inits])
-    tests = [test_set(c) for c in configs]
-    trains = [None if c.online else training_set(c) for c in configs]
-    streams = [MinibatchStream(c, t) for c, t in zip(configs, trains)]
+    # here: importing numba would add 0.15 s to `import sim`
+    from .group_stream import GroupStream, group_test_sets
+
+    test_X, test_y = group_test_sets(configs)  # = test_set(c) of each, stacked
+    stream = GroupStream(configs)
+    trains = [stream.training_set(i) for i in range(R)]
     kernel = make_kernel(
         W, b, u,
         lr=np.array([c.lr for c in configs]),
         weight_decay=np.array([c.weight_decay for c in configs]),
         loss_ids=np.array([LOSS_IDS[c.loss] for c in configs]),
-        test_X=np.stack([t[0] for t in tests]),
-        test_y=np.stack([t[1] for t in tests]),
+        test_X=test_X,
+        test_y=test_y,
     )
-    del tests, W, b, u
+    del test_X, test_y, W, b, u
     if history is not None:
         history.initial_weights = inits[0]
     del inits
@@ -180,35 +288,34 @@ def run_group(
     active = np.arange(R)
     step = 0
 
-    def finish(i: int, success: bool, test_error: float, diverged: bool) -> None:
-        train_error = None
-        if trains[i] is not None and not diverged:
-            X_train, y_train = trains[i]
-            train_error = float(kernel.evaluate(np.array([i]), X_train[None], y_train[None])[0][0])
-        results[i] = RunResult(
-            success=success,
-            steps_to_success=step if success else None,
-            steps_run=step,
-            final_test_error=float(test_error),
-            final_train_error=train_error,
-            diverged=diverged,
-            wall_seconds=time.perf_counter() - start,
-        )
-        trains[i] = None
-        streams[i] = None
-        if on_finished is not None:
-            on_finished(i, results[i])
+    def finish(stopping: list[tuple[int, bool, float, bool]]) -> None:
+        """Record the runs (i, success, test error, diverged) that stop at this step."""
+        measured = [i for i, _, _, diverged in stopping if trains[i] is not None and not diverged]
+        train_errors = final_train_errors(kernel, measured, [trains[i] for i in measured])
+        for i, success, test_error, diverged in stopping:
+            results[i] = RunResult(
+                success=success,
+                steps_to_success=step if success else None,
+                steps_run=step,
+                final_test_error=float(test_error),
+                final_train_error=train_errors.get(i),
+                diverged=diverged,
+                wall_seconds=time.perf_counter() - start,
+            )
+            trains[i] = None
+            if on_finished is not None:
+                on_finished(i, results[i])
 
+    storage_X, storage_y = [np.empty(0, np.int8)], [np.empty(0, np.int8)]
     while active.size:
         block_end = min(step - step % eval_every + eval_every, int(max_steps[active].min()))
         chunk = max(1, MAX_BLOCK_BYTES // (active.size * B * n))
         last_X = last_y = None
         while step < block_end:
             steps = min(chunk, block_end - step)
-            X = np.empty((active.size, steps, B, n), dtype=np.int8)
-            y = np.empty((active.size, steps, B), dtype=np.int8)
-            for j, i in enumerate(active):
-                streams[i].next(steps, X[j], y[j])
+            X = _reused(storage_X, (active.size, steps, B, n))
+            y = _reused(storage_y, (active.size, steps, B))
+            stream.fill(active, X, y)
             kernel.train(active, X, y)
             step += steps
             last_X, last_y = X, y
@@ -216,6 +323,8 @@ def run_group(
         weights_finite = kernel.finite(active)
         # Screen only runs that go on training: their error at this step is not reported.
         screen = weights_finite & (step < max_steps[active]) & (history is None)
+        if screen.any() and test_size >= SCREEN_MIN_TEST_SIZE:
+            screen &= kernel.output_bound(active) < SCREEN_MAX_OUTPUT
         test_error, test_loss, _ = screened_test_metrics(kernel, active, screen, target[active], test_size)
         finite = weights_finite & np.isfinite(test_loss)
         if history is not None:
@@ -231,17 +340,17 @@ def run_group(
             history.test_error.append(float(test_error[0]))
             history.test_loss.append(float(test_loss[0]))
 
-        still_active = []
+        still_active, stopping = [], []
         for j, i in enumerate(active):
             if not finite[j]:
-                finish(i, success=False, test_error=float("nan") if np.isnan(test_error[j]) else test_error[j],
-                       diverged=True)
+                stopping.append((i, False, float("nan") if np.isnan(test_error[j]) else test_error[j], True))
             elif test_error[j] <= target[i]:
-                finish(i, success=True, test_error=test_error[j], diverged=False)
+                stopping.append((i, True, test_error[j], False))
             elif step >= max_steps[i]:
-                finish(i, success=False, test_error=test_error[j], diverged=False)
+                stopping.append((i, False, test_error[j], False))
             else:
                 still_active.append(i)
+        finish(stopping)
         if history is not None and not still_active:
             history.final_weights = kernel.parameters(np.array([0]))
             history.final_weights = tuple(p[0] for p in history.final_weights)

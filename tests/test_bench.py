@@ -41,10 +41,11 @@ def test_grid_estimate_matches_a_hand_count() -> None:
     flops = sum(per_n * (1000 * costs.flops_per_run_step(r, n) + 10 * costs.eval_flops(r, n, grid.test_size))
                 for r in grid.widths for n in grid.n_values)
     assert math.isclose(est.hours, flops / rate / 3600, rel_tol=1e-12)
-    # The early-exit estimate counts a quarter of every evaluation (sim.engine.SCREEN_PARTS = 4).
+    # The early-exit estimate counts the part of every evaluation a run at chance counts (0.2048 of
+    # 10^4 samples at the 10% target: 2048 samples, parts of 256 from the first possible exit).
     train_flops = sum(per_n * 1000 * costs.flops_per_run_step(r, n) for r in grid.widths for n in grid.n_values)
     eval_flops = flops - train_flops
-    assert math.isclose(est.hours_with_early_exit, (train_flops + eval_flops / 4) / rate / 3600, rel_tol=1e-12)
+    assert math.isclose(est.hours_with_early_exit, (train_flops + eval_flops * 0.2048) / rate / 3600, rel_tol=1e-12)
     assert "CPU-hours" in est.label and "not GPU-hours" in est.label
     assert est.train_bandwidth_floor_hours is None  # no copy measurement on a CPU
     # With a copy bandwidth: the floor is the compulsory training bytes over it.

@@ -1,4 +1,4 @@
-"""The numba backend against the float64 numpy reference kernel (sim/backend_numpy.py).
+"""The numba backend against the float64 numpy reference kernel (sim/backends/numpy.py).
 
 The update rule is the one in sim/engine.py's docstring; these tests drive both kernels
 with the same minibatches from the runs' own data streams and compare weights.
@@ -10,6 +10,7 @@ import itertools
 
 import numpy as np
 import pytest
+from numba import njit
 
 import sim
 import sim.backends.numba as backend_numba
@@ -257,3 +258,81 @@ def test_int8_to_lanes_transpose_matches_numpy():
         out = np.full((24, LANES), np.nan, dtype)
         to_lanes(X, 2 * 24, 5 * 24, out)  # step 2 of every row, lane l = row l
         np.testing.assert_array_equal(out, X[:, 2, :].T.astype(dtype))
+
+
+@njit
+def _reference_evaluate_block(Wt, bias, u, X, y, loss_id, one):
+    """The evaluation as it was before the register-tiled one: the training forward pass
+    (_forward_chunk on all samples into an (M, width) array), then errors and summed loss."""
+    M, n = X.shape
+    rp = Wt.shape[1]
+    nchunks = (rp + backend_numba.CHUNK - 1) // backend_numba.CHUNK
+    zero = one - one
+    plist = np.empty((M, n), np.int64)
+    pcount = np.empty(M, np.int64)
+    h = np.empty((M, rp), Wt.dtype)
+    S = np.empty(rp, Wt.dtype)
+    fpart = np.empty((nchunks, M), Wt.dtype)
+    backend_numba._plus_lists(X, plist, pcount)
+    for c in range(nchunks):
+        c0, c1 = backend_numba._chunk_bounds(c, rp)
+        backend_numba._forward_chunk(Wt, bias, u, c0, c1, plist, pcount, h, S, fpart[c], one)
+    errors = 0.0
+    total = 0.0
+    for b in range(M):
+        f = fpart[0, b]
+        for c in range(1, nchunks):
+            f += fpart[c, b]
+        yv = one if y[b] > 0 else -one
+        errors += 0.0 if (f > zero and yv > zero) or (f < zero and yv < zero) else 1.0
+        total += backend_numba._loss_slope(loss_id, yv, f, one)[0]
+    return errors, total
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_evaluation_is_the_training_forward_pass_bit_for_bit(dtype):
+    # Widths across tiles of 32 neurons, LANES tails and several CHUNKs; zero rows (f = 0 ties),
+    # huge weights (overflow to inf, NaN losses) and NaN weights: errors and summed losses must be
+    # exactly those of the forward pass the kernels train with.
+    rng = np.random.default_rng(7)
+    for width, n, scale in [(1, 5, 1.0), (10, 50, 1.0), (100, 51, 0.3), (264, 50, 1.0), (1000, 50, 0.05),
+                            (520, 7, 1e19), (40, 3, 0.0)]:
+        rp = -(-width // backend_numba.LANES) * backend_numba.LANES
+        Wt = np.zeros((n, rp), dtype)
+        Wt[:, :width] = rng.normal(size=(n, width)) * scale
+        bias, u = np.zeros(rp, dtype), np.zeros(rp, dtype)
+        bias[:width] = rng.normal(size=width) * scale
+        u[:width] = rng.normal(size=width) / np.sqrt(width)
+        if width == 100:
+            Wt[3, 17] = np.nan
+        X = (1 - 2 * rng.integers(0, 2, size=(300, n))).astype(np.int8)
+        y = (1 - 2 * rng.integers(0, 2, size=300)).astype(np.int8)
+        for loss_id in LOSS_IDS.values():
+            fast = backend_numba._evaluate_block(Wt, bias, u, X, y, loss_id, dtype(1))
+            slow = _reference_evaluate_block(Wt, bias, u, X, y, loss_id, dtype(1))
+            np.testing.assert_array_equal(np.array(fast), np.array(slow), err_msg=f"width {width} loss {loss_id}")
+
+
+@njit
+def _deltas_by_loss_slope(ys, f, l, B, batch, one, delta):
+    for b in range(B):
+        yv = one if ys[b] > 0 else -one
+        delta[b, l] = backend_numba._loss_slope(0, yv, f[b, l], one)[1] / batch
+
+
+@njit
+def _deltas_by_selects(ys, f, l, B, batch, one, delta):
+    backend_numba._hinge_deltas(ys, f, l, B, batch, one, delta)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_branch_free_hinge_deltas_are_the_loss_slopes_bit_for_bit(dtype):
+    rng = np.random.default_rng(3)
+    special = [0.0, -0.0, 1.0, -1.0, np.nan, np.inf, -np.inf, 1e-45, -1e-45, 0.9999999, 1.0000001]
+    f = np.concatenate([special, rng.normal(size=200) * 2]).astype(dtype)[:, None].repeat(2, axis=1)
+    ys = (1 - 2 * rng.integers(0, 2, size=f.shape[0])).astype(np.int8)
+    fast, slow = np.zeros_like(f), np.zeros_like(f)
+    for l in range(2):
+        _deltas_by_selects(ys, f, l, f.shape[0], dtype(32), dtype(1), fast)
+        _deltas_by_loss_slope(ys, f, l, f.shape[0], dtype(32), dtype(1), slow)
+    np.testing.assert_array_equal(fast.view(f"u{f.itemsize}"), slow.view(f"u{f.itemsize}"))

@@ -56,6 +56,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..config import LOSS_IDS
+from ..group_stream import copy_row
 from .lane_vectors import LANES as VECTOR_LANES
 from .lane_vectors import transpose_i8_to_lanes, vfma, vload, vrelu, vsplat, vstore, vwhere_positive
 
@@ -64,6 +65,11 @@ LANE_TILE_NEURONS = 4  # runs-in-lanes path: width padded to a multiple of this 
 MAX_LANE_WIDTH = 256   # widths up to this train with runs in SIMD lanes (see the module doc)
 CHUNK = 256      # neurons per cache block and per parallel work item (a multiple of LANES)
 EVAL_SAMPLES = 256   # test samples per evaluation work item
+SCREEN_BLOCK = 64    # test samples per step of the screened count (NumbaKernel.screen_test)
+# Screening pools: the samples a run got wrong at its last screened count, those it did not
+# reach, those it got right; prior error rates of each (weight SCREEN_PRIOR_WEIGHT samples).
+SCREEN_PRIORS = (0.75, 0.5, 0.25)
+SCREEN_PRIOR_WEIGHT = 16.0
 RUNS_PER_THREAD = 2  # below this many active runs per thread, parallelise over neuron chunks...
 # ...but only for networks this wide: the chunk path has two thread barriers per step. Measured
 # (n=50, B=32, float32, 2 cores): on a quiet machine 2.1x faster than the run path at width 10^4
@@ -495,6 +501,19 @@ def _lane_backward(W, bias, u, Xf, A, delta, G, gu, lr, decay, B, npad, rp):
         vstore(u, o, keep * vload(u, o) - step * vload(gu, o))
 
 
+@njit(inline="always", **_JIT)
+def _hinge_deltas(ys, f, l, B, batch, one, delta):
+    """delta[b, l] = dl/df / B of the hinge loss for the samples of lane l: the values of
+    :func:`_loss_slope` (-y where the margin 1 - y f is positive, 0 where it is not, NaN for a NaN
+    margin) as selects, without its branches: half-met margins mispredicted them."""
+    zero = one - one
+    for b in range(B):
+        yv = one if ys[b] > 0 else -one
+        margin = one - yv * f[b, l]
+        slope = -yv if margin > zero else zero
+        delta[b, l] = (slope if margin == margin else margin) / batch
+
+
 def lane_padded_width(width: int, itemsize: int) -> int:
     """The width rounded up to LANE_TILE_NEURONS, and further when a row of LANES-vectors
     would span a multiple of 8 cache lines: rows of W and A 4 KiB apart (width 128) all map to
@@ -555,6 +574,9 @@ def _train_lane_group(Wt, bias, u, runs, first, X, y, lr, wd, loss_ids, one, bat
         _lane_forward(W, bl, ul, Xf, A, f, B, n, npad, rp)
         for l in range(nl):
             ys = y[first + l, s]
+            if losses[l] == 0:
+                _hinge_deltas(ys, f, l, B, batch, one, delta)
+                continue
             for b in range(B):
                 yv = one if ys[b] > 0 else -one
                 _, slope = _loss_slope(losses[l], yv, f[b, l], one)
@@ -579,32 +601,134 @@ def _train_in_lanes(Wt, bias, u, runs, X, y, lr, wd, loss_ids, one, batch, width
         _train_lane_group(Wt, bias, u, runs, g * LANES, X, y, lr, wd, loss_ids, one, batch, width, rp)
 
 
+@njit(inline="always", **_JIT)
+def _rows_tile(Wt, plist, count, o, zero):
+    """For the 4 LANES-vectors of neurons at flat offset o of each row of Wt (n, rp): the sum of
+    the rows in plist[:count], added in pairs as :func:`_sum_rows` adds them (0 + (r1 + r2) +
+    (r3 + r4) + ... + r_last), kept in registers: 4 independent chains, no store to h."""
+    rp = Wt.shape[1]
+    a0, a1, a2, a3 = zero, zero, zero, zero
+    k = 0
+    while k + 1 < count:
+        p = plist[k] * rp + o
+        q = plist[k + 1] * rp + o
+        a0 = a0 + (vload(Wt, p) + vload(Wt, q))
+        a1 = a1 + (vload(Wt, p + LANES) + vload(Wt, q + LANES))
+        a2 = a2 + (vload(Wt, p + 2 * LANES) + vload(Wt, q + 2 * LANES))
+        a3 = a3 + (vload(Wt, p + 3 * LANES) + vload(Wt, q + 3 * LANES))
+        k += 2
+    if k < count:
+        p = plist[k] * rp + o
+        a0 = a0 + vload(Wt, p)
+        a1 = a1 + vload(Wt, p + LANES)
+        a2 = a2 + vload(Wt, p + 2 * LANES)
+        a3 = a3 + vload(Wt, p + 3 * LANES)
+    return a0, a1, a2, a3
+
+
+@njit(inline="always", **_JIT)
+def _rows_vector(Wt, plist, count, o, zero):
+    """As :func:`_rows_tile` for one LANES-vector of neurons (the tail of a chunk)."""
+    rp = Wt.shape[1]
+    a = zero
+    k = 0
+    while k + 1 < count:
+        a = a + (vload(Wt, plist[k] * rp + o) + vload(Wt, plist[k + 1] * rp + o))
+        k += 2
+    if k < count:
+        a = a + vload(Wt, plist[k] * rp + o)
+    return a
+
+
 @njit(**_JIT)
-def _evaluate_block(Wt, bias, u, X, y, loss_id, one):
-    """(errors, summed loss) of one run on the samples X (M, n), y (M,)."""
+def _chunk_outputs(Wt, S, u, plist, count, c0, c1, q, first, f):
+    """For every sample b of the block: the chunk partial of f, sum over neurons c0 <= i < c1 of
+    relu(h_bi) u_i with h_b = S + 2 (sum of the rows in plist[b, :count[b]]), added into f[b]
+    (set, if ``first``). The order is :func:`_lane_dot`'s (lane l accumulates the neurons
+    i = l mod LANES ascending in q[b], then a fixed tree), so f equals :func:`_forward_chunk`'s
+    bit for bit. Tiles of 4 LANES-vectors of neurons outermost: their rows (n x 32 floats) stay in
+    L1 while every sample of the block reads them (sample-outer read W from L2 at width 1000)."""
+    like = vload(S, 0)
+    zero = vsplat(0, like)
+    M = count.shape[0]
+    for b in range(M):
+        vstore(q, b * LANES, zero)
+    i = c0
+    while i + 4 * LANES <= c1:
+        s0, s1, s2, s3 = vload(S, i), vload(S, i + LANES), vload(S, i + 2 * LANES), vload(S, i + 3 * LANES)
+        u0, u1, u2, u3 = vload(u, i), vload(u, i + LANES), vload(u, i + 2 * LANES), vload(u, i + 3 * LANES)
+        for b in range(M):
+            a0, a1, a2, a3 = _rows_tile(Wt, plist[b], count[b], i, zero)
+            qb = vload(q, b * LANES)
+            qb = qb + vrelu(s0 + (a0 + a0)) * u0
+            qb = qb + vrelu(s1 + (a1 + a1)) * u1
+            qb = qb + vrelu(s2 + (a2 + a2)) * u2
+            qb = qb + vrelu(s3 + (a3 + a3)) * u3
+            vstore(q, b * LANES, qb)
+        i += 4 * LANES
+    while i < c1:
+        s0, u0 = vload(S, i), vload(u, i)
+        for b in range(M):
+            a = _rows_vector(Wt, plist[b], count[b], i, zero)
+            vstore(q, b * LANES, vload(q, b * LANES) + vrelu(s0 + (a + a)) * u0)
+        i += LANES
+    for b in range(M):
+        o = b * LANES
+        part = ((q[o] + q[o + 1]) + (q[o + 2] + q[o + 3])) + ((q[o + 4] + q[o + 5]) + (q[o + 6] + q[o + 7]))
+        f[b] = part if first else f[b] + part
+
+
+@njit(**_JIT)
+def _input_sums(Wt, bias, S):
+    """S = b - sum_j W_j (j ascending), as :func:`_forward_chunk` computes it."""
+    n, rp = Wt.shape
+    for i in range(rp):
+        S[i] = bias[i]
+    for j in range(n):
+        for i in range(rp):
+            S[i] -= Wt[j, i]
+
+
+@njit(**_JIT)
+def _outputs(Wt, S, u, X, f):
+    """f[b] = f(X[b]) for the samples X (M, n), given S (:func:`_input_sums`).
+
+    The arithmetic of the training forward pass (:func:`_forward_chunk`: h = S + 2 sum_{j in P_b}
+    W_j, f = sum of the chunk partials of relu(h) u), in the same order, so test errors and
+    losses are those of the reference evaluation bit for bit; but with the activations in
+    registers (:func:`_chunk_outputs`), never an (M, width) array."""
     M, n = X.shape
     rp = Wt.shape[1]
-    nchunks = (rp + CHUNK - 1) // CHUNK
-    zero = one - one
     plist = np.empty((M, n), np.int64)
-    pcount = np.empty(M, np.int64)
-    h = np.empty((M, rp), Wt.dtype)
-    S = np.empty(rp, Wt.dtype)
-    fpart = np.empty((nchunks, M), Wt.dtype)
-    _plus_lists(X, plist, pcount)
-    for c in range(nchunks):
-        c0, c1 = _chunk_bounds(c, rp)
-        _forward_chunk(Wt, bias, u, c0, c1, plist, pcount, h, S, fpart[c], one)
+    count = np.empty(M, np.int64)
+    _plus_lists(X, plist, count)
+    q = np.empty(M * LANES, Wt.dtype)
+    for c0 in range(0, rp, CHUNK):
+        _chunk_outputs(Wt, S, u, plist, count, c0, min(rp, c0 + CHUNK), q, c0 == 0, f)
+
+
+@njit(inline="always", **_JIT)
+def _error_and_loss(f, label, loss_id, one):
+    """(1.0 if sign(f) != y else 0.0 (f = 0 is an error), l(y, f)) of one sample."""
+    zero = one - one
+    yv = one if label > 0 else -one
+    correct = (f > zero and yv > zero) or (f < zero and yv < zero)
+    loss, _ = _loss_slope(loss_id, yv, f, one)
+    return 0.0 if correct else 1.0, loss
+
+
+@njit(**_JIT)
+def _evaluate_block(Wt, bias, u, X, y, loss_id, one):
+    """(errors, summed loss) of one run on the samples X (M, n), y (M,) (see :func:`_outputs`)."""
+    S = np.empty(Wt.shape[1], Wt.dtype)
+    _input_sums(Wt, bias, S)
+    f = np.empty(X.shape[0], Wt.dtype)
+    _outputs(Wt, S, u, X, f)
     errors = 0.0
     total = 0.0
-    for b in range(M):
-        f = fpart[0, b]
-        for c in range(1, nchunks):
-            f += fpart[c, b]
-        yv = one if y[b] > 0 else -one
-        correct = (f > zero and yv > zero) or (f < zero and yv < zero)
-        errors += 0.0 if correct else 1.0
-        loss, _ = _loss_slope(loss_id, yv, f, one)
+    for b in range(X.shape[0]):
+        error, loss = _error_and_loss(f[b], y[b], loss_id, one)
+        errors += error
         total += loss
     return errors, total
 
@@ -636,6 +760,111 @@ def _evaluate(Wt, bias, u, runs, X, xslab, y, start, stop, loss_ids, one, errors
             t += item_losses[k]
         errors[a] = e / M
         losses[a] = t / M
+
+
+@njit(**_JIT)
+def _screen_run(Wt, bias, u, X, y, loss_id, one, limit, order, split):
+    """Count the test errors of one run until there are more than ``limit`` (it cannot succeed)
+    or every sample is counted; returns (errors, summed loss, samples counted).
+
+    Samples are taken SCREEN_BLOCK at a time from three pools of ``order``: [0, split[0]) wrong
+    at the last screened count, [split[0], split[1]) not reached, [split[1], M) right; each time
+    from the pool with the highest error rate so far (SCREEN_PRIORS to start). Errors persist
+    between evaluations (measured at width 1000, k = 6: 80-85% offline, ~55% online), so an
+    exit needs fewer samples; a run whose sign flips moves on to the other pools. Which samples
+    are counted changes no decision: more than ``limit`` errors among some samples means more
+    among all, and a count that reaches M is the full count. ``order``/``split`` are rewritten:
+    wrong, not reached, right."""
+    M, n = X.shape
+    S = np.empty(Wt.shape[1], Wt.dtype)
+    _input_sums(Wt, bias, S)
+    Xb = np.empty(SCREEN_BLOCK * n, np.int8)
+    yb = np.empty(SCREEN_BLOCK, np.int8)
+    f = np.empty(SCREEN_BLOCK, Wt.dtype)
+    flat = X.reshape(M * n)
+    ptr = np.array([0, split[0], split[1]])
+    end = np.array([split[0], split[1], M])
+    pool_errors = np.zeros(3)
+    pool_seen = np.zeros(3)
+    wrong = np.empty(M, order.dtype)
+    right = np.empty(M, order.dtype)
+    nwrong = nright = seen = 0
+    errors = total = 0.0
+    while seen < M and errors <= limit:
+        best, best_rate = 0, -1.0
+        for p in range(3):
+            rate = (pool_errors[p] + SCREEN_PRIOR_WEIGHT * SCREEN_PRIORS[p]) / (pool_seen[p] + SCREEN_PRIOR_WEIGHT)
+            if ptr[p] < end[p] and rate > best_rate:
+                best, best_rate = p, rate
+        take = min(SCREEN_BLOCK, end[best] - ptr[best])
+        for q in range(take):
+            copy_row(Xb, q * n, flat, order[ptr[best] + q] * n, n)
+            yb[q] = y[order[ptr[best] + q]]
+        _outputs(Wt, S, u, Xb[:take * n].reshape((take, n)), f)
+        for q in range(take):
+            error, loss = _error_and_loss(f[q], yb[q], loss_id, one)
+            errors += error
+            total += loss
+            pool_errors[best] += error
+            if error > 0:
+                wrong[nwrong] = order[ptr[best] + q]
+                nwrong += 1
+            else:
+                right[nright] = order[ptr[best] + q]
+                nright += 1
+        pool_seen[best] += take
+        ptr[best] += take
+        seen += take
+    unseen = np.empty(M - nwrong - nright, order.dtype)
+    k = 0
+    for p in range(3):
+        for t in range(ptr[p], end[p]):
+            unseen[k] = order[t]
+            k += 1
+    order[:nwrong] = wrong[:nwrong]
+    order[nwrong:M - nright] = unseen
+    order[M - nright:] = right[:nright]
+    split[0], split[1] = nwrong, M - nright
+    return errors, total, seen
+
+
+@njit(parallel=True, **_JIT)
+def _screen(Wt, bias, u, runs, X, y, loss_ids, one, limits, order, split, errors, losses, seen):
+    """:func:`_screen_run` for every run runs[a] on its test set X[r], y[r]; prange over runs."""
+    for a in prange(runs.shape[0]):
+        r = runs[a]
+        errors[a], losses[a], seen[a] = _screen_run(Wt[r], bias[r], u[r], X[r], y[r], loss_ids[r], one,
+                                                   limits[a], order[r], split[r])
+
+
+@njit(**_JIT)
+def _weight_checks(Wt, bias, u, runs, finite, bound):
+    """finite[a]: every weight of run runs[a] is finite (w - w is 0 for finite w, NaN for inf or
+    NaN); bound[a]: :meth:`NumbaKernel.output_bound`, in float64. Per-neuron sums, so the loop
+    over a row vectorises (one scalar sum of w - w was a 4-cycle chain per weight). Serial: 0.1 ns
+    a weight on one core, and a short parallel region waited ~8 ms for a busy second core."""
+    n, rp = Wt.shape[1], Wt.shape[2]
+    for a in range(runs.shape[0]):
+        r = runs[a]
+        H = np.empty(rp, np.float64)
+        residue = np.empty(rp, Wt.dtype)
+        for i in range(rp):
+            H[i] = abs(np.float64(bias[r, i]))
+            residue[i] = (bias[r, i] - bias[r, i]) + (u[r, i] - u[r, i])
+        for j in range(n):
+            w = Wt[r, j]
+            for i in range(rp):
+                H[i] += abs(np.float64(w[i]))
+                residue[i] += w[i] - w[i]
+        ok = True
+        total = 0.0
+        largest = 0.0
+        for i in range(rp):
+            ok &= residue[i] == 0
+            total += abs(np.float64(u[r, i])) * H[i]
+            largest = max(largest, H[i])
+        finite[a] = ok
+        bound[a] = max(total, largest) if ok else np.inf
 
 
 class NumbaKernel:
@@ -704,11 +933,34 @@ class NumbaKernel:
         runs = self._runs(runs)
         return self._evaluate(runs, self.test_X, runs, self.test_y, start, stop)
 
-    def finite(self, runs):
+    def screen_test(self, runs, limits):
+        """(errors, summed loss, samples counted) of each run on its test set, counted until it
+        has more than limits[j] errors (see :func:`_screen_run`; :class:`sim.engine.Kernel`)."""
         runs = self._runs(runs)
-        # Per run, no fancy-index copy of all weights; padded entries are zeros.
-        return np.array([np.isfinite(self.Wt[i]).all() and np.isfinite(self.b[i]).all()
-                         and np.isfinite(self.u[i]).all() for i in runs], dtype=bool)
+        R, M = self.test_y.shape
+        if not hasattr(self, "screen_order"):  # every sample "not reached" to start
+            self.screen_order = np.tile(np.arange(M, dtype=np.int32), (R, 1))
+            self.screen_split = np.tile(np.array([0, M], dtype=np.int64), (R, 1))
+        errors, losses, seen = np.empty(runs.size), np.empty(runs.size), np.empty(runs.size, np.int64)
+        if runs.size:
+            _screen(self.Wt, self.b, self.u, runs, self.test_X, self.test_y, self.loss_ids, self.one,
+                    np.ascontiguousarray(limits, dtype=np.float64), self.screen_order, self.screen_split,
+                    errors, losses, seen)
+        return errors, losses, seen
+
+    def _weight_checks(self, runs):
+        runs = self._runs(runs)
+        finite = np.empty(runs.size, dtype=bool)
+        bound = np.empty(runs.size)
+        if runs.size:  # padded entries are zeros: they change neither
+            _weight_checks(self.Wt, self.b, self.u, runs, finite, bound)
+        return finite, bound
+
+    def finite(self, runs):
+        return self._weight_checks(runs)[0]
+
+    def output_bound(self, runs):
+        return self._weight_checks(runs)[1]
 
     def parameters(self, runs):
         runs = self._runs(runs)

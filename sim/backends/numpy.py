@@ -76,6 +76,11 @@ class NumpyKernel:
             for i in runs
         ])
 
+    def output_bound(self, runs):
+        H = np.abs(self.W[runs]).astype(np.float64).sum(axis=-1) + np.abs(self.b[runs]).astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            return np.maximum((np.abs(self.u[runs]).astype(np.float64) * H).sum(axis=-1), H.max(axis=-1))
+
     def parameters(self, runs):
         return (self.W[runs].astype(np.float64), self.b[runs].astype(np.float64), self.u[runs].astype(np.float64))
 

@@ -332,6 +332,14 @@ class TorchKernel:
             ok = torch.isfinite(W).flatten(1).all(dim=1) & torch.isfinite(b).all(dim=1) & torch.isfinite(u).all(dim=1)
             return ok.cpu().numpy()
 
+    def output_bound(self, runs: np.ndarray) -> np.ndarray:
+        """See :class:`sim.engine.Kernel` (float64 sums, on the device)."""
+        with torch.inference_mode():
+            W, b, u, _ = self._params(np.asarray(runs, dtype=np.int64))
+            H = W.abs().sum(dim=-1, dtype=torch.float64) + b.abs().to(torch.float64)
+            bound = torch.maximum((u.abs().to(torch.float64) * H).sum(dim=-1), H.amax(dim=-1))
+            return bound.cpu().numpy()
+
     def parameters(self, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Current (W, b, u) of the runs as float64 numpy arrays."""
         with torch.inference_mode():
