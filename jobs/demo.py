@@ -54,6 +54,7 @@ def demo_grid(tiny: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]
 def run_demo(out_dir: str | Path, level: float = 0.99, backend: str = "numba", workers: int | None = None,
              tiny: bool = False, progress: bool = True, log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the whole main job into ``out_dir``; returns {"report", "results", "timings", ...}."""
+    from sim.files import atomic_path, write_text
     from sim.grid import grid_configs
     from sim.store import load
     from sim.sweep import sweep
@@ -71,7 +72,7 @@ def run_demo(out_dir: str | Path, level: float = 0.99, backend: str = "numba", w
 
     start = time.perf_counter()
     bounds_md = render_bounds(bound_rows(BOUND_NS, BOUND_KS, BOUND_SS), "markdown")
-    (out / "bounds.md").write_text(bounds_md)
+    write_text(out / "bounds.md", bounds_md)
     timings["bounds"] = time.perf_counter() - start
 
     parts, scalars = demo_grid(tiny)
@@ -91,9 +92,10 @@ def run_demo(out_dir: str | Path, level: float = 0.99, backend: str = "numba", w
     m50 = est.m50_estimates(frame, level)
     results = run_checks(frame, level=level, backend=backend, progress=lambda name: log(f"check {name}"))
     timings["checks"] = time.perf_counter() - start
-    (out / "checks.json").write_text(json.dumps({"checks": [r.to_dict() for r in results]}, indent=2))
-    est.success_table(frame, level).to_csv(out / "success.csv", index=False)
-    est.m50_table(frame, level).to_csv(out / "m50.csv", index=False)
+    write_text(out / "checks.json", json.dumps({"checks": [r.to_dict() for r in results]}, indent=2))
+    for name, table in (("success.csv", est.success_table(frame, level)), ("m50.csv", est.m50_table(frame, level))):
+        with atomic_path(out / name) as tmp:
+            table.to_csv(tmp, index=False)
 
     start = time.perf_counter()
     figures, notes = render_figures(store_path, out / "figs", log)

@@ -116,9 +116,9 @@ def write_report(out_dir: str | Path, *, frame: "pd.DataFrame", results: Sequenc
             relative = os.path.relpath(path, out_dir)
             lines += [f"![{path.stem}]({relative})", ""]
     lines += [f"- {note}" for note in figure_notes]
-    report = out_dir / "report.md"
-    report.write_text("\n".join(lines).rstrip() + "\n")
-    return report
+    from sim.files import write_text
+
+    return write_text(out_dir / "report.md", "\n".join(lines).rstrip() + "\n")
 
 
 def describe_grid(parts: Sequence[dict[str, Any]], scalars: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ forest's, trial by trial (paired), with 95% percentile-bootstrap intervals of th
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -351,11 +352,26 @@ def output_stem(out_dir: Path, dataset: str) -> Path:
     return Path(out_dir) / f"tabular_{dataset}"
 
 
+def write_atomically(path: Path, write: Callable[[Path], None]) -> Path:
+    """``write(tmp)`` to a temporary file next to ``path``, flushed to disk, then renamed onto ``path``.
+
+    The same rule as ``sim.files.atomic_path`` (tabular imports nothing of ours, so it keeps its
+    own copy): a crash, ``kill -9`` or full disk leaves the previous file, never a truncated one."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
 def write_trials_csv(rows: Sequence[dict], path: Path) -> None:
-    """Write the rows atomically (temp file + rename) so an interrupted run keeps a valid CSV."""
-    tmp = path.with_suffix(".csv.tmp")
-    rows_to_frame(rows).to_csv(tmp, index=False)
-    tmp.replace(path)
+    """Write the rows atomically so an interrupted run keeps a valid CSV."""
+    write_atomically(path, lambda tmp: rows_to_frame(rows).to_csv(tmp, index=False))
 
 
 def write_outputs(frame, dataset: str, out_dir: Path) -> StudyOutputs:
@@ -371,6 +387,6 @@ def write_outputs(frame, dataset: str, out_dir: Path) -> StudyOutputs:
     write_trials_csv(frame.to_dict("records"), trials_csv)
     rows = table2(frame)
     table_csv, table_md = Path(f"{stem}_table2.csv"), Path(f"{stem}_table2.md")
-    pd.DataFrame([dataclasses.asdict(r) for r in rows]).to_csv(table_csv, index=False)
-    table_md.write_text(table2_markdown(dataset, rows))
+    write_atomically(table_csv, lambda tmp: pd.DataFrame([dataclasses.asdict(r) for r in rows]).to_csv(tmp, index=False))
+    write_atomically(table_md, lambda tmp: tmp.write_text(table2_markdown(dataset, rows), encoding="utf-8"))
     return StudyOutputs(trials_csv=trials_csv, table_csv=table_csv, table_md=table_md)
