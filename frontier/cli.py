@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sqlite3
 import sys
 import traceback
@@ -27,6 +28,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("train", "train a few runs of one configuration and print a table"),
     ("sweep", "run a grid (TOML) into a results store: resumable, local pool or Dask"),
     ("export", "export a results store to CSV or Parquet"),
+    ("info", "summarise a results store: runs, settings, grids, backends, versions, cells"),
     ("bench", "benchmark our backends against torch baselines (run-steps/s, GFLOP/s, speedups)"),
     ("tabular", "tabular study: wide sparse-init MLPs vs tuned random forests on real data"),
     ("figs", "render every paper and theory figure a results store has data for (PNG + PDF)"),
@@ -141,6 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args._module.run(args) or 0)
+    except BrokenPipeError:
+        # The reader went away (`frontier info S | head`): not an error. Point stdout at devnull so
+        # the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except EXPECTED_ERRORS as exc:
         if args.debug:
             traceback.print_exc()

@@ -31,9 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sim.grid import load_grid
-    from sim.store import Store, check_store_path, run_id
+    from sim.store import check_store_path, run_id, stored_run_ids
     from sim.backends import check_backend
-    from sim.sweep import pending_runs, sweep
+    from sim.sweep import sweep
 
     configs = load_grid(args.grid)
     check_store_path(args.store)
@@ -45,13 +45,8 @@ def run(args: argparse.Namespace) -> int:
     total = len({run_id(c) for c in configs})
 
     if args.dry_run:
-        import os
-
-        if os.path.exists(args.store):
-            with Store(args.store) as store:
-                pending = len(pending_runs(configs, store))
-        else:
-            pending = total
+        stored = stored_run_ids(args.store)  # read-only: a dry run never creates or changes the store
+        pending = len({run_id(c) for c in configs} - stored)
         print(f"{args.grid}: {total} runs, {total - pending} in {args.store}, {pending} to run")
         return 0
 
