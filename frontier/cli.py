@@ -50,8 +50,10 @@ def add_backend_arguments(parser: argparse.ArgumentParser, device: bool = True, 
         parser.add_argument("--dtype", default="float32", choices=DTYPES, help="default: float32")
 
 
-class CliError(Exception):
-    """A user-facing error: printed as ``error: <message>``, exit status 2."""
+class CliError(ValueError):
+    """A user-facing error: printed as ``error: <message>``, exit status 2. A ValueError, so it is
+    caught as bad input whichever copy of this module raised it (``python -m frontier.cli`` runs
+    this file as ``__main__`` while the commands import ``frontier.cli``)."""
 
 
 #: Failures that are the user's input or the machine's state, not a bug: one ``error:`` line, status 2.
@@ -165,4 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    # The canonical module's main, not this __main__ copy: one CliError class, one parser.
+    from frontier.cli import main as canonical_main
+
+    raise SystemExit(canonical_main())

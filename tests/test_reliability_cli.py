@@ -66,3 +66,12 @@ def test_version():
                              capture_output=True, text=True, timeout=60)
     assert process.returncode == 0, process.stderr
     assert process.stdout.startswith("frontier (parity-frontier) ")
+
+
+def test_a_command_error_is_one_line_under_python_dash_m_too(tmp_path):
+    """`python -m frontier.cli` runs cli.py as __main__, a second copy of the module: a CliError
+    raised by a command (which imports frontier.cli) must still be one line, not a traceback."""
+    process = subprocess.run([sys.executable, "-m", "frontier.cli", "verify", str(tmp_path / "s.sqlite"),
+                              "--keep-store", "x"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert process.returncode == 2
+    assert process.stderr == "error: --keep-store only goes with --quick\n"
