@@ -19,7 +19,7 @@ import pytest
 import frontier.cli
 import sim.store
 from sim.grid import parse_grid
-from sim.store import STORE_SCHEMA_VERSION, Store, load, read_table, run_id, table_names
+from sim.store import Store, load, read_table, run_id, table_names
 from sim.sweep import sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,6 +112,8 @@ def user_version(path: Path) -> int:
 
 
 def test_stores_carry_a_schema_version_and_old_ones_are_upgraded(store):
+    from sim.store import STORE_SCHEMA_VERSION
+
     assert STORE_SCHEMA_VERSION == 2
     assert user_version(store) == STORE_SCHEMA_VERSION
     # Make it a store as the first version wrote it: no version, no intervention column.
@@ -126,6 +128,8 @@ def test_stores_carry_a_schema_version_and_old_ones_are_upgraded(store):
 
 
 def test_a_store_of_a_newer_version_is_read_but_not_written(store):
+    from sim.store import STORE_SCHEMA_VERSION
+
     make_sqlite(store, f"PRAGMA user_version = {STORE_SCHEMA_VERSION + 1}")
     before = store.read_bytes()
     assert len(load(store)) == TINY_RUNS
@@ -154,6 +158,8 @@ def test_verify_and_demo_refuse_a_level_outside_the_sensible_range(level, store,
 
 
 def test_info_summarises_a_store(store, cli):
+    from sim.store import STORE_SCHEMA_VERSION
+
     status, out, err = cli("info", store)
     assert status == 0, err
     lines = out.splitlines()
