@@ -24,7 +24,8 @@ BASELINES = ("naive", "ensemble")
 #: Our contenders: every registered backend except the numpy reference (a test oracle, not a speed).
 OURS = tuple(name for name, backend in BACKENDS.items() if backend.benchmarked)
 SMOKE_TEST_NOTE = ("SMOKE TEST (--quick): tiny R, 2 steps, one repetition. These numbers show that every code path "
-                   "runs, not how fast it is; no paper-grid estimate is made from them. Run `frontier bench` to measure.")
+                   "runs, not how fast it is; no paper-grid estimate is made from them. Run `frontier bench` to "
+                   "measure.")
 CONTENDERS = BASELINES + OURS
 
 

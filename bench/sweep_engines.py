@@ -5,7 +5,8 @@ this measurement; docs/performance.md records it).
 Each engine trains the same tiny runs (n = 12, widths 16 and 32, 300 steps, numba) with one run
 per task, so the engine's own cost per task is as large a share of the time as it can be. Every
 measurement is a fresh process (an engine's start-up is part of a sweep's cost), best of
-``--repeats`` interleaved across engines; two task counts give the start-up (intercept) and the cost per extra task (slope).
+``--repeats`` interleaved across engines; two task counts give the start-up (intercept) and the
+cost per extra task (slope).
 The in-process time of the same runs is the baseline.
 
     python -m bench.sweep_engines [--repeats 5] [--counts 64 256]

@@ -394,6 +394,7 @@ def write_outputs(frame, dataset: str, out_dir: Path) -> StudyOutputs:
     write_trials_csv(frame.to_dict("records"), trials_csv)
     rows = table2(frame)
     table_csv, table_md = Path(f"{stem}_table2.csv"), Path(f"{stem}_table2.md")
-    write_atomically(table_csv, lambda tmp: pd.DataFrame([dataclasses.asdict(r) for r in rows]).to_csv(tmp, index=False))
+    table = pd.DataFrame([dataclasses.asdict(r) for r in rows])
+    write_atomically(table_csv, lambda tmp: table.to_csv(tmp, index=False))
     write_atomically(table_md, lambda tmp: tmp.write_text(table2_markdown(dataset, rows), encoding="utf-8"))
     return StudyOutputs(trials_csv=trials_csv, table_csv=table_csv, table_md=table_md)

@@ -99,7 +99,8 @@ def test_a_sweep_with_an_oversized_run_is_refused_before_the_store_is_touched(tm
 
 def grid_parts():
     parts = [({**scalars, **part}, f"{name}[{i}]") for name, grid, scalars in
-             (("demo", DEMO_GRID, DEMO_SCALARS), ("tiny", TINY_GRID, TINY_SCALARS), ("quick", QUICK_GRID, QUICK_SCALARS))
+             (("demo", DEMO_GRID, DEMO_SCALARS), ("tiny", TINY_GRID, TINY_SCALARS),
+              ("quick", QUICK_GRID, QUICK_SCALARS))
              for i, part in enumerate(grid)]
     # Dense runs collapse sparse-only axes, except a planted neuron's sparsity.
     parts.append(({"n": 20, "k": 3, "width": [8, 16], "init": ["dense", "sparse"], "sparsity": [2, 3, 4],

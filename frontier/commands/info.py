@@ -49,7 +49,8 @@ def describe_store(path: str) -> list[str]:
     lines.append("hosts: " + _counts(frame["host"]))
     lines.append("settings:")
     for row in overview.to_dict("records"):
-        lines.append(f"  {row['label']}: {row['runs']} runs ({row['successes']} succeeded, {row['diverged']} diverged), "
+        lines.append(f"  {row['label']}: {row['runs']} runs ({row['successes']} succeeded, "
+                     f"{row['diverged']} diverged), "
                      f"max_steps {row['max_steps']}, test_size {row['test_size']}; widths "
                      f"{', '.join(map(str, row['widths']))}; m {format_samples(row['samples'])}; "
                      f"{row['seeds']} seeds; {row['cells']} cells")

@@ -37,7 +37,8 @@ def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
     from sim.sweep import DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_WAIT
 
     parser.add_argument("--max-runs", type=int, default=MAX_GRID_RUNS, metavar="N",
-                        help=f"refuse a grid of more than N runs, counted before any is built (default: {MAX_GRID_RUNS:,})")
+                        help="refuse a grid of more than N runs, counted before any is built "
+                             f"(default: {MAX_GRID_RUNS:,})")
     parser.add_argument("--lock-timeout", type=float, default=DEFAULT_LOCK_TIMEOUT, metavar="S",
                         help="seconds one write waits for another process's lock on the store before the run is "
                              f"kept in memory and retried (default: {DEFAULT_LOCK_TIMEOUT:g})")

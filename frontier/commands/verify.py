@@ -5,7 +5,8 @@
 
 The checks and their claims are listed by --help's --checks choices and in docs/verification.md
 (see verify/checks.py for how each decides). Exit status 0 when no check FAILs, 1 when one does,
-2 on bad input, including a store with no usable (non-diverged) runs. --json prints {"checks": [{"name", "status", "summary", "details", "statements"}, ...]}.
+2 on bad input, including a store with no usable (non-diverged) runs.
+--json prints {"checks": [{"name", "status", "summary", "details", "statements"}, ...]}.
 """
 
 from __future__ import annotations
