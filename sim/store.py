@@ -207,6 +207,10 @@ class Store:
                 self._db.execute(f"ALTER TABLE runs ADD COLUMN {_column_definition(name)}")
             self._db.execute(f"PRAGMA user_version = {STORE_SCHEMA_VERSION}")
 
+    def wait_for_locks(self, seconds: float) -> None:
+        """How long a write waits for another connection's lock from now on (SQLite's busy timeout)."""
+        self._db.execute(f"PRAGMA busy_timeout = {max(0, int(seconds * 1000))}")
+
     def _columns(self) -> set[str]:
         return {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
 

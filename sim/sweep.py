@@ -60,6 +60,9 @@ DEFAULT_LOCK_WAIT = 600.0
 #: Pool breaks (a worker died) in a row without a single new finished run before a sweep gives up.
 MAX_FRUITLESS_RESTARTS = 3
 _RETRY_DELAYS = (0.5, 30.0)  # first and longest pause between retries of a locked store
+#: While the store is known to be locked, a retry waits this long (s) for the lock, not lock_timeout:
+#: in a one-process sweep the training waits while the client waits.
+_RETRY_LOCK_WAIT = 0.1
 #: How long (s) connecting to a Dask scheduler may take, and how long its first bytes may.
 DEFAULT_CONNECT_TIMEOUT = 30.0
 HANDSHAKE_TIMEOUT = 5.0
@@ -201,9 +204,9 @@ class _Writer:
     connection delays writes (retried with backoff, see :meth:`flush`), it never drops them."""
 
     def __init__(self, store: Store, backend: str, device: str, dtype: str, bar,
-                 lock_wait: float = DEFAULT_LOCK_WAIT) -> None:
+                 lock_wait: float = DEFAULT_LOCK_WAIT, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
         self.store, self.backend, self.device, self.dtype, self.bar = store, backend, device, dtype, bar
-        self.lock_wait = lock_wait
+        self.lock_wait, self.lock_timeout = lock_wait, lock_timeout
         self.received: set[str] = set()  # finished runs, stored or in the backlog
         self.written: set[str] = set()
         self.backlog: list[tuple[RunConfig, RunResult]] = []
@@ -237,6 +240,8 @@ class _Writer:
                 raise self._write_error(exc.strerror or str(exc)) from None
             self.backlog.pop(0)
             self._count(config, result)
+        if self.locked_since is not None:  # the lock is gone: back to the patient timeout
+            self.store.wait_for_locks(self.lock_timeout)
         self.locked_since = None
         self.delay = _RETRY_DELAYS[0]
 
@@ -254,6 +259,7 @@ class _Writer:
         now = time.monotonic()
         if self.locked_since is None:
             self.locked_since = now
+            self.store.wait_for_locks(_RETRY_LOCK_WAIT)
             self.log(f"store {self.store.path} is locked by another connection: finished runs wait in memory "
                      "and are written once it is free")
         self.retry_at = now + self.delay
@@ -325,7 +331,7 @@ def sweep(
             if not pending:
                 return SweepSummary(total, already, 0, 0, time.perf_counter() - start)
             bar = _progress_bar(total, already, description) if progress else None
-            writer = _Writer(store, backend, device, dtype, bar, lock_wait)
+            writer = _Writer(store, backend, device, dtype, bar, lock_wait, lock_timeout)
             try:
                 if client is not None:
                     _sweep_dask(pending, writer, client, batch_runs)
