@@ -23,6 +23,9 @@ from sim.backends import BACKENDS
 BASELINES = ("naive", "ensemble")
 #: Our contenders: every registered backend except the numpy reference (a test oracle, not a speed).
 OURS = tuple(name for name, backend in BACKENDS.items() if backend.benchmarked)
+SMOKE_TEST_NOTE = ("SMOKE TEST (--quick): tiny R, 2 steps, one repetition. These numbers show that every code path "
+                   "runs, not how fast it is; no paper-grid estimate is made from them. Run `frontier bench` to "
+                   "measure.")
 CONTENDERS = BASELINES + OURS
 
 
@@ -54,6 +57,9 @@ class BenchSettings:
     contenders: tuple[str, ...] = CONTENDERS
     thread_counts: tuple[int, ...] = ()
     pool_steps: int | None = None
+    #: ``--quick``: a run that exercises every code path; its numbers measure nothing, so the
+    #: table says so and no paper-grid estimate is made from them.
+    smoke_test: bool = False
 
     def runs_at(self, width: int) -> int:
         if width in self.runs:
@@ -79,7 +85,7 @@ def quick_settings(device: str = "cpu", widths: Sequence[int] = WIDTHS) -> Bench
     return BenchSettings(
         device=device, widths=tuple(widths), runs={10: 4, 100: 4, 1000: 2, 10000: 2},
         block_steps=2, pool_steps=2, naive_runs=2, min_seconds=0.0, repeats=1, eval_samples=256, eval_runs=2,
-        matmul_size=256, contenders=contenders,
+        matmul_size=256, contenders=contenders, smoke_test=True,
     )
 
 
@@ -398,8 +404,9 @@ def run_benchmark(settings: BenchSettings, progress: Callable[[str], None] | Non
                 c["fraction_of_matmul"] = c["gflops"] / matmul_after
     result["matmul_gflops_before_after"] = [matmul, matmul_after]
     result["matmul_gflops"] = max(matmul, matmul_after)
+    result["smoke_test"] = settings.smoke_test
     ours = [c for c in OURS if c in contenders]
-    if ours:
+    if ours and not settings.smoke_test:
         result["grid_estimate"] = asdict(estimate_grid_hours(result, backends=ours))
     return result
 
@@ -420,7 +427,8 @@ def speedups(measured: Mapping[str, Measurement]) -> dict[str, float]:
 def format_table(result: Mapping[str, Any]) -> str:
     """The Markdown table of a benchmark result (as in the README's Performance section)."""
     m = result["machine"]
-    lines = [
+    lines = [SMOKE_TEST_NOTE] if result.get("smoke_test") else []
+    lines += [
         f"device {m['device']} ({m.get('gpu') or m['cpu_model']}, {m['cpu_cores']} cores, torch threads "
         f"{m['torch_threads']}, numba threads {m['numba_threads']}); torch {m['torch']}, numba {m['numba']}",
         f"matmul peak ({result['settings']['matmul_size']}^2 float32): {result['matmul_gflops']:.1f} GFLOP/s"

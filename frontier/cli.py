@@ -4,15 +4,22 @@ Each subcommand lives in ``frontier/commands/<name>.py`` and exposes
 ``add_arguments(parser)`` and ``run(args) -> int``. Command modules keep heavy
 imports (torch, numba, matplotlib) inside ``run`` so ``frontier --help`` stays fast.
 
-Bad input anywhere (a ``ValueError`` from the API, a ``CliError`` here, or an
-argparse mistake) becomes one line ``error: ...`` on stderr and exit status 2.
+The error contract (docs/cli.md): every *expected* failure (bad input: a ``ValueError``
+from the API, a ``CliError`` here, an argparse mistake; and the world saying no: ``OSError``
+such as a full disk or a refused connection, ``TimeoutError``, ``sqlite3.Error``, a
+``MemoryError`` from a refused size) becomes one line ``error: ...`` on stderr and exit
+status 2. Anything else is a bug of ours: one line naming it plus "rerun with --debug for
+the traceback"; ``--debug`` prints the traceback as well.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import sqlite3
 import sys
+import traceback
 from typing import NoReturn, Sequence
 
 # (name, one-line help). Order is the order shown by `frontier --help`.
@@ -22,6 +29,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("train", "train a few runs of one configuration and print a table"),
     ("sweep", "run a grid (TOML) into a results store: resumable, local pool or Dask"),
     ("export", "export a results store to CSV or Parquet"),
+    ("info", "summarise a results store: runs, settings, grids, backends, versions, cells"),
     ("bench", "benchmark our backends against torch baselines (run-steps/s, GFLOP/s, speedups)"),
     ("tabular", "tabular study: wide sparse-init MLPs vs tuned random forests on real data"),
     ("figs", "render every paper and theory figure a results store has data for (PNG + PDF)"),
@@ -44,8 +52,37 @@ def add_backend_arguments(parser: argparse.ArgumentParser, device: bool = True, 
         parser.add_argument("--dtype", default="float32", choices=DTYPES, help="default: float32")
 
 
-class CliError(Exception):
-    """A user-facing error: printed as ``error: <message>``, exit status 2."""
+class CliError(ValueError):
+    """A user-facing error: printed as ``error: <message>``, exit status 2. A ValueError, so it is
+    caught as bad input whichever copy of this module raised it (``python -m frontier.cli`` runs
+    this file as ``__main__`` while the commands import ``frontier.cli``)."""
+
+
+#: Failures that are the user's input or the machine's state, not a bug: one ``error:`` line, status 2.
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
+    CliError, ValueError, OSError, sqlite3.Error, MemoryError,
+)
+
+
+def package_version() -> str:
+    """The installed parity-frontier version ("unknown" in a source tree never installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("parity-frontier")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def describe_error(exc: BaseException) -> str:
+    """The one line printed for ``exc``: its message's first line, with the file an OSError names."""
+    if isinstance(exc, OSError) and exc.strerror:  # a system error: "[Errno 28] ..." without the number
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    text = str(exc).strip()
+    if isinstance(exc, MemoryError) and not text:
+        return "out of memory"
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -56,6 +93,11 @@ class ArgumentParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _debug_option(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="on an error, print the Python traceback too")
+
+
 def build_parser(selected: str | None = None) -> ArgumentParser:
     parser = ArgumentParser(
         prog="frontier",
@@ -64,6 +106,8 @@ def build_parser(selected: str | None = None) -> ArgumentParser:
             "(Edelman et al. 2023, 'Pareto Frontiers in Neural Feature Learning', arXiv 2309.03800)."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"frontier (parity-frontier) {package_version()}")
+    _debug_option(parser, default=False)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     for name, help_text in COMMANDS:
         if name != selected:
@@ -77,6 +121,8 @@ def build_parser(selected: str | None = None) -> ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(sub)
+        # SUPPRESS: `frontier --debug CMD` and `frontier CMD --debug` both work.
+        _debug_option(sub, default=argparse.SUPPRESS)
         sub.set_defaults(_module=module)
     return parser
 
@@ -101,14 +147,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args._module.run(args) or 0)
-    except (CliError, ValueError, FileNotFoundError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        sys.stderr.write(f"error: {message}\n")
+    except BrokenPipeError:
+        # The reader went away (`frontier info S | head`): not an error. Point stdout at devnull so
+        # the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except EXPECTED_ERRORS as exc:
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(f"error: {describe_error(exc)}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         return 130
+    except Exception as exc:  # a bug of ours: say so in one line, keep the traceback for --debug
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(f"error: unexpected {type(exc).__name__}: {describe_error(exc)} "
+                         "(rerun with --debug for the traceback)\n")
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    # The canonical module's main, not this __main__ copy: one CliError class, one parser.
+    from frontier.cli import main as canonical_main
+
+    raise SystemExit(canonical_main())

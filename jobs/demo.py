@@ -55,7 +55,7 @@ def demo_grid(tiny: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]
 def run_demo(out_dir: str | Path, level: float = 0.99, backend: str = "numba", workers: int | None = None,
              tiny: bool = False, progress: bool = True, log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the whole main job into ``out_dir``; returns {"report", "results", "timings", ...}."""
-    from sim.files import write_text
+    from sim.files import atomic_path, write_text
     from sim.grid import grid_configs
     from sim.store import load
     from sim.sweep import sweep
@@ -64,7 +64,7 @@ def run_demo(out_dir: str | Path, level: float = 0.99, backend: str = "numba", w
     from verify.checks import run_checks
     from verify.registry import jsonable
 
-    from .report import describe_grid, write_report
+    from .report import write_report
 
     log = log or (lambda message: None)
     out = Path(out_dir)
@@ -97,8 +97,9 @@ def run_demo(out_dir: str | Path, level: float = 0.99, backend: str = "numba", w
     m50, prediction = shared.get("m50") or [], shared.get("prediction")
     timings["checks"] = time.perf_counter() - start
     write_text(out / "checks.json", json.dumps({"checks": [r.to_dict() for r in results]}, indent=2))
-    write_text(out / "success.csv", est.success_table(frame, level).to_csv(index=False))
-    write_text(out / "m50.csv", est.m50_table(frame, level).to_csv(index=False))
+    for name, table in (("success.csv", est.success_table(frame, level)), ("m50.csv", est.m50_table(frame, level))):
+        with atomic_path(out / name) as tmp:
+            table.to_csv(tmp, index=False)
     if prediction is not None:
         write_text(out / "fit.json", json.dumps(jsonable(prediction.to_dict()), indent=2))
 
@@ -107,17 +108,28 @@ def run_demo(out_dir: str | Path, level: float = 0.99, backend: str = "numba", w
     timings["figures"] = time.perf_counter() - start
     timings["total"] = time.perf_counter() - total_start
 
-    description = (describe_grid(parts, scalars) + f"\n\n{len(configs)} runs in the grid; {summary.ran} trained in "
-                   f"this invocation, {summary.already} reused from the store. Backend {backend}. "
-                   "Reduced against the paper: at most "
-                   + ", ".join(f"{p.get('max_steps', scalars['max_steps'])} steps and a test set of "
-                               f"{p.get('test_size', scalars['test_size'])} for n = {p['n']}" for p in parts)
-                   + " (paper: 10^5 steps, 10^4 test samples), so every threshold here is a threshold "
-                   "within that step budget.")
+    description = run_description(parts, scalars, configs, summary, backend, frame)
     report = write_report(out, frame=frame, results=results, level=level, bounds_markdown=bounds_md,
                           figures=figures, figure_notes=notes, run_description=description, timings=timings,
                           store_path=store_path, m50=m50, prediction=prediction)
     return {"report": report, "results": results, "timings": timings, "runs": len(frame), "figures": figures}
+
+
+def run_description(parts, scalars, configs, summary, backend: str, frame) -> str:
+    """The report's "What was run": the requested grid, what this invocation trained, the
+    reductions against the paper, and every run of the store the analyses use (which can be
+    more than the grid: an earlier invocation's runs stay in the store)."""
+    from sim.store import run_id
+
+    from .report import describe_grid, runs_analysed_markdown
+
+    reductions = ", ".join(f"{p.get('max_steps', scalars['max_steps'])} steps and a test set of "
+                           f"{p.get('test_size', scalars['test_size'])} for n = {p['n']}" for p in parts)
+    return ("Requested grid:\n\n" + describe_grid(parts, scalars)
+            + f"\n\n{len(configs)} runs in the grid; {summary.ran} trained in this invocation (backend {backend}), "
+            f"{summary.already} reused from the store. Reduced against the paper: at most {reductions} (paper: 10^5 "
+            "steps, 10^4 test samples), so every threshold here is a threshold within that step budget.\n\n"
+            + runs_analysed_markdown(frame, {run_id(c) for c in configs}))
 
 
 def render_figures(store_path: Path, fig_dir: Path, log: Callable[[str], None], prediction=None

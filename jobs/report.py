@@ -146,6 +146,29 @@ def write_report(out_dir: str | Path, *, frame: "pd.DataFrame", results: Sequenc
     return write_text(out_dir / "report.md", "\n".join(lines).rstrip() + "\n")
 
 
+def runs_analysed_markdown(frame: "pd.DataFrame", requested_ids: set[str]) -> str:
+    """Every run the report analyses, summarised from the store itself (one row per setting), and
+    how many of them the requested grid does not name: a store may hold runs of earlier
+    invocations (a full demo under a --tiny one), and every table, check and figure uses them all."""
+    overview = est.settings_overview(frame)
+    outside = int((~frame["run_id"].isin(requested_ids)).sum()) if len(frame) else 0
+    lines = [f"Every table, check and figure below uses all {len(frame)} runs of the store, in "
+             f"{len(overview)} setting(s)."]
+    if outside:
+        lines[0] += (f" **{outside} of them are not in the grid requested by this invocation** (runs an earlier "
+                     "sweep wrote into the same store); they are analysed with the others.")
+    if len(frame):
+        backends = (frame["backend"] + "/" + frame["device"] + "/" + frame["dtype"]).value_counts()
+        lines[0] += " Written by " + ", ".join(f"{name} ({count} runs)" for name, count in backends.items()) + "."
+    lines += ["", "| setting | runs | succeeded | diverged | widths | m | seeds | max_steps | test_size |",
+              "|:---|---:|---:|---:|:---|:---|---:|---:|---:|"]
+    for row in overview.to_dict("records"):
+        lines.append(f"| {row['label']} | {row['runs']} | {row['successes']} | {row['diverged']} | "
+                     f"{', '.join(map(str, row['widths']))} | {est.format_samples(row['samples'])} | {row['seeds']} | "
+                     f"{row['max_steps']} | {row['test_size']} |")
+    return "\n".join(lines)
+
+
 def describe_grid(parts: Sequence[dict[str, Any]], scalars: dict[str, Any]) -> str:
     """Markdown bullet list of the grid parts and the shared hyperparameters."""
     lines = []

@@ -5,7 +5,7 @@ Public API: :class:`RunConfig`, :class:`RunResult`, :func:`train`, :func:`train_
 ``sim.engine`` (the backend-independent driver), ``sim.backends`` (numpy reference, numba,
 torch, triton; one registry), ``sim.grid`` (TOML grids), ``sim.store`` (the SQLite results
 store, ``load``), ``sim.sweep`` (local pool / Dask), ``sim.training`` (``train``, ``train_history``),
-``sim.files`` (atomic output).
+``sim.files`` (atomic output), ``sim.resources`` (memory estimates and size guards).
 
 Names are loaded on first use (PEP 562), so ``import sim.files`` needs no numpy.
 """
@@ -17,7 +17,8 @@ _EXPORTS: dict[str, str] = {
     "RunConfig": "config", "RunResult": "config", "History": "engine", "train": "training",
     "train_history": "training",
 }
-_SUBMODULES = ("backends", "config", "data", "engine", "files", "grid", "init", "store", "sweep", "training")
+_SUBMODULES = ("backends", "config", "data", "engine", "files", "grid", "init", "resources", "store", "sweep",
+               "training")
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
 
 

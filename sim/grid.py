@@ -29,16 +29,23 @@ and the grid keeps each run once.
 Every mistake (bad TOML, an unknown key, a wrong type, an empty list, an impossible
 point such as k > n) is a ``ValueError`` naming the file, key and value, raised before
 anything runs.
+
+Size guard: a grid's run count is computed from its axes (:func:`grid_size`) before a single
+run is built, and a grid of more than ``max_runs`` runs (default :data:`MAX_GRID_RUNS`; the
+paper's Figure 2 grid has 21,600) is refused with its count. Building a run costs tens of
+microseconds, so without the guard a mistyped ``seeds = 10**12`` hangs even ``--dry-run``.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import tomllib
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-from .config import AXIS_FIELDS, FIELD_SPECS, FIELD_TYPES, REQUIRED_FIELDS, SCALAR_FIELDS, RunConfig
+from .config import (AXIS_FIELDS, FIELD_SPECS, FIELD_TYPES, PLANTS, REQUIRED_FIELDS, SCALAR_FIELDS,
+                     SPARSE_ONLY_FIELDS, RunConfig)
 
 # Every key derives from RunConfig's schema (sim.config.FIELD_SPECS): a new field is a new key.
 AXIS_KEYS: tuple[str, ...] = AXIS_FIELDS
@@ -47,6 +54,19 @@ META_KEYS: tuple[str, ...] = ("description",)
 REQUIRED_KEYS: tuple[str, ...] = REQUIRED_FIELDS
 ALL_KEYS: tuple[str, ...] = AXIS_KEYS + ("seeds",) + SCALAR_KEYS + META_KEYS
 ONLINE = "online"
+#: Default largest grid (runs) a grid file may name; ``frontier sweep --max-runs`` overrides it.
+MAX_GRID_RUNS = 1_000_000
+
+
+class GridTooLargeError(ValueError):
+    """A grid (or ``frontier train --seeds``) names more runs than the limit; the message gives the count."""
+
+
+def check_run_count(count: int, max_runs: int, source: str, what: str = "the grid has") -> None:
+    """GridTooLargeError when ``count`` exceeds ``max_runs``; ``what`` introduces the count."""
+    if count > max_runs:
+        raise GridTooLargeError(f"{source}: {what} {count:,} runs, above the limit of {max_runs:,}; "
+                                "split it, or raise the limit with --max-runs")
 
 
 def _check_value(source: str, key: str, value: Any) -> Any:
@@ -78,13 +98,13 @@ def _axis(source: str, key: str, raw: Any) -> list[Any]:
     return checked
 
 
-def _seeds(source: str, raw: Any) -> list[int]:
+def _seeds(source: str, raw: Any) -> Sequence[int]:
     if isinstance(raw, bool):
         raise ValueError(f"{source}: seeds = {raw!r} must be a count, a list of seeds or {{start, count}}")
     if isinstance(raw, int):
         if raw < 1:
             raise ValueError(f"{source}: seeds = {raw} must be >= 1 (the count of seeds 0..N-1)")
-        return list(range(raw))
+        return range(raw)  # lazy: a count of 10**12 is counted, never listed
     if isinstance(raw, dict):
         unknown = sorted(set(raw) - {"start", "count"})
         if unknown or set(raw) != {"start", "count"}:
@@ -93,7 +113,7 @@ def _seeds(source: str, raw: Any) -> list[int]:
         for name, v in (("start", start), ("count", count)):
             if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "start" else 1):
                 raise ValueError(f"{source}: seeds.{name} = {v!r} must be an integer >= {0 if name == 'start' else 1}")
-        return list(range(start, start + count))
+        return range(start, start + count)
     if isinstance(raw, list):
         if not raw:
             raise ValueError(f"{source}: seeds = [] is empty")
@@ -106,9 +126,30 @@ def _seeds(source: str, raw: Any) -> list[int]:
     raise ValueError(f"{source}: seeds = {raw!r} must be a count, a list of seeds or {{start, count}}")
 
 
-def grid_configs(grid: Mapping[str, Any], source: str = "grid") -> list[RunConfig]:
+def grid_size(axes: Mapping[str, list[Any]], seeds: Sequence[int]) -> int:
+    """The number of distinct runs of a grid, from the lengths of its axes, without building one.
+
+    The product of the axis lengths and the seeds, less the repeats :class:`RunConfig` removes:
+    a dense run has one value of each sparse-only field (the sparsity, if a neuron is planted)."""
+    inits = axes.get("init", [RunConfig.init])
+    interventions = axes.get("intervention", [RunConfig.intervention])
+    others = math.prod(len(values) for key, values in axes.items()
+                       if key not in ("init", "intervention") + SPARSE_ONLY_FIELDS)
+    sparse_only = {key: len(axes.get(key, [None])) for key in SPARSE_ONLY_FIELDS}
+    points = 0
+    for init in inits:
+        for intervention in interventions:
+            if init == "sparse":
+                points += math.prod(sparse_only.values())
+            else:
+                points += sparse_only["sparsity"] if intervention in PLANTS else 1
+    return points * others * len(seeds)
+
+
+def grid_configs(grid: Mapping[str, Any], source: str = "grid", max_runs: int = MAX_GRID_RUNS) -> list[RunConfig]:
     """The runs of a parsed grid table, in a fixed order (axes in AXIS_KEYS order, seeds
-    innermost), duplicates removed. ``source`` prefixes error messages."""
+    innermost), duplicates removed. ``source`` prefixes error messages. A grid of more than
+    ``max_runs`` runs is refused (:class:`GridTooLargeError`) before any run is built."""
     unknown = [key for key in grid if key not in ALL_KEYS]
     if unknown:
         raise ValueError(
@@ -127,6 +168,7 @@ def grid_configs(grid: Mapping[str, Any], source: str = "grid") -> list[RunConfi
                 raise ValueError(f"{source}: {key} = {grid[key]!r} must be a single value, not a list")
             scalars[key] = _check_value(source, key, grid[key])
     seeds = _seeds(source, grid.get("seeds", 1))
+    check_run_count(grid_size(axes, seeds), max_runs, source)
 
     names = list(axes)
     configs: list[RunConfig] = []
@@ -147,16 +189,16 @@ def grid_configs(grid: Mapping[str, Any], source: str = "grid") -> list[RunConfi
     return configs
 
 
-def parse_grid(text: str, source: str = "grid") -> list[RunConfig]:
+def parse_grid(text: str, source: str = "grid", max_runs: int = MAX_GRID_RUNS) -> list[RunConfig]:
     """The runs of a grid given as TOML text (see the module docstring)."""
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{source}: not valid TOML: {exc}") from None
-    return grid_configs(table, source)
+    return grid_configs(table, source, max_runs)
 
 
-def load_grid(path: str | Path) -> list[RunConfig]:
+def load_grid(path: str | Path, max_runs: int = MAX_GRID_RUNS) -> list[RunConfig]:
     """The runs of the grid file at ``path``; ValueError/FileNotFoundError naming the problem."""
     path = Path(path)
     if not path.is_file():
@@ -165,4 +207,4 @@ def load_grid(path: str | Path) -> list[RunConfig]:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not valid TOML: not UTF-8 text") from None
-    return parse_grid(text, str(path))
+    return parse_grid(text, str(path), max_runs)

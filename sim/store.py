@@ -14,6 +14,15 @@ Table ``runs``:
 Each run is written in its own transaction with ``INSERT ... ON CONFLICT DO NOTHING``,
 so a crash or ``kill -9`` at any moment leaves whole runs only, and writing a run twice
 keeps the first row. Only one process (the sweep's client) writes.
+
+Schema version (``PRAGMA user_version``, :data:`STORE_SCHEMA_VERSION`): version v's ``runs``
+table has a column for every config field with ``FieldSpec.since <= v``. Opening a store for
+writing upgrades it in one transaction: each field introduced after the store's version becomes
+a column holding its default (what every run written before the field existed had), and the
+version is raised. A store without a version (written before versions were recorded, 0) is
+upgraded the same way from the columns it has. A store of a *newer* version is read but never
+written. Readers (:func:`load`, :func:`table_names`, :func:`read_table`) never write and work on
+read-only media (see :func:`connect_read_only`).
 """
 
 from __future__ import annotations
@@ -50,6 +59,9 @@ _BOOL_COLUMNS = ("success", "diverged")
 _NULLABLE_INT_COLUMNS = ("samples", "steps_to_success")
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+#: How long one write waits for another connection's lock before it reports "database is locked"
+#: (the sweep keeps a locked run in memory and retries, see sim.sweep).
+DEFAULT_LOCK_TIMEOUT = 60.0
 
 
 def run_id(config: RunConfig) -> str:
@@ -64,7 +76,9 @@ def run_id(config: RunConfig) -> str:
 def hashed_fields(config: RunConfig) -> dict[str, object]:
     """The fields a run id hashes: every v1 field, and each later field whose value is not its
     default (the rule stated at ``RUN_ID_SCHEME``)."""
-    values = config.to_dict()
+    # getattr, not dataclasses.asdict: the same values (all scalars) at a fraction of the cost,
+    # which matters when a dry run hashes a million runs.
+    values = {name: getattr(config, name) for name in CONFIG_FIELDS}
     return {name: value for name, value in values.items()
             if FIELD_SPECS[name].since == 1 or value != _FIELD_DEFAULTS[name]}
 
@@ -84,6 +98,11 @@ def package_version() -> str:
 #: Config fields added after the first store format: an older store gains them as columns
 #: holding their default (which every run written before the field existed had).
 ADDED_FIELDS: tuple[str, ...] = tuple(name for name in CONFIG_FIELDS if FIELD_SPECS[name].since > 1)
+#: The layout of the ``runs`` table this version writes (module docstring): ``PRAGMA user_version``.
+STORE_SCHEMA_VERSION: int = max(spec.since for spec in FIELD_SPECS.values())
+#: Tables other than ``runs`` that may share a store: the lottery-ticket tables ``frontier tickets``
+#: writes (verify.tickets; named here by prefix only, sim imports nothing of verify).
+COMPANION_TABLE_PREFIX = "ticket_"
 
 
 def _column_definition(name: str) -> str:
@@ -122,29 +141,37 @@ def check_store_path(path: str | Path) -> Path:
     return path
 
 
+def _tables(db: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _refuse_foreign(path: Path, tables: set[str]) -> None:
+    """ValueError for an SQLite file with tables of someone else's and no ``runs`` table: writing
+    our table into another program's database would be a surprise. A new or empty file is fine."""
+    foreign = sorted(t for t in tables if t != "runs" and not t.startswith(COMPANION_TABLE_PREFIX))
+    if "runs" not in tables and foreign:
+        raise ValueError(f"store {str(path)!r} is an SQLite database without a runs table "
+                         f"(tables: {', '.join(foreign[:5])}): not a results store; give a new file name")
+
+
 class Store:
     """A writable results store. Use as a context manager or call :meth:`close`.
 
-    Opening validates the path (see :func:`check_store_path`) and, for an existing
-    store, that its ``runs`` table has every column this version writes."""
+    Opening validates the path (see :func:`check_store_path`); refuses an SQLite file that holds
+    other tables but no ``runs`` table (someone else's database), a ``runs`` table without the
+    columns this version writes, and a store of a newer schema version; and upgrades an older
+    store (module docstring). ``lock_timeout``: seconds a write waits for another connection's
+    lock before it raises ``sqlite3.OperationalError("database is locked")``."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
         self.path = check_store_path(path)
         try:
-            self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-            existing = self._columns()
-            missing = [name for name in COLUMNS if existing and name not in existing]
-            if any(name not in ADDED_FIELDS for name in missing):
-                raise ValueError(
-                    f"store {str(self.path)!r}: table runs lacks columns {missing} "
-                    "(written by an incompatible version)"
-                )
-            if self._db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                self._db.execute("PRAGMA journal_mode=WAL")
-            if not existing:
-                self._db.execute(_schema())
-            for name in missing:  # a store from before a field existed: every old run had its default
-                self._db.execute(f"ALTER TABLE runs ADD COLUMN {_column_definition(name)}")
+            self._db = sqlite3.connect(self.path, timeout=lock_timeout, isolation_level=None)
+            try:
+                self._prepare()
+            except BaseException:
+                self._db.close()
+                raise
         except sqlite3.DatabaseError as exc:
             raise ValueError(f"store {str(self.path)!r}: {exc}") from None
         placeholders = ", ".join("?" for _ in COLUMNS)
@@ -152,6 +179,37 @@ class Store:
             f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({placeholders}) "
             "ON CONFLICT(run_id) DO NOTHING"
         )
+
+    def _prepare(self) -> None:
+        """Create, check or upgrade the ``runs`` table (see the class docstring)."""
+        tables = _tables(self._db)
+        _refuse_foreign(self.path, tables)
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > STORE_SCHEMA_VERSION:
+            raise ValueError(f"store {str(self.path)!r} has schema version {version}, written by a newer "
+                             f"parity-frontier (this one writes version {STORE_SCHEMA_VERSION}): upgrade to write it")
+        existing = self._columns() if "runs" in tables else set()
+        missing = [name for name in COLUMNS if existing and name not in existing]
+        if any(name not in ADDED_FIELDS for name in missing):
+            raise ValueError(
+                f"store {str(self.path)!r}: table runs lacks columns {missing} "
+                "(written by an incompatible version, or not a parity-frontier store)"
+            )
+        if self._db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        if existing and not missing and version == STORE_SCHEMA_VERSION:
+            return
+        with self._db:  # the new table (or the added columns) and the version, in one transaction
+            self._db.execute("BEGIN IMMEDIATE")
+            if not existing:
+                self._db.execute(_schema())
+            for name in missing:  # a store from before a field existed: every old run had its default
+                self._db.execute(f"ALTER TABLE runs ADD COLUMN {_column_definition(name)}")
+            self._db.execute(f"PRAGMA user_version = {STORE_SCHEMA_VERSION}")
+
+    def wait_for_locks(self, seconds: float) -> None:
+        """How long a write waits for another connection's lock from now on (SQLite's busy timeout)."""
+        self._db.execute(f"PRAGMA busy_timeout = {max(0, int(seconds * 1000))}")
 
     def _columns(self) -> set[str]:
         return {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
@@ -198,27 +256,85 @@ def _sql_value(value: object) -> object:
     return value
 
 
+#: Errors SQLite gives when it may not create a store's -shm/-wal files (read-only media or
+#: folder, or a file the user may not write): only these send a reader to the next way of opening.
+_READ_ONLY_SYMPTOMS = ("readonly database", "unable to open database file", "read-only file system")
+
+
+def read_only_uris(path: Path) -> list[tuple[str, bool]]:
+    """The ways :func:`connect_read_only` tries, in order, as (target, is_uri):
+
+    1. a plain connection with ``query_only``: sees every committed run, WAL included, and
+       removes the -wal/-shm files it creates when it closes (``mode=ro`` could not);
+    2. ``mode=ro``: the same without creating the file, for a folder the user may not write
+       when the -shm file already exists;
+    3. ``mode=ro&immutable=1``: read-only media, where SQLite cannot create the -shm file WAL
+       needs. It reads the main file only: every run of a store whose writer closed cleanly (a
+       clean close checkpoints the WAL into the main file)."""
+    uri = path.resolve().as_uri()
+    return [(str(path), False), (f"{uri}?mode=ro", True), (f"{uri}?mode=ro&immutable=1", True)]
+
+
+def _open_and_probe(target: str, is_uri: bool) -> sqlite3.Connection:
+    """Open ``target`` and read its schema: SQLite reports a missing -shm file only on first use."""
+    db = sqlite3.connect(target, uri=is_uri, timeout=DEFAULT_LOCK_TIMEOUT)
+    try:
+        db.execute("PRAGMA query_only = ON")
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def connect_read_only(path: str | Path) -> sqlite3.Connection:
+    """A connection that never writes ``path``, opened the first way that works (:func:`read_only_uris`).
+
+    FileNotFoundError if it does not exist, ValueError if it is not SQLite; the last
+    sqlite3.OperationalError if no way works."""
+    path = check_store_path(_existing_file(path))
+    last_error: sqlite3.OperationalError | None = None
+    for target, is_uri in read_only_uris(path):
+        try:
+            return _open_and_probe(target, is_uri)
+        except sqlite3.OperationalError as exc:
+            if not any(symptom in str(exc) for symptom in _READ_ONLY_SYMPTOMS):
+                raise  # locked, I/O error, ...: not a question of read-only media
+            last_error = exc
+        except sqlite3.DatabaseError as exc:
+            raise ValueError(f"store {str(path)!r} is not a readable SQLite database: {exc}") from None
+    assert last_error is not None
+    raise last_error
+
+
+def _check_runs_table(db: sqlite3.Connection, path: Path) -> None:
+    """ValueError unless ``runs`` exists with every column this version reads (ADDED_FIELDS may be absent)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    if not columns:
+        tables = sorted(_tables(db))
+        raise ValueError(f"store {str(path)!r} has no runs table (tables: {', '.join(tables) or 'none'}): "
+                         "not a results store")
+    missing = [name for name in COLUMNS if name not in columns and name not in ADDED_FIELDS]
+    if missing:
+        raise ValueError(f"store {str(path)!r}: table runs lacks columns {missing[:6]}"
+                         f"{' ...' if len(missing) > 6 else ''} (not a parity-frontier results store, or an "
+                         "incompatible version)")
+
+
 def load(path: str | Path) -> "pandas.DataFrame":
     """All runs of a store as a DataFrame, one row per run, columns as in the module docstring.
 
     ``success``/``diverged`` are bool, ``samples``/``steps_to_success`` nullable Int64
     (``samples`` <NA> = online), a diverged run's missing test error is NaN.
-    Loading never changes a store (``PRAGMA query_only``) and leaves no -wal/-shm files."""
+    Loading never changes a store, leaves no -wal/-shm files and works on read-only media
+    (:func:`connect_read_only`). ValueError if the file has no ``runs`` table with our columns."""
     import pandas as pd
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"store {str(path)!r} does not exist")
-    check_store_path(path)
+    path = _existing_file(path)
     try:
-        # Not mode=ro: a read-only connection cannot remove the -wal/-shm files it creates.
-        # query_only forbids writes; closing with an empty WAL leaves the file byte-identical.
-        db = sqlite3.connect(path, timeout=60.0)
-        try:
-            db.execute("PRAGMA query_only = ON")
+        with contextlib.closing(connect_read_only(path)) as db:
+            _check_runs_table(db, path)
             frame = pd.read_sql_query("SELECT * FROM runs ORDER BY rowid", db)
-        finally:
-            db.close()
     except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
         raise ValueError(f"store {str(path)!r}: {exc}") from None
     for name in ADDED_FIELDS:  # read-only load of a store from before the field existed
@@ -233,6 +349,26 @@ def load(path: str | Path) -> "pandas.DataFrame":
     return frame
 
 
+def stored_run_ids(path: str | Path) -> set[str]:
+    """The run ids in the store at ``path``, read-only (empty if the file does not exist)."""
+    path = Path(path)
+    if not path.exists():
+        return set()
+    with contextlib.closing(connect_read_only(path)) as db:
+        tables = _tables(db)
+        _refuse_foreign(path, tables)  # as a sweep into it would
+        if "runs" not in tables:
+            return set()
+        _check_runs_table(db, path)
+        return {row[0] for row in db.execute("SELECT run_id FROM runs")}
+
+
+def schema_version(path: str | Path) -> int:
+    """The store's ``PRAGMA user_version`` (0: written before versions were recorded)."""
+    with contextlib.closing(connect_read_only(path)) as db:
+        return db.execute("PRAGMA user_version").fetchone()[0]
+
+
 def _existing_file(path: str | Path) -> Path:
     path = Path(path)
     if not path.is_file():
@@ -241,10 +377,10 @@ def _existing_file(path: str | Path) -> Path:
 
 
 def table_names(path: str | Path) -> set[str]:
-    """Names of the tables of a SQLite file (opened read-only; never creates the file)."""
+    """Names of the tables of a SQLite file (read-only; never creates the file)."""
     path = _existing_file(path)
     try:
-        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+        with contextlib.closing(connect_read_only(path)) as connection:
             rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     except sqlite3.DatabaseError as exc:
         raise ValueError(f"{str(path)!r} is not a SQLite store: {exc}") from None
@@ -255,8 +391,7 @@ def read_table(path: str | Path, table: str) -> "pandas.DataFrame":
     """A whole table of a SQLite file as a DataFrame (read-only)."""
     import pandas as pd
 
-    path = _existing_file(path)
-    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+    with contextlib.closing(connect_read_only(path)) as connection:
         return pd.read_sql_query(f'SELECT * FROM "{table}"', connection)
 
 

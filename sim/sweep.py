@@ -10,7 +10,17 @@ or a Dask cluster, writing each finished run at once (see :mod:`sim.store`).
 - Local execution: with ``workers == 1`` the client trains in-process; otherwise a
   ``ProcessPoolExecutor`` with the *spawn* start method (forking a process that already
   runs numba/torch thread pools is unsafe) and ``cores // workers`` threads per worker.
-  Workers send each finished run back through a queue as soon as it stops.
+  Workers send each finished run back through a queue as soon as it stops. A worker that
+  dies (an OOM kill) breaks the pool: the runs not yet received are resubmitted to a new pool,
+  and the sweep gives up only after ``MAX_FRUITLESS_RESTARTS`` breaks in a row without a new
+  run. Workers die with their client, even after ``kill -9`` of it (``_die_with_parent``).
+  We measured Dask's LocalCluster and loky as replacements (docs/performance.md): both cost
+  more per task on two cores and neither is a dependency of ``[sim]``.
+- Nothing finished is dropped while the store is busy: a write that finds the store locked by
+  another connection (after ``lock_timeout`` s) keeps the run in memory and retries with backoff
+  while training goes on; once training is over the sweep waits up to ``lock_wait`` s more.
+  Any other write error (a full disk) stops the sweep with :class:`StoreWriteError`, which says
+  how many runs were written and that a rerun resumes.
 - Dask (``scheduler="tcp://host:port"``): each batch is one task (``pure=False``);
   results come back to the client, which alone writes the store. If a worker dies,
   Dask reruns its batch elsewhere; the store never sees half a batch of half-written rows.
@@ -24,7 +34,9 @@ import multiprocessing
 import os
 import queue as queue_module
 import signal
+import sqlite3
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,8 +45,9 @@ from typing import Iterator, Sequence
 
 from .config import RunConfig, RunResult
 from .engine import group_key
-from .store import Store, check_store_path, run_id
+from .store import DEFAULT_LOCK_TIMEOUT, Store, check_store_path, run_id
 from .backends import DEFAULT_BACKEND, check_backend
+from .resources import check_memory
 from .training import train
 
 # Batches per worker when batch_runs is automatic: enough to balance uneven batches.
@@ -42,7 +55,30 @@ BATCHES_PER_WORKER = 4
 AUTO_BATCH_CAP = {"cpu": 64, "cuda": 1024}
 _THREAD_ENV = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
+#: Once training is over, how long (s) a sweep waits for a store another process keeps locked.
+DEFAULT_LOCK_WAIT = 600.0
+#: Pool breaks (a worker died) in a row without a single new finished run before a sweep gives up.
+MAX_FRUITLESS_RESTARTS = 3
+_RETRY_DELAYS = (0.5, 30.0)  # first and longest pause between retries of a locked store
+#: While the store is known to be locked, a retry waits this long (s) for the lock, not lock_timeout:
+#: in a one-process sweep the training waits while the client waits.
+_RETRY_LOCK_WAIT = 0.1
+#: How long (s) connecting to a Dask scheduler may take, and how long its first bytes may.
+DEFAULT_CONNECT_TIMEOUT = 30.0
+HANDSHAKE_TIMEOUT = 5.0
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+
 _worker_queue = None  # set in pool workers by _init_worker
+
+
+class StoreWriteError(OSError):
+    """A sweep could not write its results (a full disk, a store locked for too long); the message
+    says how many runs of the sweep were written, and that a rerun resumes."""
+
+
+class WorkersDiedError(ChildProcessError):
+    """Workers kept dying (killed, out of memory) without finishing a run: the local pool's, or a
+    batch Dask gave up on. An OSError: the machine said no, the input may be fine."""
 
 
 @dataclass(frozen=True)
@@ -109,12 +145,36 @@ def _limit_threads(backend: str, threads: int) -> None:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
 
 
-def _init_worker(result_queue) -> None:
+def _init_worker(result_queue, parent_pid: int) -> None:
     global _worker_queue
     _worker_queue = result_queue
     # Ctrl-C reaches the whole process group: the client alone handles it (and stops us),
     # instead of every worker printing its own traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent_pid)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """End this worker when the client dies, even by ``kill -9`` (no chance to stop us), instead
+    of training on as an orphan. Linux: the kernel sends SIGKILL at once (PR_SET_PDEATHSIG); the
+    parent here is the client's thread that started the pool, which lives as long as the sweep.
+    Elsewhere (and as a second line): a thread that polls the parent id."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the client died before we could ask
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="watch-client").start()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 @contextmanager
@@ -132,24 +192,96 @@ def _thread_env(threads: int) -> Iterator[None]:
                 os.environ[name] = value
 
 
-class _Writer:
-    """Writes results to the store once each and drives the progress bar."""
+def _is_locked(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc)
 
-    def __init__(self, store: Store, backend: str, device: str, dtype: str, bar) -> None:
+
+class _Writer:
+    """Writes results to the store once each and drives the progress bar.
+
+    A result goes to ``backlog`` first and leaves it once stored: a store locked by another
+    connection delays writes (retried with backoff, see :meth:`flush`), it never drops them."""
+
+    def __init__(self, store: Store, backend: str, device: str, dtype: str, bar,
+                 lock_wait: float = DEFAULT_LOCK_WAIT, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
         self.store, self.backend, self.device, self.dtype, self.bar = store, backend, device, dtype, bar
+        self.lock_wait, self.lock_timeout = lock_wait, lock_timeout
+        self.received: set[str] = set()  # finished runs, stored or in the backlog
         self.written: set[str] = set()
+        self.backlog: list[tuple[RunConfig, RunResult]] = []
         self.succeeded = 0
+        self.locked_since: float | None = None
+        self.retry_at = 0.0
+        self.delay = _RETRY_DELAYS[0]
 
     def __call__(self, config: RunConfig, result: RunResult) -> None:
         key = run_id(config)
-        if key in self.written:
+        if key in self.received:
             return
-        self.store.write(config, result, self.backend, self.device, self.dtype)
-        self.written.add(key)
+        self.received.add(key)
+        self.backlog.append((config, result))
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the backlog in order; on a locked store stop and retry later (doubling pauses)."""
+        if self.locked_since is not None and time.monotonic() < self.retry_at:
+            return
+        while self.backlog:
+            config, result = self.backlog[0]
+            try:
+                self.store.write(config, result, self.backend, self.device, self.dtype)
+            except sqlite3.Error as exc:
+                if not _is_locked(exc):
+                    raise self._write_error(str(exc)) from None
+                self._note_locked()
+                return
+            except OSError as exc:
+                raise self._write_error(exc.strerror or str(exc)) from None
+            self.backlog.pop(0)
+            self._count(config, result)
+        if self.locked_since is not None:  # the lock is gone: back to the patient timeout
+            self.store.wait_for_locks(self.lock_timeout)
+        self.locked_since = None
+        self.delay = _RETRY_DELAYS[0]
+
+    def finish(self) -> None:
+        """Training is over: keep retrying a locked store for up to ``lock_wait`` s, then give up."""
+        while self.backlog:
+            waited = time.monotonic() - (self.locked_since or time.monotonic())
+            if waited >= self.lock_wait:
+                raise self._write_error(f"it stayed locked by another connection for {waited:.0f} s")
+            time.sleep(max(0.0, min(self.retry_at - time.monotonic(), self.lock_wait - waited)))
+            self.retry_at = 0.0
+            self.flush()
+
+    def _note_locked(self) -> None:
+        now = time.monotonic()
+        if self.locked_since is None:
+            self.locked_since = now
+            self.store.wait_for_locks(_RETRY_LOCK_WAIT)
+            self.log(f"store {self.store.path} is locked by another connection: finished runs wait in memory "
+                     "and are written once it is free")
+        self.retry_at = now + self.delay
+        self.delay = min(2 * self.delay, _RETRY_DELAYS[1])
+
+    def _count(self, config: RunConfig, result: RunResult) -> None:
+        self.written.add(run_id(config))
         self.succeeded += bool(result.success)
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix(success=f"{self.succeeded}/{len(self.written)}", refresh=False)
+
+    def _write_error(self, reason: str) -> StoreWriteError:
+        lost = f"; {len(self.backlog)} finished runs could not be written" if self.backlog else ""
+        return StoreWriteError(f"cannot write to store {str(self.store.path)!r}: {reason}; {len(self.written)} runs "
+                               f"of this sweep were written{lost}; rerun the same command to resume")
+
+    def log(self, message: str) -> None:
+        if self.bar is not None:
+            self.bar.write(message, file=sys.stderr)
+        else:
+            print(message, file=sys.stderr, flush=True)
 
 
 def sweep(
@@ -163,38 +295,43 @@ def sweep(
     batch_runs: int | None = None,
     progress: bool = True,
     description: str = "sweep",
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    lock_wait: float = DEFAULT_LOCK_WAIT,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
 ) -> SweepSummary:
     """Run every config not yet in the store at ``store_path`` and write each result at once.
 
     ``workers``: local processes (default: all cores on CPU, 1 on CUDA); ignored with
-    ``scheduler``, the address of a Dask scheduler (``tcp://host:port``).
-    ``batch_runs``: runs per task (default: automatic, see :func:`auto_batch_runs`).
-    Everything is validated before the first run starts (ValueError)."""
+    ``scheduler``, the address of a Dask scheduler (``tcp://host:port``), which must answer
+    within ``connect_timeout`` s. ``batch_runs``: runs per task (default: automatic, see
+    :func:`auto_batch_runs`). ``lock_timeout``/``lock_wait``: how long one write waits for
+    another connection's lock, and how long the sweep keeps retrying once training is over
+    (module docstring). Everything is validated before the first run starts (ValueError); every
+    run is checked against the machine's memory (:func:`sim.resources.check_memory`, MemoryError)."""
     start = time.perf_counter()
     check_store_path(store_path)
     check_backend(backend, device, dtype, local=scheduler is None)
-    if workers is not None and workers < 1:
-        raise ValueError(f"workers={workers} must be >= 1")
-    if batch_runs is not None and batch_runs < 1:
-        raise ValueError(f"batch_runs={batch_runs} must be >= 1")
+    for name, value in (("workers", workers), ("batch_runs", batch_runs)):
+        if value is not None and value < 1:
+            raise ValueError(f"{name}={value} must be >= 1")
+    for name, value in (("lock_timeout", lock_timeout), ("lock_wait", lock_wait), ("connect_timeout", connect_timeout)):
+        if not value > 0:
+            raise ValueError(f"{name}={value} must be > 0 seconds")
     if workers is None:
         workers = 1 if device == "cuda" else (os.cpu_count() or 1)
+    if scheduler is None:
+        check_memory(configs, backend)  # a Dask worker checks its own memory when it trains
 
-    client = _connect(scheduler) if scheduler is not None else None
+    client = _connect(scheduler, connect_timeout) if scheduler is not None else None
     try:
-        with Store(store_path) as store:
+        with Store(store_path, lock_timeout=lock_timeout) as store:
             pending = pending_runs(configs, store)
             total = len({run_id(c) for c in configs})
             already = total - len(pending)
             if not pending:
                 return SweepSummary(total, already, 0, 0, time.perf_counter() - start)
-            bar = None
-            if progress:
-                from tqdm.auto import tqdm
-
-                bar = tqdm(total=total, initial=already, unit="run", desc=description, file=sys.stderr,
-                           dynamic_ncols=True, smoothing=0.1)
-            writer = _Writer(store, backend, device, dtype, bar)
+            bar = _progress_bar(total, already, description) if progress else None
+            writer = _Writer(store, backend, device, dtype, bar, lock_wait, lock_timeout)
             try:
                 if client is not None:
                     _sweep_dask(pending, writer, client, batch_runs)
@@ -203,6 +340,7 @@ def sweep(
                           on_finished=writer)
                 else:
                     _sweep_pool(pending, writer, workers, batch_runs)
+                writer.finish()
             finally:
                 if bar is not None:
                     bar.close()
@@ -213,26 +351,59 @@ def sweep(
             client.close()
 
 
+def _progress_bar(total: int, already: int, description: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=already, unit="run", desc=description, file=sys.stderr,
+                dynamic_ncols=True, smoothing=0.1)
+
+
 def _sweep_pool(pending: list[RunConfig], writer: _Writer, workers: int, batch_runs: int | None) -> None:
+    """Train ``pending`` on a local pool; a pool broken by a dead worker is replaced and the runs
+    not yet received are resubmitted (up to MAX_FRUITLESS_RESTARTS breaks in a row without progress)."""
     if batch_runs is None:
         batch_runs = auto_batch_runs(len(pending), workers, writer.device)
+    fruitless = 0
+    remaining = pending
+    while remaining:
+        received_before = len(writer.received)
+        try:
+            _pool_round(remaining, writer, workers, batch_runs)
+        except concurrent.futures.process.BrokenProcessPool:
+            fruitless = 0 if len(writer.received) > received_before else fruitless + 1
+            remaining = [c for c in remaining if run_id(c) not in writer.received]
+            if fruitless >= MAX_FRUITLESS_RESTARTS:
+                raise WorkersDiedError(
+                    f"worker processes died {fruitless} times in a row without finishing a run (killed, or out of "
+                    f"memory?); {len(writer.written)} runs of this sweep were written, {len(remaining)} were not; "
+                    "rerun the same command to resume (fewer --workers or --batch-runs need less memory)"
+                ) from None
+            writer.log(f"a worker process died (killed, or out of memory?): restarting the pool for the "
+                       f"{len(remaining)} runs not finished yet")
+            continue
+        return
+
+
+def _pool_round(pending: list[RunConfig], writer: _Writer, workers: int, batch_runs: int) -> None:
+    """One process pool for ``pending``; raises BrokenProcessPool if a worker dies."""
     batches = make_batches(pending, batch_runs)
     workers = min(workers, len(batches))
     threads = max(1, (os.cpu_count() or 1) // workers)
     context = multiprocessing.get_context("spawn")
-    result_queue = context.Queue()
+    result_queue = context.Queue()  # a fresh queue each round: a killed worker may have held its lock
 
     def drain() -> None:
         while True:
             try:
                 config, result = result_queue.get_nowait()
-            except queue_module.Empty:
+            except (queue_module.Empty, OSError, EOFError):
                 return
             writer(config, result)
 
     with _thread_env(threads):
         executor = concurrent.futures.ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(result_queue,),
+            max_workers=workers, mp_context=context, initializer=_init_worker,
+            initargs=(result_queue, os.getpid()),
         )
         try:
             not_done = {
@@ -244,17 +415,20 @@ def _sweep_pool(pending: list[RunConfig], writer: _Writer, workers: int, batch_r
                     not_done, timeout=0.2, return_when=concurrent.futures.FIRST_COMPLETED,
                 )
                 drain()
+                writer.flush()  # retries a locked store when its pause is over
                 for future in done:
                     # The batch's return value is complete even if queue messages lag.
                     for config, result in future.result():
                         writer(config, result)
-        except BaseException:
-            # Interrupted or a batch failed: drop queued batches and stop running ones now;
-            # what finished is already in the store.
+        except BaseException as exc:
+            # Interrupted, a worker died or the store failed: drop queued batches and stop running
+            # ones now; what finished is stored (or, after a dead worker, received below).
             workers_alive = list(getattr(executor, "_processes", {}).values())
             executor.shutdown(wait=False, cancel_futures=True)
             for process in workers_alive:
                 process.terminate()
+            if isinstance(exc, concurrent.futures.process.BrokenProcessPool):
+                drain()  # runs the other workers sent before the pool broke are kept
             raise
         else:
             executor.shutdown(wait=True)
@@ -262,36 +436,84 @@ def _sweep_pool(pending: list[RunConfig], writer: _Writer, workers: int, batch_r
             result_queue.close()
 
 
-def _connect(scheduler: str):
-    """A Dask client for the scheduler at ``scheduler``; ValueError if it cannot be reached.
-
-    A plain TCP probe first: distributed itself retries a refused connection until its
-    timeout, which turns a typo in the address into a long silent wait."""
-    import socket
+def scheduler_endpoint(scheduler: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a Dask scheduler address; ValueError naming it when it is not one."""
     from urllib.parse import urlsplit
 
+    text = scheduler.strip()
+    try:
+        parts = urlsplit(text if "://" in text else f"tcp://{text}")
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"scheduler {scheduler!r} is not an address like tcp://HOST:PORT ({exc})") from None
+    if parts.scheme not in SCHEDULER_SCHEMES:
+        raise ValueError(f"scheduler {scheduler!r}: a sweep cannot use {parts.scheme}://; give tcp://HOST:PORT "
+                         f"(or {', '.join(s + '://' for s in SCHEDULER_SCHEMES[1:])})")
+    if not parts.hostname or not port:
+        raise ValueError(f"scheduler {scheduler!r} must look like tcp://HOST:PORT")
+    return parts.scheme, parts.hostname, port
+
+
+def _probe_scheduler(scheduler: str, timeout: float) -> None:
+    """ValueError unless something at ``scheduler`` accepts a connection and, for tcp://, speaks
+    first as a Dask scheduler does (its handshake arrives at once; an HTTP server such as the
+    dashboard waits for a request, which made distributed wait forever)."""
+    import socket
+
+    scheme, host, port = scheduler_endpoint(scheduler)
+    try:
+        connection = socket.create_connection((host, port), timeout=min(timeout, 10.0))
+    except OSError as exc:
+        raise ValueError(f"cannot reach Dask scheduler {scheduler!r}: {exc.strerror or exc}") from None
+    with connection:
+        if scheme != "tcp":
+            return
+        wait = min(timeout, HANDSHAKE_TIMEOUT)
+        connection.settimeout(wait)
+        try:
+            first = connection.recv(1)
+        except TimeoutError:
+            raise ValueError(f"{scheduler!r} accepted the connection but sent no Dask handshake within {wait:g} s: "
+                             "not a Dask scheduler (the dashboard's port? a scheduler listens on 8786 by default)"
+                             ) from None
+        except OSError as exc:
+            raise ValueError(f"cannot reach Dask scheduler {scheduler!r}: {exc.strerror or exc}") from None
+        if not first:
+            raise ValueError(f"{scheduler!r} closed the connection at once: not a Dask scheduler")
+
+
+def _connect(scheduler: str, timeout: float = DEFAULT_CONNECT_TIMEOUT):
+    """A Dask client for ``scheduler`` within ``timeout`` s: ValueError for an address that is not a
+    reachable Dask scheduler, TimeoutError if it does not complete the connection in time.
+
+    The client is made in a daemon thread we can stop waiting for: distributed's own timeout
+    does not cover every way a wrong server can stall it."""
+    _probe_scheduler(scheduler, timeout)
     from distributed import Client
 
-    parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
-    if parts.scheme == "tcp":
+    outcome: dict[str, object] = {}
+
+    def connect() -> None:
         try:
-            port = parts.port
-        except ValueError:
-            port = None
-        if not parts.hostname or port is None:
-            raise ValueError(f"scheduler {scheduler!r} must look like tcp://HOST:PORT")
-        try:
-            socket.create_connection((parts.hostname, port), timeout=10).close()
-        except OSError as exc:
-            raise ValueError(f"cannot reach Dask scheduler {scheduler!r}: {exc}") from None
-    try:
-        return Client(scheduler, timeout="30s")
-    except (OSError, TimeoutError) as exc:
-        raise ValueError(f"cannot reach Dask scheduler {scheduler!r}: {exc}") from None
+            outcome["client"] = Client(scheduler, timeout=f"{timeout}s")
+        except BaseException as exc:  # handed to the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=connect, daemon=True, name="connect-dask-scheduler")
+    thread.start()
+    thread.join(timeout + 5.0)
+    if thread.is_alive():
+        raise TimeoutError(f"Dask scheduler {scheduler!r} did not answer within {timeout:g} s")
+    error = outcome.get("error")
+    if error is not None:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ValueError(f"cannot connect to Dask scheduler {scheduler!r}: {type(error).__name__}"
+                         + (f": {detail}" if detail else "")) from None
+    return outcome["client"]
 
 
 def _sweep_dask(pending: list[RunConfig], writer: _Writer, client, batch_runs: int | None) -> None:
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
 
     if batch_runs is None:
         slots = sum(client.nthreads().values())
@@ -301,6 +523,13 @@ def _sweep_dask(pending: list[RunConfig], writer: _Writer, client, batch_runs: i
         for batch in make_batches(pending, batch_runs)
     ]
     for future in as_completed(futures):
-        for config, result in future.result():
+        try:
+            pairs = future.result()
+        except KilledWorker as exc:  # a refused size or a bug on a worker keeps its own type and message
+            raise WorkersDiedError(
+                f"Dask gave up on a batch whose workers kept dying ({str(exc).splitlines()[0]}); "
+                f"{len(writer.written)} runs of this sweep were written; rerun the same command to resume"
+            ) from None
+        for config, result in pairs:
             writer(config, result)
         future.release()

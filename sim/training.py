@@ -10,19 +10,26 @@ import numpy as np
 from .backends import DEFAULT_BACKEND, kernel_factory
 from .config import RunConfig, RunResult
 from .engine import History, group_key, run_group
+from .resources import available_memory, check_memory, run_memory, runs_per_group
 
 # Runs per kernel: bounds the stacked weights (R * width * n floats) of one group.
 MAX_GROUP_ELEMENTS = 2**27
 
 
-def plan_groups(configs: Sequence[RunConfig], max_elements: int = MAX_GROUP_ELEMENTS) -> list[list[int]]:
-    """Indices of configs, grouped by :func:`sim.engine.group_key` and cut to a memory cap."""
+def plan_groups(configs: Sequence[RunConfig], max_elements: int = MAX_GROUP_ELEMENTS, backend: str = "numba",
+                available: int | None = None) -> list[list[int]]:
+    """Indices of configs, grouped by :func:`sim.engine.group_key` and cut to a memory cap: at most
+    ``max_elements`` stacked weights, and (when ``available`` bytes are given) what fits in
+    :data:`sim.resources.GROUP_SHARE` of them by :func:`sim.resources.run_memory`."""
     by_key: dict[tuple, list[int]] = defaultdict(list)
     for i, config in enumerate(configs):
         by_key[group_key(config)].append(i)
     groups = []
     for (n, width, *_), members in by_key.items():
         per_group = max(1, max_elements // (width * n))
+        if available is not None:
+            largest = max((configs[i] for i in members), key=lambda c: run_memory(c, backend))
+            per_group = min(per_group, runs_per_group(largest, backend, available) or per_group)
         groups.extend(members[i:i + per_group] for i in range(0, len(members), per_group))
     return groups
 
@@ -41,6 +48,8 @@ def train(
     eval_every, test_size) and each group advances all its runs together; a run that
     stops (success, max_steps, divergence) leaves the batch at once.
     ``on_finished(config, result)`` is called as each run stops (stores use it).
+    A run whose memory estimate exceeds the memory available is refused before anything is
+    allocated (:class:`sim.resources.RunTooLargeError`, a MemoryError and a ValueError).
     """
     if isinstance(configs, RunConfig):
         configs = [configs]
@@ -49,13 +58,15 @@ def train(
         if not isinstance(config, RunConfig):
             raise ValueError(f"configs must be RunConfig instances, got {type(config).__name__}")
     make_kernel = kernel_factory(backend, device, dtype)
+    available = available_memory()
+    check_memory(configs, backend, available)  # before anything is allocated: a refusal, not an OOM kill
     results: list[RunResult | None] = [None] * len(configs)
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=len(configs), unit="run", desc=f"train[{backend}/{device}]")
     try:
-        for members in plan_groups(configs):
+        for members in plan_groups(configs, backend=backend, available=available):
             def finished(j: int, result: RunResult, members=members) -> None:
                 results[members[j]] = result
                 if on_finished is not None:
@@ -80,6 +91,7 @@ def train_history(
     plus the initial and final weights (for figures and the lottery-ticket study).
     ``initial_weights`` replaces the seed's initialisation (e.g. rewound tickets)."""
     history = History(config=config)
+    check_memory([config], backend)
     run_group(
         [config], kernel_factory(backend, device, dtype), history=history,
         initial_weights=None if initial_weights is None else [initial_weights],

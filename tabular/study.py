@@ -14,12 +14,14 @@ Protocol (docs/science.md section 6):
 
 Summaries: the best MLP at a fraction is the configuration (width, depth, init, s) of smallest
 *median validation error* over trials; the Table 2 analog compares its test errors with the
-forest's, trial by trial (paired), with 95% percentile-bootstrap intervals of the median.
+forest's, trial by trial (paired), with 95% percentile-bootstrap intervals of the median; it
+names a winner only from MIN_TRIALS_FOR_WINNER paired trials or more.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +39,11 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 BOOTSTRAP_RESAMPLES = 2000
 CONFIDENCE = 0.95
+#: Fewest paired trials from which Table 2 names a winner: the smallest count at which even an
+#: exact two-sided sign test can reject "no difference" at 1 - CONFIDENCE (all 6 trials one way:
+#: p = 2 / 2^6 = 0.031; with 5, p = 0.0625 at best). Below it a percentile bootstrap of a handful
+#: of values can still exclude 0, which named winners from 2 or 3 trials.
+MIN_TRIALS_FOR_WINNER = 6
 
 
 @dataclass(frozen=True)
@@ -287,8 +294,8 @@ def table2(frame) -> list[Table2Row]:
             diff = (mlp.loc[common] - rf.loc[common]).to_numpy()
             d_med, d_lo, d_hi = median_interval(diff)
             win_rate = float(np.mean(diff < 0))
-            if math.isnan(d_lo):
-                winner = "undecided (1 trial)"
+            if len(common) < MIN_TRIALS_FOR_WINNER:
+                winner = f"undecided ({len(common)} trial{'s' if len(common) != 1 else ''} < {MIN_TRIALS_FOR_WINNER})"
             elif d_hi < 0:
                 winner = "mlp"
             elif d_lo > 0:
@@ -322,7 +329,8 @@ def table2_markdown(dataset: str, rows: Sequence[Table2Row]) -> str:
         "Test error (0-1): median over trials [95% percentile-bootstrap interval of the median, "
         f"{BOOTSTRAP_RESAMPLES} resamples]. Best MLP = configuration of smallest median validation "
         "error. Difference = MLP - forest, paired by trial (same training rows). Winner: the model "
-        "favoured when the interval of the difference excludes 0, else tie.",
+        "favoured when the interval of the difference excludes 0, else tie; undecided with fewer than "
+        f"{MIN_TRIALS_FOR_WINNER} paired trials (fewer cannot decide even an exact sign test at 5%).",
         "",
         "| fraction | n_train | best MLP | MLP test error | forest test error | MLP - forest | MLP wins (trials) | winner |",
         "|---:|---:|:---|:---|:---|:---|---:|:---|",
@@ -351,11 +359,26 @@ def output_stem(out_dir: Path, dataset: str) -> Path:
     return Path(out_dir) / f"tabular_{dataset}"
 
 
+def write_atomically(path: Path, write: Callable[[Path], None]) -> Path:
+    """``write(tmp)`` to a temporary file next to ``path``, flushed to disk, then renamed onto ``path``.
+
+    The same rule as ``sim.files.atomic_path`` (tabular imports nothing of ours, so it keeps its
+    own copy): a crash, ``kill -9`` or full disk leaves the previous file, never a truncated one."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
 def write_trials_csv(rows: Sequence[dict], path: Path) -> None:
-    """Write the rows atomically (temp file + rename) so an interrupted run keeps a valid CSV."""
-    tmp = path.with_suffix(".csv.tmp")
-    rows_to_frame(rows).to_csv(tmp, index=False)
-    tmp.replace(path)
+    """Write the rows atomically so an interrupted run keeps a valid CSV."""
+    write_atomically(path, lambda tmp: rows_to_frame(rows).to_csv(tmp, index=False))
 
 
 def write_outputs(frame, dataset: str, out_dir: Path) -> StudyOutputs:
@@ -371,6 +394,7 @@ def write_outputs(frame, dataset: str, out_dir: Path) -> StudyOutputs:
     write_trials_csv(frame.to_dict("records"), trials_csv)
     rows = table2(frame)
     table_csv, table_md = Path(f"{stem}_table2.csv"), Path(f"{stem}_table2.md")
-    pd.DataFrame([dataclasses.asdict(r) for r in rows]).to_csv(table_csv, index=False)
-    table_md.write_text(table2_markdown(dataset, rows))
+    table = pd.DataFrame([dataclasses.asdict(r) for r in rows])
+    write_atomically(table_csv, lambda tmp: table.to_csv(tmp, index=False))
+    write_atomically(table_md, lambda tmp: tmp.write_text(table2_markdown(dataset, rows), encoding="utf-8"))
     return StudyOutputs(trials_csv=trials_csv, table_csv=table_csv, table_md=table_md)

@@ -92,9 +92,9 @@ def test_bench_quick_json_shape() -> None:
         for c in row["contenders"].values():
             c["fraction_of_copy"] = c["bytes_per_s"] / 1e9
     assert "% of copy" in harness.format_table(result)
-    estimate = result["grid_estimate"]
-    assert estimate["hours"] > 0 and estimate["total_runs"] == 194_400
-    assert "CPU-hours" in estimate["label"]
+    # A smoke test says so and makes no estimate from numbers that measure nothing (issue 13).
+    assert result["smoke_test"] is True and "grid_estimate" not in result
+    assert table.splitlines()[0].startswith("SMOKE TEST (--quick)") and "Paper grid estimate" not in table
 
 
 def test_bench_cuda_guard(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

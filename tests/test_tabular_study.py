@@ -68,6 +68,17 @@ def _synthetic_frame(mlp_test_shift: float, trials: int = 8) -> pd.DataFrame:
     return rows_to_frame(rows)
 
 
+@pytest.mark.parametrize("trials", [2, 3, 5])
+def test_table2_names_no_winner_from_too_few_trials(trials):
+    """Issue 13: a bootstrap of 2-5 values that all favour the MLP excluded 0 and named it the
+    winner; no test at 95% can decide from fewer than 6 paired trials."""
+    (row,) = table2(_synthetic_frame(mlp_test_shift=-0.05, trials=trials))
+    assert row.trials == trials and row.diff_high < 0  # every trial favours the MLP ...
+    assert row.winner == f"undecided ({trials} trials < 6)"  # ... and still no winner is named
+    (row,) = table2(_synthetic_frame(mlp_test_shift=-0.05, trials=6))
+    assert row.winner == "mlp"
+
+
 def test_best_mlp_is_chosen_by_validation_not_test_error():
     frame = _synthetic_frame(mlp_test_shift=0.05)
     assert best_mlp_by_fraction(frame) == {0.5: (10, 1, "dense", 0)}  # w=20 has test error 0 but worse val

@@ -454,6 +454,37 @@ def settings_of(frame: "pd.DataFrame") -> list[dict]:
     return [dict(zip(SETTING_FIELDS, key)) for key, _ in data.groupby(list(SETTING_FIELDS), sort=True)]
 
 
+def settings_overview(frame: "pd.DataFrame") -> "pd.DataFrame":
+    """One row per setting of a store frame: its SETTING_FIELDS, ``label`` (:func:`setting_label` plus
+    every other setting field that is not the same in all settings), ``runs``, ``successes``,
+    ``diverged``, ``cells`` (distinct (width, m)), ``seeds``, ``widths`` and ``samples`` (sorted
+    lists; NaN = online). Reports and ``frontier info`` use it to describe every run a store holds."""
+    import pandas as pd
+
+    data = normalized(frame)
+    if data.empty:
+        return pd.DataFrame(columns=list(SETTING_FIELDS) + ["label", "runs", "successes", "diverged", "cells",
+                                                            "seeds", "widths", "samples"])
+    labelled = ("n", "k", "init") + SPARSE_ONLY_FIELDS
+    varying = [name for name in SETTING_FIELDS if name not in labelled and data[name].nunique(dropna=False) > 1]
+    rows = []
+    for key, group in data.groupby(list(SETTING_FIELDS), sort=True):
+        setting = dict(zip(SETTING_FIELDS, key))
+        extra = "".join(f" {name}={setting[name]}" for name in varying)
+        samples = sorted(group["samples"].dropna().unique().tolist())
+        rows.append({**setting, "label": setting_label(setting) + extra, "runs": len(group),
+                     "successes": int(group["success"].sum()), "diverged": int(group["diverged"].sum()),
+                     "cells": int(group.groupby(["width", "samples"], dropna=False).ngroups),
+                     "seeds": int(group["seed"].nunique()), "widths": sorted(int(w) for w in group["width"].unique()),
+                     "samples": [int(m) for m in samples] + ([math.nan] if group["samples"].isna().any() else [])})
+    return pd.DataFrame(rows)
+
+
+def format_samples(samples: Sequence[float]) -> str:
+    """Training-set sizes of a :func:`settings_overview` row: ``100, 200, online``."""
+    return ", ".join("online" if isinstance(m, float) and math.isnan(m) else str(int(m)) for m in samples)
+
+
 def rows_of_setting(frame: "pd.DataFrame", setting: dict) -> "pd.DataFrame":
     """Rows of a (normalized) frame belonging to one setting."""
     data = normalized(frame)

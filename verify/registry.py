@@ -22,6 +22,19 @@ STATUSES = (PASS, FAIL, INCONCLUSIVE)
 #: Confidence level of every test and interval a check uses, unless the caller gives another
 #: (``frontier verify --level``): a check decides at alpha = 1 - level.
 CHECK_LEVEL = 0.99
+#: The levels ``frontier verify --level`` and ``frontier demo --level`` accept. Below 0.5 an interval
+#: is narrower than the coin flip it should rule out (at 1e-12 every interval is a point, and an
+#: INCONCLUSIVE check turns into a PASS); above 0.9999 the bootstrap's 2000 draws cannot place
+#: the interval's ends.
+LEVEL_RANGE = (0.5, 0.9999)
+
+
+def check_cli_level(level: float) -> float:
+    """``level`` if it lies in :data:`LEVEL_RANGE`, else ValueError naming it."""
+    low, high = LEVEL_RANGE
+    if not low <= level <= high:
+        raise ValueError(f"--level {level:g} must lie in [{low:g}, {high:g}] (e.g. 0.95 or 0.99)")
+    return level
 
 
 @dataclass(frozen=True)

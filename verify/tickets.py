@@ -255,6 +255,31 @@ _SCHEMA = (
 )
 
 
+def check_tickets_store(path: str | Path) -> Path:
+    """Validate the store the results will go to *before* any training, so a bad path costs no
+    results: its folder exists, it is absent or an SQLite file holding only a runs table and
+    ticket tables (not someone else's database), and it can be written now. ValueError otherwise."""
+    from sim.store import check_store_path
+
+    path = check_store_path(path)
+    try:
+        if not path.exists() or path.stat().st_size == 0:
+            with open(path, "ab"):  # what the store will do: create the file (kept, empty)
+                pass
+            return path
+        with contextlib.closing(sqlite3.connect(path, timeout=10.0, isolation_level=None)) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            foreign = sorted(t for t in tables if t != "runs" and not t.startswith("ticket_"))
+            if foreign:
+                raise ValueError(f"tickets store {str(path)!r} holds other tables ({', '.join(foreign[:5])}): "
+                                 "not a parity-frontier store; give a new file name")
+            db.execute("BEGIN IMMEDIATE")  # can we write it (and take its lock) now?
+            db.execute("ROLLBACK")
+    except (OSError, sqlite3.Error) as exc:
+        raise ValueError(f"tickets store {str(path)!r} cannot be written: {exc}") from None
+    return path
+
+
 def write_report(report: TicketReport, path: str | Path, backend: str = "numba") -> None:
     """Store one experiment in ``path`` (created if missing), replacing an earlier run of the
     same settings; everything in one transaction, so a crash leaves the old rows or the new."""

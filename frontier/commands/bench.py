@@ -8,7 +8,8 @@ weight decay 0.01, R independent runs, fixed steps, no early stopping) at widths
 (4Bnr + 9Br + 4B + 4(nr + 2r) per run-step), the fraction of a float32 matmul peak measured
 in the same process, speedups of (c), (d) over (a), (b) and, on CUDA, achieved bytes/s
 against a device-to-device copy. Ends with an estimate of the hours the paper's full grid
-would take with our best backend (GPU-hours on CUDA; CPU-hours, labelled so, on the CPU).
+would take with our best backend (GPU-hours on CUDA; CPU-hours, labelled so, on the CPU); not
+with --quick, a smoke test whose table says it measures nothing.
 Minibatches are generated before timing for all contenders alike.
 """
 
@@ -33,7 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                         help="where to run (cuda adds the copy-bandwidth measurement; numba is CPU only)")
     parser.add_argument("--json", action="store_true", help="print every number as JSON on stdout")
-    parser.add_argument("--quick", action="store_true", help="tiny R and steps: a smoke test in seconds")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny R and steps: a smoke test in seconds, labelled so; it measures nothing and "
+                             "prints no grid estimate")
     parser.add_argument("--widths", type=_widths, default=None, metavar="W1,W2,...",
                         help="widths to measure (default 10,100,1000,10000; on cuda also 30000,100000)")
 

@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from frontier.cli import add_backend_arguments
 
     parser.add_argument("--out", default="out", help="output directory (default: out)")
-    parser.add_argument("--level", type=float, default=0.99, help="confidence level of every interval (default 0.99)")
+    parser.add_argument("--level", type=float, default=0.99,
+                        help="confidence level of every interval, in [0.5, 0.9999] (default 0.99)")
     add_backend_arguments(parser, device=False, dtype=False)
     parser.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
     parser.add_argument("--tiny", action="store_true",
@@ -33,10 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from verify.checks import FAIL
+    from verify.registry import check_cli_level
     from jobs.demo import run_demo
 
-    if not 0.0 < args.level < 1.0:
-        raise CliError(f"--level {args.level} must lie strictly between 0 and 1")
+    check_cli_level(args.level)
     if args.workers is not None and args.workers < 1:
         raise CliError(f"--workers {args.workers} must be >= 1")
     out = Path(args.out)

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from paper_figs.fig5 import render_report
-    from verify.tickets import TicketSettings, run_tickets, write_report
+    from verify.tickets import TicketSettings, check_tickets_store, run_tickets, write_report
 
     settings = TicketSettings(
         n=args.n, k=args.k, width=args.width, sparsity=args.sparsity, samples=args.samples, top=args.top,
@@ -59,10 +59,11 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed, rank_by=args.rank_by,
     )
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {args.out!r} exists and is not a directory")
     store = Path(args.store) if args.store else out / "tickets.sqlite"
-    if not store.parent.is_dir() and args.store:
-        raise ValueError(f"store {str(store)!r}: directory {str(store.parent)!r} does not exist")
     out.mkdir(parents=True, exist_ok=True)
+    check_tickets_store(store)  # before the training: a bad --store must not cost its results
     report = run_tickets(settings, backend=args.backend, progress=lambda m: print(m, file=sys.stderr, flush=True))
     write_report(report, store, backend=args.backend)
     print("\n".join(report.summary_lines()))

@@ -42,6 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_backend_arguments(parser)
     parser.add_argument("--store", default=None, help="also write the runs to this results store")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    from sim.grid import MAX_GRID_RUNS
+
+    parser.add_argument("--max-runs", type=int, default=MAX_GRID_RUNS, metavar="N",
+                        help=f"refuse more than N seeds (default: {MAX_GRID_RUNS:,})")
 
 
 def _fmt(value: object) -> str:
@@ -58,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     from scipy.stats import binomtest
 
     from sim.config import CONFIG_FIELDS, RunConfig
+    from sim.grid import check_run_count
+    from sim.resources import check_memory
     from sim.store import Store, check_store_path
     from sim.backends import check_backend
     from sim.training import train
@@ -66,8 +72,10 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--seeds {args.seeds} must be >= 1")
     if args.first_seed < 0:
         raise ValueError(f"--first-seed {args.first_seed} must be >= 0")
+    check_run_count(args.seeds, args.max_runs, "frontier train", what="--seeds asks for")
     base = RunConfig(**{name: getattr(args, name) for name in CONFIG_FIELDS if name != "seed"},
                      seed=args.first_seed)
+    check_memory([base], args.backend)  # before the store is opened or anything allocated
     configs = [base.replace(seed=args.first_seed + i) for i in range(args.seeds)]
     check_backend(args.backend, args.device, args.dtype, local=True)
     if args.store is not None:

@@ -5,7 +5,8 @@
 
 The checks and their claims are listed by --help's --checks choices and in docs/verification.md
 (see verify/checks.py for how each decides). Exit status 0 when no check FAILs, 1 when one does,
-2 on bad input. --json prints {"checks": [{"name", "status", "summary", "details", "statements"}, ...]}.
+2 on bad input, including a store with no usable (non-diverged) runs.
+--json prints {"checks": [{"name", "status", "summary", "details", "statements"}, ...]}.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --quick: write the validation runs to FILE (reused if present)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--level", type=float, default=0.99,
-                        help="confidence level of every interval, in (0, 1) (default: 0.99)")
+                        help="confidence level of every interval, in [0.5, 0.9999] (default: 0.99)")
     parser.add_argument("--checks", nargs="+", metavar="NAME", choices=CHECK_NAMES, default=None,
                         help="run only these checks (default: all)")
     add_backend_arguments(parser, device=False, dtype=False)
@@ -45,11 +46,21 @@ def format_table(results, level: float) -> str:
     return "\n".join(lines)
 
 
+def require_usable_runs(frame, store: str) -> None:
+    """CliError unless the store has a run that did not diverge: a gate pointed at an empty (or the
+    wrong) store must not pass green on the theory-only checks."""
+    usable = int((~frame["diverged"]).sum()) if len(frame) else 0
+    if usable == 0:
+        held = "no runs" if frame.empty else f"{len(frame)} runs, all diverged"
+        raise CliError(f"store {store!r} has no usable runs ({held}): nothing to check the theory against; "
+                       "is it the right store?")
+
+
 def run(args: argparse.Namespace) -> int:
     from verify.checks import FAIL, run_checks
+    from verify.registry import check_cli_level
 
-    if not 0.0 < args.level < 1.0:
-        raise CliError(f"--level {args.level} must lie strictly between 0 and 1")
+    check_cli_level(args.level)
     if args.quick and args.store:
         raise CliError("give either a store or --quick, not both")
     if not args.quick and not args.store:
@@ -72,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         from sim.store import load
 
         frame = load(args.store)
+        require_usable_runs(frame, args.store)
         results = run_checks(frame, level=args.level, backend=args.backend, names=args.checks,
                              progress=lambda name: log(f"check {name}"))
         header = f"{args.store}: {len(frame)} runs"
