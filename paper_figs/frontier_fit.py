@@ -80,7 +80,7 @@ def fit_success(frame: "pd.DataFrame", prediction: "FrontierPrediction", model: 
             part = cells[cells["width"] == width]
             ax.errorbar(part["samples"], part["p"], yerr=[part["p"] - part["ci_low"], part["ci_high"] - part["p"]],
                         fmt="o", color=colour, ms=2.5, lw=0.7, label=f"r={common.format_count(width)}")
-            point, low, high = _band(prediction, model, lambda theta: models.expected_success(
+            point, low, high = _band(prediction, model, lambda theta, width=width, grid=grid: models.expected_success(
                 fitted.model, theta, n, data.k, data.s, init, [width], grid)[0])
             ax.plot(np.exp(grid), point, color=colour, lw=1.0)
             ax.fill_between(np.exp(grid), low, high, color=colour, alpha=0.15, lw=0)
@@ -114,7 +114,7 @@ def fit_m50(frame: "pd.DataFrame", prediction: "FrontierPrediction", model: str 
         mine = sorted((e for e in measured if int(e.setting["n"]) == n and e.setting["init"] == init),
                       key=lambda e: e.width)
         widths = np.unique(np.geomspace(min(frame["width"]), max(frame["width"]), 40).astype(int))
-        point, low, high = _band(prediction, model, lambda theta: models.predicted_m50(
+        point, low, high = _band(prediction, model, lambda theta, n=n, init=init, widths=widths: models.predicted_m50(
             fitted.model, theta, n, data.k, data.s, init, widths))
         ax.plot(widths, np.minimum(point, top), color=colour, lw=1.0,
                 label=f"n={n}" + (" (held out)" if _held_out(prediction, n) else ""))

@@ -26,7 +26,7 @@ import pytest
 
 import frontier.cli
 import sim.store
-from sim.grid import load_grid, parse_grid
+from sim.grid import parse_grid
 from sim.store import Store, load, run_id
 from sim.sweep import sweep
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from types import SimpleNamespace
 
 import numpy as np

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from . import estimates as est
-from .registry import CHECK_LEVEL, FAIL, INCONCLUSIVE, PASS, CheckResult, conjunction, register, verdict
+from .registry import CHECK_LEVEL, INCONCLUSIVE, CheckResult, conjunction, register, verdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -129,8 +129,7 @@ def check_ticket_knockout(frame: "pd.DataFrame", level: float = CHECK_LEVEL) -> 
         if none is None:
             settings.append({"setting": label, "status": INCONCLUSIVE, "reason": "no 'none' runs to pair with"})
             continue
-        wide = lambda runs: runs[runs["width"] >= KNOCKOUT_FACTOR * r_star]  # noqa: E731
-        a, b = _window(wide(none), wide(knocked))
+        a, b = _window(*(runs[runs["width"] >= KNOCKOUT_FACTOR * r_star] for runs in (none, knocked)))
         if a.empty:
             settings.append({"setting": label, "status": INCONCLUSIVE, "critical_width": r_star,
                              "reason": f"no cell at width >= {KNOCKOUT_FACTOR} r* = {KNOCKOUT_FACTOR * r_star} in the "
@@ -213,8 +212,7 @@ def check_ticket_knockin(frame: "pd.DataFrame", level: float = CHECK_LEVEL) -> C
                              "reason": "needs 'none' and 'plant_control' runs of the same seeds"})
             continue
         r_star = critical_width(int(fields["n"]), int(fields["k"]), planted_s)
-        narrow = lambda runs: runs[runs["width"] * KNOCKIN_FACTOR <= r_star]  # noqa: E731
-        t, n0, c0 = _window(narrow(ticket), narrow(none), narrow(control))
+        t, n0, c0 = _window(*(runs[runs["width"] * KNOCKIN_FACTOR <= r_star] for runs in (ticket, none, control)))
         if t.empty:
             settings.append({"setting": label, "status": INCONCLUSIVE, "critical_width": r_star,
                              "reason": f"no cell at width <= r*/{KNOCKIN_FACTOR} (r* = {r_star}) in the transition "
