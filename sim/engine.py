@@ -236,6 +236,64 @@ class History:
     initial_weights: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     final_weights: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
+    def record(self, kernel: Kernel, active: np.ndarray, train: tuple[np.ndarray, np.ndarray], step: int,
+               test_error: float, test_loss: float) -> None:
+        """Append one evaluation step; the train metrics on ``train`` = (X (M, n), y (M,))."""
+        train_error, train_loss = kernel.evaluate(active, train[0][None], train[1][None])
+        self.steps.append(step)
+        self.train_error.append(float(train_error[0]))
+        self.train_loss.append(float(train_loss[0]))
+        self.test_error.append(test_error)
+        self.test_loss.append(test_loss)
+
+
+@dataclass
+class GroupSetup:
+    """What a group trains with: its kernel (initial weights and test sets loaded), its minibatch
+    stream, each offline run's training set, and run 0's initial weights (for a History)."""
+
+    kernel: Kernel
+    stream: object
+    trains: list
+    first_weights: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+    @classmethod
+    def build(cls, configs: Sequence[RunConfig], make_kernel: KernelFactory,
+              initial_weights: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None) -> "GroupSetup":
+        """The kernel exactly as :func:`run_group` trains it (tests build theirs here too)."""
+        # here: importing numba would add 0.15 s to `import sim`
+        from .group_stream import GroupStream, group_test_sets
+
+        inits = list(initial_weights) if initial_weights is not None else [initialize(c) for c in configs]
+        test_X, test_y = group_test_sets(configs)  # = test_set(c) of each, stacked
+        stream = GroupStream(configs)
+        kernel = make_kernel(
+            np.stack([w for w, _, _ in inits]), np.stack([b for _, b, _ in inits]),
+            np.stack([u for _, _, u in inits]),
+            lr=np.array([c.lr for c in configs]),
+            weight_decay=np.array([c.weight_decay for c in configs]),
+            loss_ids=np.array([LOSS_IDS[c.loss] for c in configs]),
+            test_X=test_X,
+            test_y=test_y,
+        )
+        return cls(kernel, stream, [stream.training_set(i) for i in range(len(configs))], inits[0])
+
+
+def _stopping_runs(active: np.ndarray, finite: np.ndarray, test_error: np.ndarray, target: np.ndarray,
+                   max_steps: np.ndarray, step: int) -> tuple[list[int], list[tuple[int, bool, float, bool]]]:
+    """(runs that go on, runs that stop now as (i, success, test error, diverged))."""
+    still_active, stopping = [], []
+    for j, i in enumerate(active):
+        if not finite[j]:
+            stopping.append((i, False, float("nan") if np.isnan(test_error[j]) else test_error[j], True))
+        elif test_error[j] <= target[i]:
+            stopping.append((i, True, test_error[j], False))
+        elif step >= max_steps[i]:
+            stopping.append((i, False, test_error[j], False))
+        else:
+            still_active.append(i)
+    return still_active, stopping
+
 
 def run_group(
     configs: Sequence[RunConfig],
@@ -258,29 +316,10 @@ def run_group(
     R = len(configs)
     n, width, B, eval_every, test_size = keys.pop()
     start = time.perf_counter()
-
-    inits = list(initial_weights) if initial_weights is not None else [initialize(c) for c in configs]
-    W = np.stack([w for w, _, _ in inits])
-    b = np.stack([bb for _, bb, _ in inits])
-    u = np.stack([uu for _, _, uu in inits])
-    # here: importing numba would add 0.15 s to `import sim`
-    from .group_stream import GroupStream, group_test_sets
-
-    test_X, test_y = group_test_sets(configs)  # = test_set(c) of each, stacked
-    stream = GroupStream(configs)
-    trains = [stream.training_set(i) for i in range(R)]
-    kernel = make_kernel(
-        W, b, u,
-        lr=np.array([c.lr for c in configs]),
-        weight_decay=np.array([c.weight_decay for c in configs]),
-        loss_ids=np.array([LOSS_IDS[c.loss] for c in configs]),
-        test_X=test_X,
-        test_y=test_y,
-    )
-    del test_X, test_y, W, b, u
+    group = GroupSetup.build(configs, make_kernel, initial_weights)
+    kernel, stream, trains = group.kernel, group.stream, group.trains
     if history is not None:
-        history.initial_weights = inits[0]
-    del inits
+        history.initial_weights = group.first_weights
 
     max_steps = np.array([c.max_steps for c in configs])
     target = np.array([c.target_error for c in configs])
@@ -328,28 +367,9 @@ def run_group(
         test_error, test_loss, _ = screened_test_metrics(kernel, active, screen, target[active], test_size)
         finite = weights_finite & np.isfinite(test_loss)
         if history is not None:
-            if trains[0] is not None:
-                train_error, train_loss = kernel.evaluate(active, trains[0][0][None], trains[0][1][None])
-            else:
-                train_error, train_loss = kernel.evaluate(
-                    active, last_X.reshape(1, -1, n), last_y.reshape(1, -1)
-                )
-            history.steps.append(step)
-            history.train_error.append(float(train_error[0]))
-            history.train_loss.append(float(train_loss[0]))
-            history.test_error.append(float(test_error[0]))
-            history.test_loss.append(float(test_loss[0]))
-
-        still_active, stopping = [], []
-        for j, i in enumerate(active):
-            if not finite[j]:
-                stopping.append((i, False, float("nan") if np.isnan(test_error[j]) else test_error[j], True))
-            elif test_error[j] <= target[i]:
-                stopping.append((i, True, test_error[j], False))
-            elif step >= max_steps[i]:
-                stopping.append((i, False, test_error[j], False))
-            else:
-                still_active.append(i)
+            train_data = trains[0] if trains[0] is not None else (last_X.reshape(-1, n), last_y.reshape(-1))
+            history.record(kernel, active, train_data, step, float(test_error[0]), float(test_loss[0]))
+        still_active, stopping = _stopping_runs(active, finite, test_error, target, max_steps, step)
         finish(stopping)
         if history is not None and not still_active:
             history.final_weights = kernel.parameters(np.array([0]))

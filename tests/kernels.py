@@ -1,28 +1,20 @@
-"""Backend kernels built and fed as sim.engine.run_group does, shared by the backend test modules."""
+"""Backend kernels built as sim.engine.run_group builds them and fed by the per-run MinibatchStream
+(the slow oracle of the group stream), shared by the backend test modules."""
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 
 from sim import RunConfig
 from sim.data import MinibatchStream
-from sim.data import test_set as make_test_set  # (not named test_*: pytest would collect it)
-from sim.engine import LOSS_IDS
-from sim.init import initialize
+from sim.engine import GroupSetup
 
 
 def build_kernel(module, configs: list[RunConfig], dtype: str = "float64", device: str = "cpu"):
-    """A backend kernel for configs of one group, with the driver's inputs (sim.engine.run_group)."""
-    inits = [initialize(c) for c in configs]
-    tests = [make_test_set(c) for c in configs]
-    return module.make_kernel(
-        np.stack([W for W, _, _ in inits]), np.stack([b for _, b, _ in inits]), np.stack([u for _, _, u in inits]),
-        lr=np.array([c.lr for c in configs]),
-        weight_decay=np.array([c.weight_decay for c in configs]),
-        loss_ids=np.array([LOSS_IDS[c.loss] for c in configs]),
-        test_X=np.stack([X for X, _ in tests]), test_y=np.stack([y for _, y in tests]),
-        dtype=dtype, device=device,
-    )
+    """A backend kernel for configs of one group, set up by the engine itself (GroupSetup)."""
+    return GroupSetup.build(configs, partial(module.make_kernel, dtype=dtype, device=device)).kernel
 
 
 def train_kernel(kernel, configs: list[RunConfig], blocks: tuple[int, ...]) -> tuple[np.ndarray, ...]:
