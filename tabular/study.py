@@ -127,7 +127,6 @@ def run_study(
     import torch
     from tqdm import tqdm
 
-    from tabular.forest import random_forest_search
     from tabular.mlp import batched_logits_chunked, train_mlp_batch
 
     config.validate()
@@ -183,24 +182,27 @@ def run_study(
                     on_rows(rows)
         if config.rf_iter > 0:
             for t, idx in enumerate(subsets):
-                search = random_forest_search(
-                    split.X_train[idx], split.y_train[idx], split.X_val, split.y_val,
-                    n_iter=config.rf_iter, n_estimators=config.rf_trees, random_state=trial_seeds[t],
-                    n_jobs=config.rf_jobs,
-                )
-                test_error = float(np.mean(search.best_estimator.predict(split.X_test) != split.y_test))
-                rows.append({
-                    **base, "fraction": fraction, "model": "random_forest", "width": None, "depth": None,
-                    "init": "", "seed": trial_seeds[t], "val_error": search.best_val_error,
-                    "test_error": test_error, "fit_seconds": search.fit_seconds, "trial": t, "n_train": n_train,
-                    "sparsity": None, "best_epoch": None, "epochs_run": None, "batched_members": 1,
-                    "rf_params": repr(search.best_params),
-                })
+                rows.append({**base, "fraction": fraction, "trial": t, "n_train": n_train,
+                             **_forest_row(config, split, idx, trial_seeds[t])})
                 bar.update(1)
                 if on_rows:
                     on_rows(rows)
     bar.close()
     return rows_to_frame(rows)
+
+
+def _forest_row(config: StudyConfig, split, idx: np.ndarray, seed: int) -> dict:
+    """The tuned forest of one trial (random search on the trial's rows, chosen on validation)."""
+    from tabular.forest import random_forest_search
+
+    search = random_forest_search(split.X_train[idx], split.y_train[idx], split.X_val, split.y_val,
+                                  n_iter=config.rf_iter, n_estimators=config.rf_trees, random_state=seed,
+                                  n_jobs=config.rf_jobs)
+    test_error = float(np.mean(search.best_estimator.predict(split.X_test) != split.y_test))
+    return {"model": "random_forest", "width": None, "depth": None, "init": "", "seed": seed,
+            "val_error": search.best_val_error, "test_error": test_error, "fit_seconds": search.fit_seconds,
+            "sparsity": None, "best_epoch": None, "epochs_run": None, "batched_members": 1,
+            "rf_params": repr(search.best_params)}
 
 
 def _batched_error(logits_fn, fit, X, y, members: int) -> list[float]:
