@@ -405,10 +405,34 @@ def run_benchmark(settings: BenchSettings, progress: Callable[[str], None] | Non
     result["matmul_gflops_before_after"] = [matmul, matmul_after]
     result["matmul_gflops"] = max(matmul, matmul_after)
     result["smoke_test"] = settings.smoke_test
+    if settings.device == "cpu" and "numba" in contenders:
+        result["end_to_end"] = end_to_end(settings, say)
     ours = [c for c in OURS if c in contenders]
     if ours and not settings.smoke_test:
         result["grid_estimate"] = asdict(estimate_grid_hours(result, backends=ours))
     return result
+
+
+#: Widths at which the end-to-end contender runs (its workload sizes are defined there).
+END_TO_END_WIDTHS = (10, 100, 1000)
+
+
+def end_to_end(settings: BenchSettings, say: Callable[[str], None]) -> dict[str, Any]:
+    """The end-to-end contender: ``sim.train`` on the bench's workload (numba, offline and
+    online) against the kernel alone, timed side by side (:mod:`bench.end_to_end`), so the
+    gap between the engine and what a sweep gets stays visible."""
+    from bench.end_to_end import end_to_end_rates
+
+    widths = [w for w in settings.widths if w in END_TO_END_WIDTHS]
+    if settings.smoke_test:
+        rates = end_to_end_rates(widths, runs={w: 4 for w in widths}, steps={w: 20 for w in widths}, repeats=1,
+                                 min_seconds=0.0)
+    else:
+        rates = end_to_end_rates(widths, repeats=settings.repeats, min_seconds=settings.min_seconds)
+    for row in rates["rows"]:
+        say(f"width {row['width']:>6} R {row['runs']:>4} end-to-end {row['mode']:>7}: {row['end_to_end']:12.4g} "
+            f"run-steps/s, {100 * row['ratio']:.0f}% of the kernel alone")
+    return rates
 
 
 def speedups(measured: Mapping[str, Measurement]) -> dict[str, float]:
@@ -459,6 +483,13 @@ def format_table(result: Mapping[str, Any]) -> str:
                 f"| {row['width']} | {runs} | {name} | {c['threads']} | {c['run_steps_per_s']:.4g} | {c['gflops']:.3g} | "
                 f"{100 * c['fraction_of_matmul']:.1f}% |{bw} {vs[0]} | {vs[1]} |"
             )
+    if result.get("end_to_end"):
+        lines += ["", "End to end (`sim.train`: streams, kernel, evaluation, set-up) against the numba kernel alone, "
+                      "timed side by side (medians):", "",
+                  "| width | R | mode | end-to-end run-steps/s | kernel run-steps/s | ratio |",
+                  "|---:|---:|---|---:|---:|---:|"]
+        lines += [f"| {r['width']} | {r['runs']} | {r['mode']} | {r['end_to_end']:.4g} | {r['kernel']:.4g} | "
+                  f"{r['ratio']:.2f} |" for r in result["end_to_end"]["rows"]]
     est = result.get("grid_estimate")
     if est:
         lines += ["", f"Paper grid estimate: {est['hours']:.4g} {est['label']}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 import subprocess
 import sys
 
@@ -84,8 +85,14 @@ def test_bench_quick_json_shape() -> None:
             ours, base = key.split("_over_")
             expected = row["contenders"][ours]["run_steps_per_s"] / row["contenders"][base]["run_steps_per_s"]
             assert math.isclose(value, expected, rel_tol=1e-12)
+    end_to_end = result["end_to_end"]["rows"]  # sim.train beside the kernel alone (issue 19)
+    assert [(r["width"], r["mode"]) for r in end_to_end] == [(w, m) for w in (10, 100, 1000)
+                                                             for m in ("offline", "online")]
+    for r in end_to_end:
+        assert r["end_to_end"] > 0 and r["kernel"] > 0 and math.isclose(r["ratio"], statistics.median(r["ratios"]))
     table = harness.format_table(result)
     assert sum(line.startswith("| 10000 |") for line in table.splitlines()) == 4
+    assert "End to end (`sim.train`" in table and sum(line.startswith("| 1000 | 4 |") for line in table.splitlines()) == 2
     # The CUDA table (bandwidth columns) from the same numbers, as if a copy had been measured.
     result["copy_bytes_per_s"] = 1e9
     for row in result["widths"]:
