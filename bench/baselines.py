@@ -79,3 +79,36 @@ def ensemble_step_fn(work: Workload, device: str) -> Callable[[], None]:
             torch._foreach_add_(tensors, g, alpha=-LR)  # p - lr (g + wd p)
 
     return step
+
+
+def jax_step_fn(work: Workload, device: str) -> Callable[[], None]:
+    """One call = one block of ``work.steps`` SGD steps of all R runs in JAX:
+    ``jit(vmap(lambda params, X, Y: lax.scan(step, params, (X, Y))))``, the strongest public way
+    to train many small MLPs on a CPU (one compiled program per block, runs vectorised). An
+    optional contender: it needs the ``[bench]`` extra (jax)."""
+    import jax
+    import jax.numpy as jnp
+
+    def loss(params, x, y):
+        W, b, u = params
+        f = jnp.maximum(x @ W.T + b, 0.0) @ u
+        return jnp.mean(jnp.maximum(1.0 - y * f, 0.0))
+
+    def step(params, batch):
+        grads = jax.grad(loss)(params, *batch)
+        return tuple(p - LR * (g + WEIGHT_DECAY * p) for p, g in zip(params, grads)), None
+
+    block = jax.jit(jax.vmap(lambda params, X, Y: jax.lax.scan(step, params, (X, Y))[0]))
+    target = jax.devices("gpu" if device.startswith("cuda") else "cpu")[0]
+    params = [tuple(jax.device_put(jnp.asarray(p, dtype=jnp.float32), target) for p in (work.W, work.b, work.u))]
+    blocks = [tuple(jax.device_put(jnp.asarray(a, dtype=jnp.float32), target) for a in pair) for pair in work.blocks]
+    clock = [0]
+
+    def call() -> None:
+        X, Y = blocks[clock[0] % len(blocks)]
+        clock[0] += 1
+        params[0] = block(params[0], X, Y)
+        jax.block_until_ready(params[0])
+
+    call.parameters = lambda: tuple(np.asarray(p, dtype=np.float64) for p in params[0])  # for the tests
+    return call

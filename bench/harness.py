@@ -13,14 +13,15 @@ import math
 
 import numpy as np
 
-from bench.baselines import ensemble_step_fn, naive_step_fn
+from bench.baselines import ensemble_step_fn, jax_step_fn, naive_step_fn
 from bench.costs import (
     BYTES_FORMULA, EVAL_FLOPS_FORMULA, FLOPS_FORMULA, bytes_per_run_step, estimate_grid_hours, flops_per_run_step,
 )
 from bench.workload import BATCH, K_PARITY, LR, N_INPUTS, WEIGHT_DECAY, WIDTHS, Workload, kernel_for, make_workload
 from sim.backends import BACKENDS
 
-BASELINES = ("naive", "ensemble")
+#: Public baselines; "jax" (a vmap(jit(lax.scan)) ensemble) only when jax is installed ([bench] extra).
+BASELINES = ("naive", "ensemble", "jax")
 #: Our contenders: every registered backend except the numpy reference (a test oracle, not a speed).
 OURS = tuple(name for name, backend in BACKENDS.items() if backend.benchmarked)
 SMOKE_TEST_NOTE = ("SMOKE TEST (--quick): tiny R, 2 steps, one repetition. These numbers show that every code path "
@@ -219,6 +220,8 @@ def prepare_contender(contender: str, work: Workload, settings: BenchSettings) -
         return Prepared(contender, naive_step_fn(work, timed_runs, device), timed_runs, 1, None)
     if contender == "ensemble":
         return Prepared(contender, ensemble_step_fn(work, device), work.runs, 1, None)
+    if contender == "jax":
+        return Prepared(contender, jax_step_fn(work, device), work.runs, work.steps, None)
     if contender not in OURS:
         raise ValueError(f"contender={contender!r} must be one of {CONTENDERS}")
     kernel = kernel_for(contender, work, device)
@@ -295,14 +298,16 @@ def _eval_seconds_per_run(kernel, work: Workload, settings: BenchSettings, sync)
 
 
 def available_contenders(device: str, wanted: Iterable[str] = CONTENDERS) -> tuple[str, ...]:
-    """``wanted`` less numba off the CPU (numba kernels are CPU only) and triton on the CPU
-    (its CPU interpreter is a test tool, not a speed) or where triton is not installed."""
+    """``wanted`` less numba off the CPU (numba kernels are CPU only), triton on the CPU (its CPU
+    interpreter is a test tool, not a speed) or where triton is not installed, and jax where jax
+    is not installed (an optional baseline)."""
     import importlib.util
 
     on_cpu = device == "cpu"
-    has_triton = importlib.util.find_spec("triton") is not None
+    has = {name: importlib.util.find_spec(name) is not None for name in ("triton", "jax")}
     return tuple(c for c in wanted
-                 if not (c == "numba" and not on_cpu) and not (c == "triton" and (on_cpu or not has_triton)))
+                 if not (c == "numba" and not on_cpu) and not (c == "triton" and (on_cpu or not has["triton"]))
+                 and not (c == "jax" and not has["jax"]))
 
 
 def machine_info(device: str) -> dict[str, Any]:
@@ -452,6 +457,8 @@ def format_table(result: Mapping[str, Any]) -> str:
     """The Markdown table of a benchmark result (as in the README's Performance section)."""
     m = result["machine"]
     lines = [SMOKE_TEST_NOTE] if result.get("smoke_test") else []
+    measured = {name for row in result["widths"] for name in row["contenders"]}
+    baselines = [base for base in BASELINES if base in measured]
     lines += [
         f"device {m['device']} ({m.get('gpu') or m['cpu_model']}, {m['cpu_cores']} cores, torch threads "
         f"{m['torch_threads']}, numba threads {m['numba_threads']}); torch {m['torch']}, numba {m['numba']}",
@@ -462,26 +469,23 @@ def format_table(result: Mapping[str, Any]) -> str:
         "",
         "| width | R | contender | threads | run-steps/s | GFLOP/s | % of matmul |"
         + ("" if result["copy_bytes_per_s"] is None else " GB/s | % of copy |")
-        + " vs naive | vs ensemble |",
+        + "".join(f" vs {base} |" for base in baselines),
         "|---:|---:|---|---:|---:|---:|---:|" + ("" if result["copy_bytes_per_s"] is None else "---:|---:|")
-        + "---:|---:|",
+        + "---:|" * len(baselines),
     ]
     for row in result["widths"]:
         for name, c in row["contenders"].items():
             runs = f"{row['runs']}" + (f" ({c['timed_runs']} timed)" if c["timed_runs"] != row["runs"] else "")
             vs = []
-            for base in BASELINES:
-                if name in BASELINES:
-                    vs.append("")
-                else:
-                    ratio = row["speedups"].get(f"{name}_over_{base}")
-                    vs.append("" if ratio is None else f"{ratio:.1f}x")
+            for base in baselines:
+                ratio = None if name in BASELINES else row["speedups"].get(f"{name}_over_{base}")
+                vs.append("" if ratio is None else f"{ratio:.1f}x")
             bw = ""
             if result["copy_bytes_per_s"] is not None:
                 bw = f" {c['bytes_per_s'] / 1e9:.2f} | {100 * c['fraction_of_copy']:.1f}% |"
             lines.append(
                 f"| {row['width']} | {runs} | {name} | {c['threads']} | {c['run_steps_per_s']:.4g} | {c['gflops']:.3g} | "
-                f"{100 * c['fraction_of_matmul']:.1f}% |{bw} {vs[0]} | {vs[1]} |"
+                f"{100 * c['fraction_of_matmul']:.1f}% |{bw}" + "".join(f" {v} |" for v in vs)
             )
     if result.get("end_to_end"):
         lines += ["", "End to end (`sim.train`: streams, kernel, evaluation, set-up) against the numba kernel alone, "

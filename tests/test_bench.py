@@ -58,8 +58,11 @@ def test_grid_estimate_matches_a_hand_count() -> None:
 
 def test_contenders_by_device() -> None:
     """numba is CPU only; triton is CUDA only (its CPU interpreter is a test tool, not a speed)."""
-    assert harness.available_contenders("cpu") == ("naive", "ensemble", "numba", "torch")
-    assert harness.available_contenders("cuda") == ("naive", "ensemble", "torch", "triton")
+    import importlib.util
+
+    jax = ("jax",) if importlib.util.find_spec("jax") else ()
+    assert harness.available_contenders("cpu") == ("naive", "ensemble", *jax, "numba", "torch")
+    assert harness.available_contenders("cuda") == ("naive", "ensemble", *jax, "torch", "triton")
     assert set(harness.OURS) == {"torch", "numba", "triton"}
 
 
@@ -72,15 +75,17 @@ def test_bench_quick_json_shape() -> None:
     result = json.loads(completed.stdout)
     assert [row["width"] for row in result["widths"]] == [10, 100, 1000, 10000]
     assert result["matmul_gflops"] > 0 and result["copy_bytes_per_s"] is None
+    optional = {"jax"} & set(harness.available_contenders("cpu"))  # the [bench] extra, where installed
     for row in result["widths"]:
-        assert set(row["contenders"]) == {"naive", "ensemble", "torch", "numba"}
+        assert set(row["contenders"]) == {"naive", "ensemble", "torch", "numba"} | optional
         assert row["flops_per_run_step"] == costs.flops_per_run_step(row["width"])
         for name, c in row["contenders"].items():
             for key in ("run_steps_per_s", "gflops", "fraction_of_matmul", "bytes_per_s", "seconds", "threads"):
                 assert c[key] > 0 and math.isfinite(c[key]), (row["width"], name, key)
             assert c["calls"] >= 1 and 1 <= c["timed_runs"] <= row["runs"]
             assert math.isclose(c["gflops"] * 1e9, c["run_steps_per_s"] * row["flops_per_run_step"], rel_tol=1e-9)
-        assert set(row["speedups"]) == {f"{o}_over_{b}" for o in ("torch", "numba") for b in ("naive", "ensemble")}
+        assert set(row["speedups"]) == {f"{o}_over_{b}" for o in ("torch", "numba")
+                                        for b in ("naive", "ensemble", *optional)}
         for key, value in row["speedups"].items():
             ours, base = key.split("_over_")
             expected = row["contenders"][ours]["run_steps_per_s"] / row["contenders"][base]["run_steps_per_s"]
@@ -91,7 +96,7 @@ def test_bench_quick_json_shape() -> None:
     for r in end_to_end:
         assert r["end_to_end"] > 0 and r["kernel"] > 0 and math.isclose(r["ratio"], statistics.median(r["ratios"]))
     table = harness.format_table(result)
-    assert sum(line.startswith("| 10000 |") for line in table.splitlines()) == 4
+    assert sum(line.startswith("| 10000 |") for line in table.splitlines()) == 4 + len(optional)
     assert "End to end (`sim.train`" in table and sum(line.startswith("| 1000 | 4 |") for line in table.splitlines()) == 2
     # The CUDA table (bandwidth columns) from the same numbers, as if a copy had been measured.
     result["copy_bytes_per_s"] = 1e9
@@ -123,3 +128,21 @@ def test_bench_bad_widths(capsys: pytest.CaptureFixture[str]) -> None:
 def test_copy_bandwidth_is_device_agnostic() -> None:
     # The CUDA-only measurement is plain torch: it runs on the CPU too (a shape check, not a speed).
     assert harness.copy_bandwidth_bytes_per_s("cpu", megabytes=4, repeats=1, min_seconds=0.0) > 0
+
+
+def test_the_jax_baseline_trains_as_the_reference_does() -> None:
+    """The optional JAX contender (a vmap(jit(lax.scan)) ensemble, the [bench] extra) does the
+    same SGD as the numpy reference kernel: float32 weights within 1e-4 after one block."""
+    pytest.importorskip("jax", reason="the JAX baseline is the optional [bench] extra")
+    import numpy as np
+
+    from bench.baselines import jax_step_fn
+    from bench.workload import kernel_for, make_workload
+
+    work = make_workload(width=12, runs=3, block_steps=20, pool_steps=20)
+    call = jax_step_fn(work, "cpu")
+    call()
+    reference = kernel_for("numpy", work, "cpu")
+    reference.train(np.arange(3), *work.blocks[0])
+    for got, expected in zip(call.parameters(), reference.parameters(np.arange(3))):
+        assert np.allclose(got, expected, atol=1e-4), np.abs(got - expected).max()
