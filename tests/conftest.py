@@ -23,3 +23,20 @@ def single_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run `frontier ARGS...` in-process; returns (exit status, stdout, stderr)."""
+    import frontier.cli
+
+    def invoke(*args: object) -> tuple[int, str, str]:
+        try:
+            status = frontier.cli.main([str(a) for a in args])
+        except SystemExit as exc:  # argparse mistakes
+            status = exc.code
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err
+
+    return invoke
+

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-import frontier.cli
 from sim.config import RunConfig
 from sim.store import load, run_id
 from sim.training import train
@@ -25,18 +24,6 @@ test_size = 200
 TINY_RUNS = 8
 
 
-@pytest.fixture
-def cli(capsys):
-    """Run `frontier ARGS...` in-process; returns (exit status, stdout, stderr)."""
-    def invoke(*args: str) -> tuple[int, str, str]:
-        try:
-            status = frontier.cli.main([str(a) for a in args])
-        except SystemExit as exc:  # argparse mistakes
-            status = exc.code
-        captured = capsys.readouterr()
-        return status, captured.out, captured.err
-
-    return invoke
 
 
 @pytest.fixture

@@ -11,23 +11,11 @@ from pathlib import Path
 
 import pytest
 
-import frontier.cli
 import frontier.commands.bounds as bounds_command
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def cli(capsys):
-    def invoke(*args: object) -> tuple[int, str, str]:
-        try:
-            status = frontier.cli.main([str(a) for a in args])
-        except SystemExit as exc:
-            status = exc.code
-        captured = capsys.readouterr()
-        return status, captured.out, captured.err
-
-    return invoke
 
 
 @pytest.mark.parametrize("failure, fragment", [

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import frontier.cli
+from cli_contract import one_error_line
 from sim.files import atomic_path, write_text
 from sim.grid import parse_grid
 from sim.sweep import sweep
@@ -35,17 +35,6 @@ test_size = 100
 """
 
 
-@pytest.fixture
-def cli(capsys):
-    def invoke(*args: object) -> tuple[int, str, str]:
-        try:
-            status = frontier.cli.main([str(a) for a in args])
-        except SystemExit as exc:
-            status = exc.code
-        captured = capsys.readouterr()
-        return status, captured.out, captured.err
-
-    return invoke
 
 
 @pytest.fixture
@@ -55,8 +44,6 @@ def store(tmp_path):
     return path
 
 
-def one_error_line(status: int, err: str, fragment: str) -> bool:
-    return status == 2 and err.startswith("error: ") and err.count("\n") == 1 and fragment in err
 
 
 def test_export_onto_the_store_is_refused_and_the_store_is_untouched(store, cli, tmp_path):

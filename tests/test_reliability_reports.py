@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import time
 
-import pytest
 
-import frontier.cli
 from jobs.demo import TINY_GRID
 from sim.grid import parse_grid
 from sim.store import load
@@ -28,17 +26,6 @@ test_size = 200
 OTHER_RUNS = 16
 
 
-@pytest.fixture
-def cli(capsys):
-    def invoke(*args: object) -> tuple[int, str, str]:
-        try:
-            status = frontier.cli.main([str(a) for a in args])
-        except SystemExit as exc:
-            status = exc.code
-        captured = capsys.readouterr()
-        return status, captured.out, captured.err
-
-    return invoke
 
 
 def test_a_tiny_demo_over_a_fuller_store_describes_every_run_it_analyses(tmp_path, cli):

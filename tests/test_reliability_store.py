@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-import frontier.cli
+from cli_contract import one_error_line
 import sim.store
 from sim.grid import parse_grid
 from sim.store import Store, load, read_table, run_id, table_names
@@ -37,17 +37,6 @@ test_size = 100
 TINY_RUNS = 16
 
 
-@pytest.fixture
-def cli(capsys):
-    def invoke(*args: object) -> tuple[int, str, str]:
-        try:
-            status = frontier.cli.main([str(a) for a in args])
-        except SystemExit as exc:
-            status = exc.code
-        captured = capsys.readouterr()
-        return status, captured.out, captured.err
-
-    return invoke
 
 
 @pytest.fixture
@@ -57,8 +46,6 @@ def store(tmp_path):
     return path
 
 
-def one_error_line(status: int, err: str, fragment: str) -> bool:
-    return status == 2 and err.startswith("error: ") and err.count("\n") == 1 and fragment in err
 
 
 def make_sqlite(path: Path, *statements: str) -> Path:

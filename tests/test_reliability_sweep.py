@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 
-import frontier.cli
 import sim.store
 from sim.grid import parse_grid
 from sim.store import Store, load, run_id
 from sim.sweep import sweep
+from stores import SLOW_GRID, count_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKEND = "numpy"
@@ -43,44 +43,10 @@ eval_every = 50
 test_size = 100
 """
 QUICK_RUNS = 16
-# Runs that take a while (target 0: every run trains to max_steps), so a kill lands mid-sweep.
-SLOW = """
-n = 12
-k = 3
-width = [16, 32]
-samples = [100, "online"]
-seeds = 8
-max_steps = 1000
-eval_every = 100
-test_size = 300
-target_error = 0.0
-"""
 
 
-@pytest.fixture
-def cli(capsys):
-    def invoke(*args: object) -> tuple[int, str, str]:
-        try:
-            status = frontier.cli.main([str(a) for a in args])
-        except SystemExit as exc:
-            status = exc.code
-        captured = capsys.readouterr()
-        return status, captured.out, captured.err
-
-    return invoke
 
 
-def count_rows(path: Path) -> int:
-    if not path.exists():
-        return 0
-    try:
-        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=5)
-        try:
-            return db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
-        finally:
-            db.close()
-    except sqlite3.OperationalError:
-        return 0
 
 
 def lock_store(path: Path) -> sqlite3.Connection:
@@ -189,7 +155,7 @@ def alive(pid: int) -> bool:
 
 def test_a_killed_pool_worker_costs_nothing_but_time(tmp_path):
     store = tmp_path / "runs.sqlite"
-    configs = parse_grid(SLOW)
+    configs = parse_grid(SLOW_GRID)
     killed: list[int] = []
 
     def kill_one_worker_mid_sweep() -> None:
@@ -213,7 +179,7 @@ def test_a_killed_pool_worker_costs_nothing_but_time(tmp_path):
 
 def test_kill_minus_nine_of_the_client_takes_its_workers_with_it(tmp_path):
     grid = tmp_path / "slow.toml"
-    grid.write_text(SLOW)
+    grid.write_text(SLOW_GRID)
     store = tmp_path / "runs.sqlite"
     command = [sys.executable, "-m", "frontier.cli", "sweep", str(grid), "--store", str(store), "--backend", BACKEND,
                "--workers", "2", "--batch-runs", "2", "--quiet"]

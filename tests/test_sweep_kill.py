@@ -16,33 +16,12 @@ import pandas as pd
 from sim.grid import load_grid
 from sim.store import load, run_id
 from sim.sweep import sweep
+from stores import SLOW_GRID, count_rows
 
 BACKEND = "numpy"
 VOLATILE = ["wall_seconds", "finished_at", "host"]
-GRID = """
-n = 12
-k = 3
-width = [16, 32]
-samples = [100, "online"]
-seeds = 8
-max_steps = 1000
-eval_every = 100
-test_size = 300
-target_error = 0.0
-"""
 
 
-def count_rows(path: Path) -> int:
-    if not path.exists():
-        return 0
-    try:
-        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=5)
-        try:
-            return db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
-        finally:
-            db.close()
-    except sqlite3.OperationalError:  # the table is not created yet
-        return 0
 
 
 def frontier_sweep(grid: Path, store: Path, **popen) -> subprocess.Popen:
@@ -53,7 +32,7 @@ def frontier_sweep(grid: Path, store: Path, **popen) -> subprocess.Popen:
 
 def test_kill_minus_nine_then_resume(tmp_path):
     grid = tmp_path / "grid.toml"
-    grid.write_text(GRID)
+    grid.write_text(SLOW_GRID)
     configs = load_grid(grid)
     total = len(configs)
     store = tmp_path / "killed.sqlite"
