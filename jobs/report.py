@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from sim.files import write_text
 from verify import estimates as est
 from verify.checks import FAIL, INCONCLUSIVE, PASS, CheckResult
+from verify.model_checks import prediction_verdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,18 +93,21 @@ def prediction_markdown(prediction) -> str:
              f"`{prediction.predict_selector}` ({prediction.predict_data.runs} runs); k = {prediction.fit_data.k}, "
              f"s = {prediction.fit_data.s}; intervals: seed-cluster bootstrap at level {prediction.level:g} "
              "(`frontier fit` reproduces this; `verify/models.py` defines the models).", "",
-             "| model | constants (interval) | log L | AIC | BIC | held-out deviance (cells) | p | calibration slope |",
-             "|:---|:---|---:|---:|---:|---:|---:|:---|"]
+             "| model | constants (interval) | log L | AIC | BIC | held-out deviance (cells) | p (comonotone) "
+             "| calibration slope | predicts? |",
+             "|:---|:---|---:|---:|---:|---:|---:|:---|:---|"]
     for name, fitted in prediction.fits.items():
         score = prediction.scores[name]
         constants = "; ".join(f"{c} {v:.2f} [{fitted.confidence_interval(c)[0]:.2f}, "
                               f"{fitted.confidence_interval(c)[1]:.2f}]" for c, v in fitted.constants().items())
         low, high = score.calibration_interval
+        status, _ = prediction_verdict(score, prediction.level)
         lines.append(f"| {name} | {constants} | {fitted.log_likelihood:.1f} | {fitted.aic:.1f} | {fitted.bic:.1f} | "
-                     f"{score.deviance:.1f} ({score.cells}) | {score.p_value:.3g} | {score.calibration_slope:.2f} "
-                     f"[{low:.2f}, {high:.2f}] |")
-    lines += ["", f"By AIC on the fitted runs the data favour model {prediction.best_by('aic')}; a model predicts "
-              "the held-out runs when p is at least 1 - level and its calibration interval contains 1."]
+                     f"{score.deviance:.1f} ({score.cells}) | {score.p_value:.3g} ({score.p_value_comonotone:.3g}) | "
+                     f"{score.calibration_slope:.2f} [{low:.2f}, {high:.2f}] | {status} |")
+    lines += ["", f"By AIC on the fitted runs the data favour model {prediction.best_by('aic')}. A model predicts the "
+              "held-out runs by the rule of the frontier_prediction check (alpha/2 each to the deviance p-value "
+              "and the calibration interval; a verdict holds under independent and seed-comonotone outcomes)."]
     return "\n".join(lines)
 
 

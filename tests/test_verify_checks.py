@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -79,23 +80,38 @@ def test_width_monotone_pass_fail_inconclusive():
     assert CHECKS["width_monotone"].function(grows).status == PASS
     drops = paired_frame(lambda a, w, m: 0.8 if w == 8 else 0.3, [SPARSE], (8, 64), (100, 200))
     result = CHECKS["width_monotone"].function(drops)
-    assert result.status == FAIL and result.details["worst"]["narrow_only"] == result.details["narrow_only"]
+    worst = result.details["settings"][0]["worst"]
+    assert result.status == FAIL and worst["wide_seeds"] == 0 and worst["narrow_seeds"] >= 10
     flat = paired_frame(lambda a, w, m: 0.5, [SPARSE], (8, 64), (100, 200))
     assert CHECKS["width_monotone"].function(flat).status == INCONCLUSIVE  # no discordant pair: no power
 
 
 def test_width_monotone_sees_a_real_drop_it_used_to_miss():
-    """4/16 -> 0/16 at one m is 4 discordant pairs: no exact test at 1% can reject on 4, so the
-    check says INCONCLUSIVE, not PASS; the same drop at three m values is 12 pairs: FAIL."""
+    """4/16 -> 0/16 is 4 seeds that do better at the narrow width: no exact test at 1% can reject
+    on 4 seeds, so the check says INCONCLUSIVE (the old rule, two disjoint intervals, said PASS);
+    the same drop over three m values is still 4 seeds (the unit: one network, nested data);
+    8/16 -> 0/16 is 8 seeds and FAILs."""
     luck = np.sort(np.random.default_rng(3).random(16))
-    four = (luck[3] + luck[4]) / 2  # exactly 4 of the 16 seeds succeed
-    one_m = paired_frame(lambda a, w, m: four if (w == 8 and m == 200) else 0.0, [SPARSE], (8, 64), (100, 200),
-                         seeds=16, rng_seed=3)
+
+    def dropping(seeds_better: int, ms) -> pd.DataFrame:
+        share = (luck[seeds_better - 1] + luck[seeds_better]) / 2  # exactly that many seeds succeed
+        return paired_frame(lambda a, w, m: share if w == 8 else 0.0, [SPARSE], (8, 64), ms, seeds=16, rng_seed=3)
+
+    one_m = dropping(4, (200,))
     assert sum(one_m[one_m["width"] == 8]["success"]) == 4
     assert CHECKS["width_monotone"].function(one_m).status == INCONCLUSIVE
-    three_m = paired_frame(lambda a, w, m: four if w == 8 else 0.0, [SPARSE], (8, 64), (100, 200, 300),
-                           seeds=16, rng_seed=3)
-    assert CHECKS["width_monotone"].function(three_m).status == FAIL
+    assert CHECKS["width_monotone"].function(dropping(4, (100, 200, 300))).status == INCONCLUSIVE
+    assert CHECKS["width_monotone"].function(dropping(8, (200,))).status == FAIL
+
+
+def test_width_monotone_decides_every_setting():
+    """A PASS never hides a setting that could not have shown a drop."""
+    decided = paired_frame(lambda a, w, m: 0.2 if w == 8 else 0.8, [SPARSE], (8, 64), (100, 200))
+    undecided = paired_frame(lambda a, w, m: 0.5, [SPARSE], (8, 64), (100, 200))
+    undecided["n"] = 21
+    result = CHECKS["width_monotone"].function(pd.concat([decided, undecided]))
+    assert [x["status"] for x in result.details["settings"]] == [PASS, INCONCLUSIVE]
+    assert result.status == INCONCLUSIVE
 
 
 # --------------------------------------------------------------------------- sparse_beats_dense
@@ -114,6 +130,15 @@ def test_sparse_beats_dense_pass_fail_inconclusive():
     assert same.status == INCONCLUSIVE and same.details["comparisons"][0]["ratio_ci"] == [1.0, 1.0]
     only_sparse = paired_frame(lambda a, w, m: 0.5, [SPARSE], (256,), GRID)
     assert CHECKS["sparse_beats_dense"].function(only_sparse).status == INCONCLUSIVE
+
+
+def test_thresholds_below_the_grid_do_not_make_a_pass():
+    """Both inits at or above 1/2 at the smallest m: most draws order nothing (0/0), and they
+    widen the interval to [0, inf] instead of being dropped (which once gave PASS [inf, inf])."""
+    frame = paired_frame(lambda a, w, m: 0.56 if a["init"] == "dense" else 0.95, [DENSE, SPARSE], (256,), GRID,
+                         seeds=16)
+    result = CHECKS["sparse_beats_dense"].function(frame, n_bootstrap=400)
+    assert result.status == INCONCLUSIVE and result.details["comparisons"][0]["ratio_ci"][0] == 0.0
 
 
 def test_sparse_beats_dense_is_a_conjunction_and_reports_a_small_ratio_as_below_the_paper():
@@ -166,8 +191,12 @@ def test_ticket_knockout_pass_fail_inconclusive():
     assert result.status == PASS, result.summary
     cmp = result.details["settings"][0]["comparison"]
     assert cmp["b_only"] == 0 and cmp["a_only"] > 10 and cmp["steps"]["a_slower"] == 0
-    nothing = paired_frame(lambda a, w, m: 0.6, [SPARSE, KNOCK], (256,), (250, 300))
-    assert CHECKS["ticket_knockout"].function(nothing).status == FAIL  # the paired interval excludes a 5-point drop
+    # No seed ever loses success: with 120 seeds the exact bound excludes a 5-point drop (FAIL);
+    # with 30 it cannot (0 of 30 allows up to 14% at 99%), so that is INCONCLUSIVE, not FAIL.
+    nothing = paired_frame(lambda a, w, m: 0.6, [SPARSE, KNOCK], (256,), (250, 300), seeds=120)
+    assert CHECKS["ticket_knockout"].function(nothing).status == FAIL
+    few_seeds = paired_frame(lambda a, w, m: 0.6, [SPARSE, KNOCK], (256,), (250, 300))
+    assert CHECKS["ticket_knockout"].function(few_seeds).status == INCONCLUSIVE
     few = paired_frame(lambda a, w, m: rates[a.get("intervention", "none")], [SPARSE, KNOCK], (256,), (250,),
                        seeds=6, rng_seed=2)
     assert CHECKS["ticket_knockout"].function(few).status == INCONCLUSIVE
@@ -191,7 +220,7 @@ def test_ticket_knockin_pass_fail_inconclusive():
 
     result = CHECKS["ticket_knockin"].function(frame({"none": 0.5, "plant_ticket": 0.9, "plant_control": 0.5}))
     assert result.status == PASS, result.summary
-    generic = frame({"none": 0.5, "plant_ticket": 0.9, "plant_control": 0.9})
+    generic = frame({"none": 0.5, "plant_ticket": 0.9, "plant_control": 0.9}, seeds=120)
     assert CHECKS["ticket_knockin"].function(generic).status == FAIL  # the control helps as much: not a ticket effect
     few = frame({"none": 0.5, "plant_ticket": 0.9, "plant_control": 0.5}, seeds=5)
     assert CHECKS["ticket_knockin"].function(few).status == INCONCLUSIVE
@@ -237,6 +266,27 @@ def test_tickets_after_training_pass_fail_inconclusive():
     assert CHECKS["tickets_after_training"].function(frame, history_fn=partial_first).status == FAIL
     no_tickets = paired_frame(lambda a, w, m: 1.0, [SPARSE], (4,), (400,), seeds=2, n=30)
     assert CHECKS["tickets_after_training"].function(no_tickets, history_fn=tickets_first).status == INCONCLUSIVE
+    noise = np.random.default_rng(0)
+    shuffled = _fake_history(lambda t, p: 1.0 + noise.random())  # norms unrelated to the init
+    assert CHECKS["tickets_after_training"].function(frame, history_fn=shuffled).status == INCONCLUSIVE
+
+
+def test_stratified_rank_test_matches_enumeration():
+    """Oracle: the permutation p-values agree with full enumeration of the tickets' positions
+    within 4 Monte Carlo standard errors."""
+    from itertools import combinations
+
+    from verify.ticket_checks import stratified_rank_test
+
+    strata = [(np.array([0.8, 0.2, 0.0, 0.4, 0.6, 1.0]), 2), (np.array([0.75, 0.0, 0.25, 0.5, 1.0]), 1)]
+    observed = sum(values[:k].sum() for values, k in strata)
+    totals = [a + b for a in [sum(c) for c in combinations(strata[0][0], 2)] for b in strata[1][0]]
+    exact_upper = np.mean([t >= observed - 1e-12 for t in totals])
+    exact_lower = np.mean([t <= observed + 1e-12 for t in totals])
+    mean_rank, upper, lower = stratified_rank_test(strata, permutations=20_000, seed=1)
+    assert mean_rank == pytest.approx(observed / 3)
+    for mc, exact in ((upper, exact_upper), (lower, exact_lower)):
+        assert abs(mc - exact) <= 4 * math.sqrt(exact * (1 - exact) / 20_000) + 1e-4, (mc, exact)
 
 
 # --------------------------------------------------------------------------- theory checks

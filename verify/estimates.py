@@ -357,16 +357,22 @@ def ratio_interval(numerator: M50Estimate, denominator: M50Estimate, level: floa
     """(point, low, high) of numerator.m50 / denominator.m50 from their bootstrap draws, draw by
     draw (paired when both come from one study: the same seeds were drawn).
 
-    Draws beyond the grid make the ratio 0 or inf on that side (0/0 and inf/inf count as NaN
-    and are dropped: they carry no ordering information)."""
+    Draws beyond the grid make the ratio 0 or inf on that side. A draw where both lie beyond
+    the grid on the same side (0/0, inf/inf) does not order them: it counts as 0 for the lower
+    bound and as inf for the upper one, so undecided draws widen the interval, never narrow it."""
     level = _check_level(level)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = numerator.draws / denominator.draws
-    ratios = ratios[~np.isnan(ratios)]
-    point = numerator.m50 / denominator.m50
-    if ratios.size == 0:
-        return point, 0.0, math.inf
-    return (point, *percentile_interval(ratios, level))
+    return (numerator.m50 / denominator.m50, *undecided_widened_interval(ratios, level))
+
+
+def undecided_widened_interval(draws: np.ndarray, level: float) -> tuple[float, float]:
+    """Percentile interval of draws where a NaN (an undecided draw) counts as 0 for the lower
+    bound and as +inf for the upper bound."""
+    undecided = np.isnan(draws)
+    low = percentile_interval(np.where(undecided, 0.0, draws), level)[0]
+    high = percentile_interval(np.where(undecided, math.inf, draws), level)[1]
+    return low, high
 
 
 # --------------------------------------------------------------------------- paired arms
@@ -425,9 +431,50 @@ def sign_test(greater: int, smaller: int) -> float:
     return mcnemar_exact(greater, smaller)
 
 
+@dataclass(frozen=True)
+class SeedSigns:
+    """Paired arms summarised per seed, the unit of resampling: runs of one seed at several m
+    and widths share its network and nested data, so their discordances are not independent.
+    ``a_seeds``/``b_seeds``: seeds whose net discordance (a only - b only) is positive/negative;
+    ``p_a``/``p_b``: one-sided exact sign tests over those seeds."""
+
+    a_seeds: int
+    b_seeds: int
+    p_a: float
+    p_b: float
+
+
+def seed_signs(pairs: PairedArms, what: str = "success") -> SeedSigns:
+    """Sign tests over seeds of the net per-seed difference: ``what="success"`` counts a-only
+    minus b-only successes; ``"steps"`` counts, among pairs where both succeeded, pairs where a
+    needed more steps minus pairs where it needed fewer."""
+    seeds, index = np.unique(pairs.seeds, return_inverse=True)
+    if what == "success":
+        per_pair = (pairs.a & ~pairs.b).astype(int) - (~pairs.a & pairs.b).astype(int)
+    else:
+        both = ~np.isnan(pairs.steps_a) & ~np.isnan(pairs.steps_b)
+        per_pair = np.where(both, np.sign(np.nan_to_num(pairs.steps_a - pairs.steps_b)), 0).astype(int)
+    net = np.bincount(index, weights=per_pair, minlength=len(seeds))
+    a_seeds, b_seeds = int((net > 0).sum()), int((net < 0).sum())
+    return SeedSigns(a_seeds, b_seeds, sign_test(a_seeds, b_seeds), sign_test(b_seeds, a_seeds))
+
+
+def a_only_upper_bound(pairs: PairedArms, level: float) -> float:
+    """An exact upper confidence bound on P(success | a) - P(success | b) that stays valid with
+    no discordant pair: the difference is at most P(a only), at most the probability q that a
+    seed has an a-only pair, bounded by Clopper-Pearson over seeds (one-sided, at ``level``)."""
+    from scipy.stats import binomtest
+
+    seeds, index = np.unique(pairs.seeds, return_inverse=True)
+    if not len(seeds):
+        return 1.0
+    hit = np.bincount(index, weights=(pairs.a & ~pairs.b).astype(float), minlength=len(seeds)) > 0
+    return float(binomtest(int(hit.sum()), len(seeds)).proportion_ci(2 * level - 1, method="exact").high)
+
+
 def smallest_decisive_count(alpha: float) -> int:
-    """The fewest discordant pairs for which an all-one-way split is significant at ``alpha``
-    (0.5^d < alpha): below it an exact McNemar test cannot reject, whatever the data."""
+    """The fewest discordant units (seeds) for which an all-one-way split is significant at
+    ``alpha`` (0.5^d < alpha): below it an exact sign test cannot reject, whatever the data."""
     return max(1, math.floor(math.log(alpha) / math.log(0.5)) + 1)
 
 

@@ -35,58 +35,70 @@ def _plain_settings(frame: "pd.DataFrame") -> list[dict]:
 
 
 def _describe_width_monotone(c: CheckResult) -> list[tuple[str, str]]:
-    if not c.details.get("comparisons"):
-        return []
-    d = c.details
-    if c.status == FAIL:
-        w = d["worst"]
-        return [(FAIL, f"success dropped significantly with width ({w['setting']}, r={w['narrow']}->{w['wide']}: "
-                       f"{w['narrow_only']} seed-m pairs succeeded only at the narrow width, {w['wide_only']} only at "
-                       f"the wide one, one-sided McNemar p = {w['p_value']:.2g})")]
-    return [(c.status, f"success never dropped significantly with width ({d['comparisons']} adjacent width pairs, "
-                       f"paired by seed and m; narrow-only vs wide-only successes {d['narrow_only']} vs "
-                       f"{d['wide_only']})")]
+    out = []
+    for x in c.details.get("settings", []):
+        worst = x["worst"]
+        if x["status"] == FAIL:
+            text = (f"success dropped significantly with width ({x['setting']}, r={worst['narrow']}->{worst['wide']}: "
+                    f"{worst['narrow_seeds']} seeds did better at the narrow width, {worst['wide_seeds']} at the wide "
+                    f"one, one-sided sign test p = {worst['p_value']:.2g})")
+        else:
+            text = (f"{x['setting']}: success never dropped significantly with width ({x['pairs']} adjacent width "
+                    f"pairs; seeds better at the narrower / wider width {x['narrow_seeds']} / {x['wide_seeds']})"
+                    + ("" if x["status"] == PASS else ", too few seeds that differ to see a drop"))
+        out.append((x["status"], text))
+    return out
+
+
+def _width_pairs(runs: "pd.DataFrame") -> list[dict[str, Any]]:
+    """Adjacent widths of one setting, paired by seed and m, tested over seeds."""
+    widths = sorted(runs["width"].unique())
+    out = []
+    for narrow, wide in zip(widths[:-1], widths[1:]):
+        pairs = est.paired_arms(runs[runs["width"] == narrow], runs[runs["width"] == wide], on=("seed", "samples"))
+        signs = est.seed_signs(pairs)
+        out.append({"narrow": int(narrow), "wide": int(wide), "pairs": pairs.pairs,
+                    "narrow_seeds": signs.a_seeds, "wide_seeds": signs.b_seeds, "p_value": signs.p_a})
+    return out
 
 
 @register("width_monotone",
           claim="Success never drops significantly with width at fixed m, seeds paired (docs/science.md 5.2).",
           describe=_describe_width_monotone)
 def check_width_monotone(frame: "pd.DataFrame", level: float = CHECK_LEVEL) -> CheckResult:
-    """Rule (fixed before data): for every setting without an intervention and every pair of
-    adjacent widths r1 < r2, match the runs of one seed and one m at both widths (the same data;
-    the wider network contains the narrower one's initial neurons). b = pairs that succeed only
-    at r1, c = only at r2, pooled over m; one-sided exact McNemar p = P(Bin(b + c, 1/2) >= b).
-    FAIL: some pair with p < alpha / (number of pairs) (Bonferroni). PASS: no FAIL, and some pair
-    had at least the discordant pairs an all-one-way split needs to be significant at that level
-    (so a drop could have been seen). INCONCLUSIVE: otherwise."""
-    comparisons = []
-    for setting in _plain_settings(frame):
-        runs = est.rows_of_setting(frame, setting)
-        widths = sorted(runs["width"].unique())
-        for narrow, wide in zip(widths[:-1], widths[1:]):
-            pairs = est.paired_arms(runs[runs["width"] == narrow], runs[runs["width"] == wide], on=("seed", "samples"))
-            b, c = pairs.discordant
-            comparisons.append({"setting": est.setting_label(setting), "narrow": int(narrow), "wide": int(wide),
-                                "pairs": pairs.pairs, "narrow_only": b, "wide_only": c,
-                                "p_value": est.mcnemar_exact(b, c)})
-    if not comparisons:
+    """Rule: for every setting without an intervention and every pair of adjacent widths
+    r1 < r2, match the runs of one seed and one m at both widths (the same data; the wider
+    network contains the narrower one's initial neurons). A seed is the unit (its runs at several
+    m share the network and nested data): its net discordance is (succeeded only at r1) - (only
+    at r2) over m; one-sided exact sign test over seeds that the narrower width does better.
+    Per setting: FAIL when some pair has p < alpha / (all pairs of all settings) (Bonferroni);
+    PASS when none does and some pair has at least the seeds with a nonzero net discordance that
+    an all-one-way split needs to be significant (a drop could have been seen); else
+    INCONCLUSIVE. Overall: FAIL if one setting FAILs, PASS only if all PASS."""
+    per_setting = [(setting, _width_pairs(est.rows_of_setting(frame, setting))) for setting in _plain_settings(frame)]
+    per_setting = [(setting, pairs) for setting, pairs in per_setting if pairs]
+    total = sum(len(pairs) for _, pairs in per_setting)
+    if not total:
         return CheckResult("width_monotone", INCONCLUSIVE, "fewer than two widths in every setting", {})
-    alpha = (1.0 - level) / len(comparisons)
+    alpha = (1.0 - level) / total
     needed = est.smallest_decisive_count(alpha)
-    worst = min(comparisons, key=lambda x: x["p_value"])
-    failed = worst["p_value"] < alpha
-    powered = any(x["narrow_only"] + x["wide_only"] >= needed for x in comparisons)
-    details = {"comparisons": len(comparisons), "alpha_per_comparison": alpha, "discordant_needed": needed,
-               "narrow_only": sum(x["narrow_only"] for x in comparisons),
-               "wide_only": sum(x["wide_only"] for x in comparisons), "worst": worst, "pairs": comparisons,
-               "level": level}
-    summary = (f"{len(comparisons)} adjacent width pairs, paired by seed and m: narrow-only/wide-only successes "
-               f"{details['narrow_only']}/{details['wide_only']}; smallest one-sided McNemar p = "
-               f"{worst['p_value']:.3g} ({worst['setting']} r={worst['narrow']}->{worst['wide']}) vs Bonferroni "
-               f"alpha {alpha:.3g}")
-    if not powered and not failed:
-        summary += f" (no pair had the {needed} discordant pairs a significant drop needs)"
-    return CheckResult("width_monotone", verdict(powered, failed), summary, details)
+    settings = []
+    for setting, pairs in per_setting:
+        worst = min(pairs, key=lambda x: x["p_value"])
+        powered = any(x["narrow_seeds"] + x["wide_seeds"] >= needed for x in pairs)
+        settings.append({"setting": est.setting_label(setting), "pairs": len(pairs), "comparisons": pairs,
+                         "narrow_seeds": sum(x["narrow_seeds"] for x in pairs),
+                         "wide_seeds": sum(x["wide_seeds"] for x in pairs), "worst": worst,
+                         "status": verdict(powered, worst["p_value"] < alpha)})
+    status = conjunction([x["status"] for x in settings])
+    worst = min((x["worst"] | {"setting": x["setting"]} for x in settings), key=lambda x: x["p_value"])
+    summary = (f"{total} adjacent width pairs in {len(settings)} settings, seeds the unit: seeds better at the "
+               f"narrower / wider width {sum(x['narrow_seeds'] for x in settings)} / "
+               f"{sum(x['wide_seeds'] for x in settings)}; smallest one-sided sign-test p = {worst['p_value']:.3g} "
+               f"({worst['setting']} r={worst['narrow']}->{worst['wide']}) vs Bonferroni alpha {alpha:.3g}; "
+               f"{sum(x['status'] == PASS for x in settings)} of {len(settings)} settings decided")
+    return CheckResult("width_monotone", status, summary,
+                       {"settings": settings, "alpha_per_comparison": alpha, "seeds_needed": needed, "level": level})
 
 
 # --------------------------------------------------------------------------- thresholds per arm
@@ -131,8 +143,10 @@ def _describe_sparse_beats_dense(c: CheckResult) -> list[tuple[str, str]]:
         paper = {"reaches": f"at or above the paper's {PAPER_RATIO}x",
                  "below": f"significantly below the paper's 'well over {PAPER_RATIO}x' (its scale is n = 100)",
                  "undecided": f"not decided against the paper's {PAPER_RATIO}x"}[x["paper_magnitude"]]
+        dense_c, sparse_c = x.get("censored", ["", ""])
         out.append((x["status"], f"at width {x['width']}, {x['sparse']} {verdict_text} dense init: m_50 "
-                                 f"{est.format_m(x['m50_sparse'])} vs {est.format_m(x['m50_dense'])}, a factor "
+                                 f"{est.format_estimate(x['m50_sparse'], sparse_c)} vs "
+                                 f"{est.format_estimate(x['m50_dense'], dense_c)}, a factor "
                                  f"{x['ratio']:.2f} (interval {lo:.2f} to {hi:.2f}), {paper}"))
     return out
 
@@ -146,8 +160,9 @@ def check_sparse_beats_dense(frame: "pd.DataFrame", level: float = CHECK_LEVEL,
                              m50: list[est.M50Estimate] | None = None) -> CheckResult:
     """Rule (fixed before data): for every sparse arm of a study (no intervention) that has a dense
     arm, at the largest width where both have m_50 estimates, the seed-cluster bootstrap interval
-    (paired draws) of R = m_50(dense) / m_50(sparse) at ``level``: PASS when it lies above 1, FAIL
-    below 1, INCONCLUSIVE when it contains 1. Overall: FAIL if one FAILs, PASS only if all PASS.
+    (paired draws; a draw with both thresholds beyond the grid on one side counts against both
+    ends) of R = m_50(dense) / m_50(sparse) at ``level``: PASS when it lies above 1, FAIL below 1,
+    INCONCLUSIVE when it contains 1. Overall: FAIL if one FAILs, PASS only if all PASS.
     The paper's magnitude (well over 1.5x) is reported beside it (reaches / below / undecided),
     never as agreement when the ratio is smaller."""
     estimates = m50 if m50 is not None else (est.m50_estimates(frame, level, n_bootstrap, seed) if len(frame) else [])
@@ -159,7 +174,9 @@ def check_sparse_beats_dense(frame: "pd.DataFrame", level: float = CHECK_LEVEL,
         width = shared[-1]
         point, low, high = est.ratio_interval(dense[width], sparse[width], level)
         comparisons.append({"sparse": sparse_label, "width": width, "m50_dense": dense[width].m50,
-                            "m50_sparse": sparse[width].m50, "ratio": point, "ratio_ci": [low, high],
+                            "m50_sparse": sparse[width].m50, "censored": [dense[width].censored,
+                                                                         sparse[width].censored],
+                            "ratio": point, "ratio_ci": [low, high],
                             "paper_magnitude": _magnitude(low, high),
                             "status": verdict(low > 1.0, high < 1.0)})
     if not comparisons:
@@ -206,8 +223,9 @@ def check_ratio_across_critical_width(frame: "pd.DataFrame", level: float = CHEC
     arm, r* = theory.lottery.critical_width(n, k, s); wide = the largest width >= 4 r* and narrow
     = the smallest width <= r*/4 at which both inits have m_50 estimates. Q = R(wide) / R(narrow)
     with its seed-cluster bootstrap interval at ``level`` (every draw uses the same resampled
-    seeds for all four thresholds). PASS: interval above 1. FAIL: below 1. INCONCLUSIVE: it
-    contains 1, or the grid has no such widths. Overall: FAIL if one FAILs, PASS only if all PASS."""
+    seeds for all four thresholds; a draw that orders nothing, such as 0/0 beyond the grid, counts
+    against both ends). PASS: interval above 1. FAIL: below 1. INCONCLUSIVE: it contains 1, or the
+    grid has no such widths. Overall: FAIL if one FAILs, PASS only if all PASS."""
     from theory.lottery import critical_width
 
     estimates = m50 if m50 is not None else (est.m50_estimates(frame, level, n_bootstrap, seed) if len(frame) else [])
@@ -230,8 +248,7 @@ def check_ratio_across_critical_width(frame: "pd.DataFrame", level: float = CHEC
         ratio_narrow = dense[w_narrow].m50 / sparse[w_narrow].m50
         with np.errstate(divide="ignore", invalid="ignore"):
             draws = _ratio_draws(dense[w_wide], sparse[w_wide]) / _ratio_draws(dense[w_narrow], sparse[w_narrow])
-        draws = draws[~np.isnan(draws)]
-        low, high = est.percentile_interval(draws, level) if draws.size else (0.0, math.inf)
+        low, high = est.undecided_widened_interval(draws, level)  # a draw that orders nothing widens it
         entry.update(wide=w_wide, narrow=w_narrow, ratio_wide=ratio_wide, ratio_narrow=ratio_narrow,
                      change=ratio_wide / ratio_narrow, change_ci=[low, high], status=verdict(low > 1.0, high < 1.0))
         settings.append(entry)

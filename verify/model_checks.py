@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 #: Fewest runs on either side of the split for frontier_prediction to decide.
 MIN_SPLIT_RUNS = 100
+#: Parametric draws behind frontier_prediction's tests: the smallest p-value is 1 / (1 + draws),
+#: which must lie well below alpha / 2 = 0.005 at the default level.
+SCORE_BOOTSTRAP = 399
 #: parallel_search_slope PASSes only when its interval lies inside this band around 1.
 SLOPE_BAND = (2 / 3, 3 / 2)
 
@@ -52,7 +55,7 @@ def _describe_prediction(c: CheckResult) -> list[tuple[str, str]]:
 
 
 def pre_registered_prediction(frame: "pd.DataFrame", level: float = CHECK_LEVEL, seed: int = 0,
-                              n_bootstrap: int = 200):
+                              n_bootstrap: int = 200, score_bootstrap: int = SCORE_BOOTSTRAP):
     """(the FrontierPrediction frontier_prediction decides on, or None; why not) for a store frame:
     the runs of its most common (k, s), split by :func:`verify.prediction.default_split`."""
     from .prediction import default_split, predict_frontier
@@ -62,43 +65,67 @@ def pre_registered_prediction(frame: "pd.DataFrame", level: float = CHECK_LEVEL,
     if not fit:
         return None, "one n and one width: nothing to hold out"
     try:
-        return predict_frontier(data, fit, predict, level=level, n_bootstrap=n_bootstrap, seed=seed), ""
+        return predict_frontier(data, fit, predict, level=level, n_bootstrap=n_bootstrap, seed=seed,
+                                score_bootstrap=score_bootstrap), ""
     except ValueError as exc:
         return None, str(exc)
 
 
+#: How a verdict of :func:`prediction_verdict` reads in a sentence about a model.
+VERDICT_WORDS = {PASS: "predicts", FAIL: "does not predict", INCONCLUSIVE: "cannot be judged on"}
+
+
+def prediction_verdict(score, level: float) -> tuple[str, dict]:
+    """The rule of frontier_prediction on one held-out score: alpha/2 to the deviance test, alpha/2
+    to the calibration interval, and each verdict must hold whether a seed's runs are independent
+    or comonotone (verify.models.HeldOutScore)."""
+    half = (1.0 - level) / 2
+    p_values = (score.p_value, score.p_value_comonotone)
+    intervals = [score.calibration_interval_at(1.0 - half, comonotone) for comonotone in (False, True)]
+    covers = [low <= 1.0 <= high for low, high in intervals]
+    deviance = verdict(min(p_values) >= half, max(p_values) < half)
+    calibration = verdict(all(covers), not any(covers))
+    status = FAIL if FAIL in (deviance, calibration) else PASS if deviance == calibration == PASS else INCONCLUSIVE
+    return status, {"deviance": deviance, "calibration": calibration, "alpha_each": half,
+                    "calibration_intervals": {"independent": list(intervals[0]), "comonotone": list(intervals[1])}}
+
+
 @register("frontier_prediction",
           claim=("Model A (independent parallel search, theory-fixed n-exponents) fitted on the smaller sizes "
-                 "predicts the held-out largest n (or width): deviance p >= alpha and calibration slope "
-                 "interval containing 1 (docs/science.md 7.1)."),
+                 "predicts the held-out largest n (or width): held-out deviance and calibration slope consistent "
+                 "with the fit (docs/science.md 7.1)."),
           describe=_describe_prediction)
 def check_frontier_prediction(frame: "pd.DataFrame", level: float = CHECK_LEVEL, seed: int = 0,
-                              model_bootstrap: int = 200, prediction=None) -> CheckResult:
-    """Rule (fixed before data): the offline runs of the store's most common (k, s); split =
-    :func:`verify.prediction.default_split` (hold out the largest n if there are two or more,
-    else the largest width). Fit Models A, A-free and B on the rest; score A on the held-out
-    runs. PASS: held-out deviance p-value >= alpha (parametric bootstrap under the fit) and the
-    calibration slope's seed-cluster interval at ``level`` contains 1. FAIL: p < alpha, or the
-    interval excludes 1. INCONCLUSIVE: fewer than MIN_SPLIT_RUNS runs on a side, or the fit of A
-    did not converge. B and A-free are fitted and reported (AIC, BIC, scores), never deciding.
+                              model_bootstrap: int = 200, prediction=None,
+                              score_bootstrap: int = SCORE_BOOTSTRAP) -> CheckResult:
+    """Rule (fixed before data; revised once, see CHANGELOG.md): the offline runs of the store's
+    most common (k, s); split = :func:`verify.prediction.default_split` (hold out the largest n if
+    there are two or more, else the largest width). Fit Models A, A-free and B on the rest; score A
+    on the held-out runs by a parametric bootstrap of fit-and-score (``score_bootstrap`` draws), with
+    held-out outcomes drawn independently and comonotone within a seed. alpha/2 each to two tests:
+    the deviance p-value, and the basic calibration-slope interval at 1 - alpha/2 against 1.
+    FAIL: a test rejects under both dependence assumptions. PASS: neither rejects under either.
+    INCONCLUSIVE: otherwise, fewer than MIN_SPLIT_RUNS runs on a side, or the fit of A did not
+    converge. B and A-free are fitted and reported (AIC, BIC, scores), never deciding.
     ``prediction``: that fit, when the caller has it already (run_checks shares it)."""
     result, reason = (prediction, "") if prediction is not None else pre_registered_prediction(
-        frame, level, seed, model_bootstrap)
+        frame, level, seed, model_bootstrap, score_bootstrap)
     if result is None:
         return CheckResult("frontier_prediction", INCONCLUSIVE, reason, {})
     fit, predict = result.fit_selector, result.predict_selector
     details = result.to_dict()
     a, score = result.fits["A"], result.scores["A"]
+    status, rule = prediction_verdict(score, level)
+    details["rule"] = rule
+    co_low, co_high = rule["calibration_intervals"]["comonotone"]
     summary = (f"fit {fit} ({result.fit_data.runs} runs), predict {predict} ({result.predict_data.runs} runs): "
-               f"model A deviance {score.deviance:.1f} over {score.cells} cells, p = {score.p_value:.3g}; calibration "
-               f"slope {score.calibration_slope:.2f} [{score.calibration_interval[0]:.2f}, "
-               f"{score.calibration_interval[1]:.2f}]; AIC A {a.aic:.0f}, A-free {result.fits['A-free'].aic:.0f}, "
-               f"B {result.fits['B'].aic:.0f}")
+               f"model A deviance {score.deviance:.1f} over {score.cells} cells, p = {score.p_value:.3g} "
+               f"(seed-comonotone {score.p_value_comonotone:.3g}); calibration slope {score.calibration_slope:.2f} "
+               f"[{score.calibration_interval[0]:.2f}, {score.calibration_interval[1]:.2f}] (comonotone "
+               f"[{co_low:.2f}, {co_high:.2f}] at 1 - alpha/2); AIC A {a.aic:.0f}, "
+               f"A-free {result.fits['A-free'].aic:.0f}, B {result.fits['B'].aic:.0f}")
     if min(result.fit_data.runs, result.predict_data.runs) < MIN_SPLIT_RUNS or not a.converged:
         return CheckResult("frontier_prediction", INCONCLUSIVE, summary + " (too few runs or no convergence)", details)
-    low, high = score.calibration_interval
-    calibrated = low <= 1.0 <= high
-    status = verdict(score.p_value >= 1.0 - level and calibrated, score.p_value < 1.0 - level or not calibrated)
     return CheckResult("frontier_prediction", status, summary, details)
 
 
@@ -110,6 +137,8 @@ def _describe_slope(c: CheckResult) -> list[tuple[str, str]]:
     for x in c.details.get("arms", []):
         lo, hi = x["interval"]
         meaning = ("as independent parallel search predicts" if x["status"] == PASS else
+                   "but the outcomes separate by width (slope at its bound), so not decided"
+                   if x.get("draws_at_bound", 0) > 0 and x["status"] == INCONCLUSIVE else
                    "so width helps less than independent search would" if hi < 1 else
                    "so width helps more than independent search would" if lo > 1 else "not decided")
         out.append((x["status"], f"with {x['arm']} init, cloglog success rose with ln(width) at slope {x['slope']:.2f} "
@@ -126,8 +155,9 @@ def check_parallel_search_slope(frame: "pd.DataFrame", level: float = CHECK_LEVE
     without an intervention, the pooled slope of cloglog P(success) in ln r over the offline
     (setting, m) groups with two or more widths and mixed outcomes (one intercept per group),
     with its seed-cluster bootstrap interval at ``level``. PASS: the interval contains 1 and lies
-    inside SLOPE_BAND. FAIL: it excludes 1. INCONCLUSIVE: otherwise, or no usable group.
-    Overall: FAIL if one arm FAILs, PASS only if all PASS."""
+    inside SLOPE_BAND. FAIL: it excludes 1. INCONCLUSIVE: otherwise, no usable group, or separated
+    data (revised once, CHANGELOG.md): the point fit or more than alpha/2 of the draws at the
+    slope's bound. Overall: FAIL if one arm FAILs, PASS only if all PASS."""
     from .prediction import cloglog_slope, init_arms
 
     arms = []
@@ -136,9 +166,11 @@ def check_parallel_search_slope(frame: "pd.DataFrame", level: float = CHECK_LEVE
         if slope is None:
             continue
         low, high = slope.interval
-        status = verdict(low <= 1.0 <= high and SLOPE_BAND[0] <= low and high <= SLOPE_BAND[1], high < 1 or low > 1)
+        separated = slope.point_at_bound or slope.draws_at_bound > (1.0 - level) / 2
+        status = INCONCLUSIVE if separated else verdict(
+            low <= 1.0 <= high and SLOPE_BAND[0] <= low and high <= SLOPE_BAND[1], high < 1 or low > 1)
         arms.append({"arm": slope.arm, "slope": slope.slope, "interval": [low, high], "groups": slope.groups,
-                     "runs": slope.runs, "status": status})
+                     "runs": slope.runs, "draws_at_bound": slope.draws_at_bound, "status": status})
     if not arms:
         return CheckResult("parallel_search_slope", INCONCLUSIVE,
                            "no (setting, m) with two widths and mixed outcomes", {})

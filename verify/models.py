@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
-from scipy.special import log_ndtr
+from scipy.special import expit, log_ndtr
 
 from . import estimates as est
 from .neurons import DENSE, type_counts
@@ -367,7 +367,13 @@ def bootstrap(fitted: Fit, data: RunData, n_bootstrap: int = 200, seed: int = 0,
 @dataclass(frozen=True)
 class HeldOutScore:
     """How a fitted model predicts runs it never saw: deviance against the saturated cell model
-    with its parametric-bootstrap p-value, and the calibration slope with its seed-cluster interval."""
+    and the calibration slope, each judged against a parametric bootstrap of the whole protocol.
+
+    Runs of one seed share data and the first neurons of their init, so their outcomes are
+    dependent; the model treats runs as independent. The bootstrap therefore draws held-out
+    outcomes twice: independently (``p_value``, ``calibration_interval``) and comonotone within a
+    seed, one uniform per seed for all its runs (``*_comonotone``), the strongest positive
+    dependence. The truth lies between; a verdict should hold under both."""
 
     runs: int
     cells: int
@@ -377,6 +383,14 @@ class HeldOutScore:
     calibration_interval: tuple[float, float]
     observed_rate: float
     predicted_rate: float
+    p_value_comonotone: float = math.nan
+    calibration_interval_comonotone: tuple[float, float] = (math.nan, math.nan)
+    #: The simulated calibration slopes, (independent, comonotone) x draws.
+    calibration_draws: np.ndarray = dataclasses.field(default_factory=lambda: np.empty((2, 0)), repr=False)
+
+    def calibration_interval_at(self, level: float, comonotone: bool = False) -> tuple[float, float]:
+        """The basic calibration interval at another ``level`` (see :func:`score_held_out`)."""
+        return _basic_interval(self.calibration_slope, self.calibration_draws[int(comonotone)], 1.0, level)
 
 
 def cell_deviance(y: np.ndarray, p: np.ndarray, cell_index: np.ndarray) -> np.ndarray:
@@ -403,43 +417,54 @@ def calibration_slope(y: np.ndarray, p: np.ndarray, weights: np.ndarray | None =
     def loss(ab: np.ndarray) -> tuple[float, np.ndarray]:
         eta = ab[0] + ab[1] * x
         value = np.sum(w * (np.logaddexp(0, eta) - y * eta))
-        residual = w * (1 / (1 + np.exp(-eta)) - y)
+        residual = w * (expit(eta) - y)
         return float(value), np.array([residual.sum(), (residual * x).sum()])
 
     return float(minimize_quietly(loss, np.array([0.0, 1.0])).x[1])
 
 
+def _basic_interval(estimate: float, draws: np.ndarray, truth: float, level: float) -> tuple[float, float]:
+    """Basic bootstrap interval: the estimate's error under the simulation (draws - truth), reflected."""
+    low, high = est.percentile_interval(draws, level)
+    return (estimate - (high - truth), estimate - (low - truth))
+
+
 def score_held_out(fitted: Fit, data: RunData, fit_data: RunData | None = None, n_bootstrap: int = 200,
-                   seed: int = 0, level: float = est.INTERVAL_LEVEL, calibration_bootstrap: int = 200) -> HeldOutScore:
-    """Deviance of the held-out runs against the saturated cell model, with its p-value by a
-    parametric bootstrap of the whole protocol: ``n_bootstrap`` times, draw the fitted runs
-    (``fit_data``) and the held-out runs from the fitted model, refit on the former and score the
-    latter (so the p-value carries the fit's own uncertainty; without ``fit_data`` the fit is
-    taken as exact). Also the calibration slope with its seed-cluster bootstrap interval
-    (``calibration_bootstrap`` draws; 0: no interval)."""
+                   seed: int = 0, level: float = est.INTERVAL_LEVEL) -> HeldOutScore:
+    """Deviance of the held-out runs against the saturated cell model, and their calibration
+    slope, judged by a parametric bootstrap of the whole protocol: ``n_bootstrap`` times, draw
+    the fitted runs (``fit_data``) and the held-out runs from the fitted model, refit on the
+    former and score the latter, so the p-value and the interval carry the fit's own
+    uncertainty (without ``fit_data`` the fit is taken as exact). The deviance p-value is
+    (1 + #{simulated >= observed}) / (1 + n_bootstrap); the calibration interval at ``level`` is
+    the basic interval [s - (q_hi - 1), s - (q_lo - 1)] from the simulated slopes' quantiles
+    (1 is the slope of a calibrated model). Each is given for independent and for
+    seed-comonotone held-out outcomes (see :class:`HeldOutScore`)."""
     p = success_probability(fitted.model, fitted.theta, data)
     _, cell_index = np.unique(data.cells, return_inverse=True)
+    _, seed_index = np.unique(data.seed, return_inverse=True)
     observed = float(cell_deviance(data.y, p, cell_index)[0])
+    slope = calibration_slope(data.y.astype(float), p)
     rng = est.estimate_rng(seed, ("held-out", fitted.model.name))
-    simulated = np.empty(n_bootstrap)
+    deviances = np.empty((2, n_bootstrap))
+    slopes = np.empty((2, n_bootstrap))
     for b in range(n_bootstrap):
-        outcomes = rng.random(data.runs) < p
         predicted = p
         if fit_data is not None:
             refit = fit(fitted.model, simulate_outcomes(fitted.model, fitted.theta, fit_data, rng), start=fitted.theta)
             predicted = success_probability(fitted.model, refit.theta, data)
-        simulated[b] = cell_deviance(outcomes, predicted, cell_index)[0]
-    p_value = float((1 + np.sum(simulated >= observed)) / (1 + n_bootstrap))
-    slope = calibration_slope(data.y.astype(float), p)
-    interval = (math.nan, math.nan)
-    if calibration_bootstrap:
-        seeds, index = np.unique(data.seed, return_inverse=True)
-        weights = est.seed_weights(len(seeds), calibration_bootstrap, rng)
-        slopes = np.array([calibration_slope(data.y.astype(float), p, w[index]) for w in weights])
-        interval = est.percentile_interval(slopes, level)
-    return HeldOutScore(runs=data.runs, cells=int(cell_index.max() + 1), deviance=observed, p_value=p_value,
-                        calibration_slope=slope, calibration_interval=interval,
-                        observed_rate=float(data.y.mean()), predicted_rate=float(p.mean()))
+        independent = rng.random(data.runs) < p
+        comonotone = rng.random(seed_index.max() + 1)[seed_index] < p
+        for row, outcomes in enumerate((independent, comonotone)):
+            deviances[row, b] = cell_deviance(outcomes, predicted, cell_index)[0]
+            slopes[row, b] = calibration_slope(outcomes.astype(float), predicted)
+    p_values = (1 + np.sum(deviances >= observed, axis=1)) / (1 + n_bootstrap)
+    intervals = [_basic_interval(slope, slopes[row], 1.0, level) for row in range(2)]
+    return HeldOutScore(runs=data.runs, cells=int(cell_index.max() + 1), deviance=observed,
+                        p_value=float(p_values[0]), calibration_slope=slope, calibration_interval=intervals[0],
+                        observed_rate=float(data.y.mean()), predicted_rate=float(p.mean()),
+                        p_value_comonotone=float(p_values[1]), calibration_interval_comonotone=intervals[1],
+                        calibration_draws=slopes)
 
 
 # --------------------------------------------------------------------------- predicted curves
@@ -541,7 +566,15 @@ def synthetic_design(ns: Sequence[int], widths: Sequence[int], samples: Sequence
                    cells=cells)
 
 
-def simulate_outcomes(model: Model, theta: np.ndarray, data: RunData, rng: np.random.Generator) -> RunData:
-    """The same runs with outcomes drawn from the model at ``theta``."""
+def simulate_outcomes(model: Model, theta: np.ndarray, data: RunData, rng: np.random.Generator,
+                      comonotone: bool = False) -> RunData:
+    """The same runs with outcomes drawn from the model at ``theta``: independently, or
+    (``comonotone``) from one uniform per seed, so a seed's runs succeed in order of their
+    success probability (the strongest positive dependence within a seed)."""
     p = success_probability(model, np.asarray(theta, dtype=float), data)
-    return RunData(**{**data.__dict__, "y": rng.random(data.runs) < p})
+    if comonotone:
+        _, seed_index = np.unique(data.seed, return_inverse=True)
+        uniforms = rng.random(seed_index.max() + 1)[seed_index]
+    else:
+        uniforms = rng.random(data.runs)
+    return RunData(**{**data.__dict__, "y": uniforms < p})

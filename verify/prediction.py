@@ -98,6 +98,14 @@ class WidthSlope:
     groups: int
     runs: int
     level: float
+    #: Share of the bootstrap draws (and whether the point fit) at the slope's bound +-SLOPE_BOUND:
+    #: separated data, where the likelihood has no finite maximum and the interval means nothing.
+    draws_at_bound: float = 0.0
+    point_at_bound: bool = False
+
+
+#: The slope is fitted inside +-SLOPE_BOUND; a fit there is a separated group, not an estimate.
+SLOPE_BOUND = 10.0
 
 
 def _slope_loss(theta: np.ndarray, group: np.ndarray, log_r: np.ndarray, y: np.ndarray,
@@ -136,7 +144,7 @@ def cloglog_slope(frame: "pd.DataFrame", arm: dict, level: float = est.INTERVAL_
     keys = list(est.SETTING_FIELDS) + ["samples"]
     group = runs.groupby(keys, sort=False).ngroup().to_numpy()
     log_r, y = np.log(runs["width"].to_numpy(float)), runs["success"].to_numpy(bool)
-    bounds = [(-30.0, 30.0)] * (group.max() + 1) + [(-10.0, 10.0)]
+    bounds = [(-30.0, 30.0)] * (group.max() + 1) + [(-SLOPE_BOUND, SLOPE_BOUND)]
     start = np.concatenate([np.zeros(group.max() + 1), [1.0]])
 
     def fitted(weights: np.ndarray) -> float:
@@ -147,7 +155,9 @@ def cloglog_slope(frame: "pd.DataFrame", arm: dict, level: float = est.INTERVAL_
     weights = est.seed_weights(len(seeds), n_bootstrap, est.estimate_rng(seed, ("cloglog", str(arm))))
     draws = np.array([fitted(w[index]) for w in weights])
     label = arm["init"] if arm["init"] == "dense" else f"sparse(s={arm['sparsity']},{arm['sparse_values']})"
-    return WidthSlope(label, slope, est.percentile_interval(draws, level), int(group.max() + 1), int(y.size), level)
+    at_bound = np.abs(draws) >= SLOPE_BOUND - 1e-6
+    return WidthSlope(label, slope, est.percentile_interval(draws, level), int(group.max() + 1), int(y.size), level,
+                      float(at_bound.mean()), bool(abs(slope) >= SLOPE_BOUND - 1e-6))
 
 
 def init_arms(frame: "pd.DataFrame") -> list[dict]:
@@ -191,6 +201,8 @@ class FrontierPrediction:
                 "held_out": {"runs": score.runs, "cells": score.cells, "deviance": score.deviance,
                              "p_value": score.p_value, "calibration_slope": score.calibration_slope,
                              "calibration_interval": list(score.calibration_interval),
+                             "p_value_comonotone": score.p_value_comonotone,
+                             "calibration_interval_comonotone": list(score.calibration_interval_comonotone),
                              "observed_rate": score.observed_rate, "predicted_rate": score.predicted_rate}}
         return out
 
@@ -211,9 +223,11 @@ def default_split(frame: "pd.DataFrame") -> tuple[str, str]:
 
 def predict_frontier(frame: "pd.DataFrame", fit: str | None = None, predict: str | None = None,
                      names: Sequence[str] = ("A", "A-free", "B"), level: float = est.INTERVAL_LEVEL,
-                     n_bootstrap: int = 200, seed: int = 0) -> FrontierPrediction:
+                     n_bootstrap: int = 200, seed: int = 0, score_bootstrap: int | None = None) -> FrontierPrediction:
     """Fit each named model on the runs ``fit`` selects and score it on those ``predict`` selects
-    (defaults: :func:`default_split`). ValueError when a part is empty or they overlap."""
+    (defaults: :func:`default_split`); ``n_bootstrap`` seed-cluster draws for the constants,
+    ``score_bootstrap`` (default the same) parametric draws for the held-out scores. ValueError
+    when a part is empty or they overlap."""
     unknown = [n for n in names if n not in models.MODELS]
     if unknown:
         raise ValueError(f"model {unknown[0]!r} must be one of {list(models.MODELS)}")
@@ -232,5 +246,6 @@ def predict_frontier(frame: "pd.DataFrame", fit: str | None = None, predict: str
     for name in names:
         fitted = models.fit(models.MODELS[name], fit_data)
         fits[name] = models.bootstrap(fitted, fit_data, n_bootstrap, seed, level)
-        scores[name] = models.score_held_out(fitted, predict_data, fit_data, n_bootstrap, seed, level)
+        scores[name] = models.score_held_out(fitted, predict_data, fit_data,
+                                             n_bootstrap if score_bootstrap is None else score_bootstrap, seed, level)
     return FrontierPrediction(fit, predict, fit_data, predict_data, fits, scores, level)

@@ -307,8 +307,9 @@ def check_ticket_frequency(frame: "pd.DataFrame", level: float = CHECK_LEVEL,
                            min_neurons: int = 200_000) -> CheckResult:
     """Fraction of ticket neurons among the supports sim.init draws, vs ticket_probability.
 
-    For each sparse (n, k, s) of the store: the supports of every stored run (its seed and
-    width), topped up with further seeds at the widest width until ``min_neurons`` neurons;
+    For each sparse (n, k, s) of the store: the supports of each stored seed's widest run
+    (revised once, CHANGELOG.md: runs of one seed share neurons), topped up with further seeds at
+    the widest width until ``min_neurons`` neurons;
     each run's own target S (sim.data.draw_support). PASS when theory's p lies in the
     Clopper-Pearson interval of the observed fraction at ``level`` (FAIL otherwise)."""
     from scipy.stats import binomtest
@@ -329,7 +330,12 @@ def check_ticket_frequency(frame: "pd.DataFrame", level: float = CHECK_LEVEL,
             continue
         seen.add((n, k, s))
         data = est.rows_of_setting(frame, setting)
-        pairs = sorted({(int(w), int(sd)) for w, sd in zip(data["width"], data["seed"])})
+        # One run per seed, its widest: runs of one seed share their init's stream, so narrower
+        # runs would count the same neurons again.
+        widths_of_seed: dict[int, int] = {}
+        for w, sd in zip(data["width"], data["seed"]):
+            widths_of_seed[int(sd)] = max(int(w), widths_of_seed.get(int(sd), 0))
+        pairs = sorted((w, sd) for sd, w in widths_of_seed.items())
         widest = max(w for w, _ in pairs)
         total = sum(w for w, _ in pairs)
         extra_seed = max(sd for _, sd in pairs) + 1

@@ -3,9 +3,10 @@
 A-free (fitted exponents) and B (a collective width effect).
 
 Prints each model's constants with seed-cluster bootstrap intervals, AIC/BIC on the fitted runs,
-and its held-out scores: deviance against the saturated cell model with a parametric-bootstrap
-p-value, and the calibration slope with its interval; then the verdict for each model (predicts
-the held-out runs: p >= 1 - level and a calibration interval containing 1). Writes fit.json and
+and its held-out scores: deviance against the saturated cell model and the calibration slope,
+judged by a parametric bootstrap with held-out outcomes independent and comonotone within a seed;
+then the verdict for each model, by the rule of the frontier_prediction check (alpha/2 to each
+test; a verdict must hold under both dependence assumptions). Writes fit.json and
 the figures (predicted vs measured success, m_50(r), cloglog slope, R(r) across r*) to --out.
 
 Selectors: clauses FIELD OP VALUE joined by 'and' (FIELD a RunConfig field; OP == != < <= > >= in):
@@ -36,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def format_prediction(result, level: float) -> str:
     """The printed report: constants, scores and a verdict per model."""
+    from verify.model_checks import VERDICT_WORDS, prediction_verdict
+
     lines = [f"fit: {result.fit_selector or 'all runs'} ({result.fit_data.runs} runs); predict: "
              f"{result.predict_selector} ({result.predict_data.runs} runs); k = {result.fit_data.k}, "
              f"s = {result.fit_data.s}; intervals at {level:g} (seed-cluster bootstrap)"]
@@ -48,11 +51,13 @@ def format_prediction(result, level: float) -> str:
             low, high = fitted.confidence_interval(constant)
             lines.append(f"  {constant:<12} {value:9.3f}  [{low:.3f}, {high:.3f}]")
         low, high = score.calibration_interval
-        predicts = score.p_value >= 1 - level and low <= 1 <= high
-        lines.append(f"  held out: deviance {score.deviance:.1f} over {score.cells} cells, p = {score.p_value:.3g}; "
-                     f"calibration slope {score.calibration_slope:.2f} [{low:.2f}, {high:.2f}]; success "
-                     f"{score.observed_rate:.2f} observed, {score.predicted_rate:.2f} predicted")
-        lines.append(f"  verdict: {'predicts' if predicts else 'does not predict'} the held-out runs")
+        co_low, co_high = score.calibration_interval_comonotone
+        status, _ = prediction_verdict(score, level)
+        lines.append(f"  held out: deviance {score.deviance:.1f} over {score.cells} cells, p = {score.p_value:.3g} "
+                     f"(seed-comonotone {score.p_value_comonotone:.3g}); calibration slope "
+                     f"{score.calibration_slope:.2f} [{low:.2f}, {high:.2f}] (comonotone [{co_low:.2f}, {co_high:.2f}]); "
+                     f"success {score.observed_rate:.2f} observed, {score.predicted_rate:.2f} predicted")
+        lines.append(f"  verdict: {VERDICT_WORDS[status]} the held-out runs")
     best = result.best_by("aic")
     lines.append(f"\nby AIC on the fitted runs the data favour model {best}")
     return "\n".join(lines)

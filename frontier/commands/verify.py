@@ -26,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("store", nargs="?", help="SQLite results store (from frontier sweep or frontier demo)")
     parser.add_argument("--quick", action="store_true",
-                        help="run the CI validation sweep (n=20, k=3, about 240 small runs) into a temporary "
-                             "store (or --keep-store FILE) and check it")
+                        help="run the CI validation sweep (n=20, k=3, a few hundred small runs: jobs/quick.py) "
+                             "into a temporary store (or --keep-store FILE) and check it")
     parser.add_argument("--keep-store", metavar="FILE", default=None,
                         help="with --quick: write the validation runs to FILE (reused if present)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
