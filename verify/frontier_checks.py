@@ -9,7 +9,6 @@ level of every test and interval (alpha = 1 - level).
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
