@@ -13,6 +13,8 @@ import operator
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from .targets import TARGET_NAMES, TARGETS, target_problem
+
 INITS = ("dense", "sparse")
 #: Interventions on the initial weights (docs/science.md 7; sim.init applies them): ``none``;
 #: ``knock_out_tickets`` (every ticket's support moved off S, values kept; sparse init only);
@@ -71,6 +73,7 @@ class FieldSpec:
 
 _RULES: dict[str, Callable[[Any], bool]] = {
     ">= 0": lambda v: v >= 0, ">= 1": lambda v: v >= 1, "> 0": lambda v: v > 0, "in [0, 1)": lambda v: 0 <= v < 1,
+    "in [0, 1/2)": lambda v: 0 <= v < 0.5,
 }
 
 
@@ -86,7 +89,7 @@ def _field(role: str, sql: str, help: str, default: Any = dataclasses.MISSING, *
 
 @dataclass(frozen=True)
 class RunConfig:
-    """One (n, k)-sparse-parity training run of a 2-layer ReLU MLP.
+    """One training run of a 2-layer ReLU MLP on a sparse target (default: the (n, k)-parity).
 
     ``f(x) = sum_i u_i relu(w_i . x + b_i)`` trained by minibatch SGD with coupled
     weight decay (as ``torch.optim.SGD``), success when the test error is at most
@@ -101,7 +104,8 @@ class RunConfig:
     """
 
     n: int = _field("axis", "INTEGER", "input dimension n", rule=">= 1")
-    k: int = _field("axis", "INTEGER", "parity degree k = |S|", rule=">= 1")
+    k: int = _field("axis", "INTEGER", "parity degree k = |S| (the size of each task's parity for "
+                    "target multitask_parity, sim.targets)", rule=">= 1")
     width: int = _field("axis", "INTEGER", "hidden neurons r", setting=False, rule=">= 1")
     samples: int | None = _field("axis", "INTEGER", "training set size m, or online (a fresh batch every step)",
                                  None, nullable=True, setting=False, rule=">= 1")
@@ -119,6 +123,12 @@ class RunConfig:
     target_error: float = _field("scalar", "REAL", "success: test error at most this", 0.1, rule="in [0, 1)")
     intervention: str = _field("axis", "TEXT", "intervention on the initial weights (sim.init)", "none",
                                choices=INTERVENTIONS, since=2)
+    target: str = _field("axis", "TEXT", "the function of x the network learns (sim.targets, docs/targets.md)",
+                         "parity", choices=TARGET_NAMES, since=2)
+    label_noise: float = _field("axis", "REAL", "noisy_parity: probability that a training label is flipped", 0.0,
+                                since=2, rule="in [0, 1/2)")
+    tasks: int = _field("axis", "INTEGER", "multitask_parity: number of tasks (tasks - 1 control bits)", 1,
+                        since=2, rule=">= 1")
     seed: int = _field("seed", "INTEGER", "the run's seed: S, data, test set, init and order derive from it", 0,
                        setting=False, rule=">= 0")
 
@@ -137,6 +147,7 @@ class RunConfig:
                                  + (" (or None for online)" if spec.nullable else ""))
         if not self.k <= self.n:
             raise ValueError(f"RunConfig.k={self.k} must satisfy 1 <= k <= n={self.n}")
+        self._check_target()
         planted = self.intervention in PLANTS
         if (self.init == "sparse" or planted) and self.sparsity > self.n:
             raise ValueError(f"RunConfig.sparsity={self.sparsity} must be <= n={self.n}")
@@ -153,6 +164,16 @@ class RunConfig:
             for name in SPARSE_ONLY_FIELDS:
                 if not (planted and name == "sparsity"):
                     set_(self, name, _DEFAULTS[name])
+
+    def _check_target(self) -> None:
+        """The target's own rules (sim.targets.target_problem), and interventions only where the
+        parity's tickets (what sim.init knocks out or plants) are the target's."""
+        problem = target_problem(self.target, self.n, self.k, self.tasks, self.label_noise)
+        if problem is not None:
+            raise ValueError(problem)
+        if self.intervention != "none" and not TARGETS[self.target].parity_tickets:
+            raise ValueError(f"RunConfig.intervention={self.intervention!r} needs a target whose tickets are the "
+                             f"parity's (parity, noisy_parity), not target={self.target!r}")
 
     @property
     def online(self) -> bool:
@@ -203,6 +224,9 @@ class RunResult:
     ``final_train_error`` is None for online runs (there is no fixed training set).
     ``wall_seconds`` is the time from the start of the run's batch until the run
     stopped: runs trained together share that clock.
+    ``task_test_errors`` (a target with tasks, ``multitask_parity``; None otherwise and for a
+    diverged run): the final weights' test error on the test samples of each task, task 0
+    first (NaN for a task without test samples; docs/targets.md).
     """
 
     success: bool
@@ -212,6 +236,7 @@ class RunResult:
     final_train_error: float | None
     diverged: bool
     wall_seconds: float
+    task_test_errors: tuple[float, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
