@@ -15,6 +15,10 @@ from typing import Any, Callable, Mapping
 
 from .targets import TARGET_NAMES, TARGETS, target_problem
 
+#: The targets that read ``label_noise`` and ``tasks`` (sim.targets' registry says).
+NOISY_TARGETS: tuple[str, ...] = tuple(name for name, target in TARGETS.items() if target.noisy)
+MULTITASK_TARGETS: tuple[str, ...] = tuple(name for name, target in TARGETS.items() if target.multitask)
+
 INITS = ("dense", "sparse")
 #: Interventions on the initial weights (docs/science.md 7; sim.init applies them): ``none``;
 #: ``knock_out_tickets`` (every ticket's support moved off S, values kept; sparse init only);
@@ -54,6 +58,8 @@ class FieldSpec:
     or ``"seed"``; ``sql``: its column type in the store; ``help``: the CLI/grid help text;
     ``choices``: the allowed strings; ``nullable``: None is a value (``samples``: online);
     ``sparse_only``: only sparse init reads it (dense runs normalise it to the default);
+    ``read_by``: only these targets read it (runs of any other target normalise it to the
+    default, as dense runs do the sparse-only fields; from sim.targets' registry);
     ``since``: the run-id scheme version that introduced it (see ``sim.store.RUN_ID_SCHEME``:
     a field added after version 1 is hashed only when it differs from its default, so old
     stores keep their run ids); ``setting``: part of a setting (runs that differ only in the
@@ -66,6 +72,7 @@ class FieldSpec:
     choices: tuple[str, ...] | None = None
     nullable: bool = False
     sparse_only: bool = False
+    read_by: tuple[str, ...] | None = None
     since: int = 1
     setting: bool = True
     rule: str | None = None  # a key of _RULES: the range the value must lie in
@@ -99,8 +106,9 @@ class RunConfig:
 
     Every field carries a :class:`FieldSpec` (``FIELD_SPECS``): the grid reader, the store's
     columns, the estimates' setting key, the figures and ``frontier train`` derive from it.
-    A dense run does not read ``sparsity``/``sparse_values``: they are normalised to their
-    defaults, so equal runs have equal ids however they were written.
+    A dense run does not read ``sparsity``/``sparse_values``, nor a target other than
+    ``noisy_parity``/``multitask_parity`` its ``label_noise``/``tasks``: they are normalised to
+    their defaults, so equal runs have equal ids however they were written.
     """
 
     n: int = _field("axis", "INTEGER", "input dimension n", rule=">= 1")
@@ -126,9 +134,9 @@ class RunConfig:
     target: str = _field("axis", "TEXT", "the function of x the network learns (sim.targets, docs/targets.md)",
                          "parity", choices=TARGET_NAMES, since=2)
     label_noise: float = _field("axis", "REAL", "noisy_parity: probability that a training label is flipped", 0.0,
-                                since=2, rule="in [0, 1/2)")
+                                since=2, rule="in [0, 1/2)", read_by=NOISY_TARGETS)
     tasks: int = _field("axis", "INTEGER", "multitask_parity: number of tasks (tasks - 1 control bits)", 1,
-                        since=2, rule=">= 1")
+                        since=2, rule=">= 1", read_by=MULTITASK_TARGETS)
     seed: int = _field("seed", "INTEGER", "the run's seed: S, data, test set, init and order derive from it", 0,
                        setting=False, rule=">= 0")
 
@@ -166,8 +174,12 @@ class RunConfig:
                     set_(self, name, _DEFAULTS[name])
 
     def _check_target(self) -> None:
-        """The target's own rules (sim.targets.target_problem), and interventions only where the
-        parity's tickets (what sim.init knocks out or plants) are the target's."""
+        """Normalise the target parameters this target does not read to their defaults (one run,
+        one id, as for dense init), then the target's own rules (sim.targets.target_problem), and
+        interventions only where the parity's tickets (what sim.init moves or plants) are the target's."""
+        for name in TARGET_ONLY_FIELDS:
+            if self.target not in FIELD_SPECS[name].read_by:
+                object.__setattr__(self, name, _DEFAULTS[name])
         problem = target_problem(self.target, self.n, self.k, self.tasks, self.label_noise)
         if problem is not None:
             raise ValueError(problem)
@@ -210,6 +222,8 @@ REQUIRED_FIELDS: tuple[str, ...] = tuple(
 #: The fields that make a *setting*: runs differing only in width, samples and seed are one experiment.
 SETTING_FIELDS: tuple[str, ...] = tuple(name for name, spec in FIELD_SPECS.items() if spec.setting)
 SPARSE_ONLY_FIELDS: tuple[str, ...] = tuple(name for name, spec in FIELD_SPECS.items() if spec.sparse_only)
+#: The fields only some targets read (``FieldSpec.read_by``): target parameters.
+TARGET_ONLY_FIELDS: tuple[str, ...] = tuple(name for name, spec in FIELD_SPECS.items() if spec.read_by is not None)
 #: Python type of each field's values (None aside).
 FIELD_TYPES: dict[str, type] = {name: {"INTEGER": int, "REAL": float, "TEXT": str}[spec.sql]
                                 for name, spec in FIELD_SPECS.items()}

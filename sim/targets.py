@@ -102,18 +102,13 @@ TARGET_NAMES: tuple[str, ...] = tuple(TARGETS)
 def target_problem(target: str, n: int, k: int, tasks: int, label_noise: float) -> str | None:
     """Why these values cannot make a run of ``target`` (a sentence naming the bad value), or None.
 
-    The inert defaults ``tasks = 1`` and ``label_noise = 0`` are the only values a target that
-    does not read them accepts, so a run has one spelling (and one run id)."""
+    (``RunConfig`` has already reset the parameters a target does not read to their inert
+    defaults, ``tasks = 1`` and ``label_noise = 0``.)"""
     entry = TARGETS[target]
     if entry.multitask and tasks < 2:
         return f"RunConfig.tasks={tasks} must be >= 2 for target={target!r}"
-    if not entry.multitask and tasks != 1:
-        return f"RunConfig.tasks={tasks} is read by target='multitask_parity' only (target={target!r}): leave it 1"
     if entry.noisy and not label_noise > 0:
         return f"RunConfig.label_noise={label_noise} must be > 0 for target={target!r} (0 is target='parity')"
-    if not entry.noisy and label_noise != 0:
-        return (f"RunConfig.label_noise={label_noise} is read by target='noisy_parity' only (target={target!r}): "
-                "leave it 0")
     if entry.odd_k and k % 2 == 0:
         return f"RunConfig.k={k} must be odd for target={target!r} (the sign of a sum of k ±1 terms)"
     size = entry.support_size(k, tasks)
