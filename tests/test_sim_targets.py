@@ -41,8 +41,8 @@ def test_parameters_a_target_does_not_read_are_normalised_and_parity_ids_are_unc
     assert set(hashed_fields(BASE)).isdisjoint({"target", "label_noise", "tasks"})
     noisy = BASE.replace(target="noisy_parity", label_noise=0.1, tasks=3)
     assert noisy.tasks == 1 and hashed_fields(noisy)["label_noise"] == 0.1
-    ids = {run_id(BASE), run_id(noisy), run_id(noisy.replace(label_noise=0.2)), run_id(BASE.replace(target="staircase")),
-           run_id(BASE.replace(target="multitask_parity", tasks=2))}
+    ids = {run_id(BASE), run_id(noisy), run_id(noisy.replace(label_noise=0.2)),
+           run_id(BASE.replace(target="staircase")), run_id(BASE.replace(target="multitask_parity", tasks=2))}
     assert len(ids) == 5
     assert run_id(RunConfig(n=20, k=3, width=64, samples=250, init="sparse", seed=3)) == \
         "baa53c75eefd74013854675d0a647c8f"  # pinned before issue 18 (tests/test_store.py)
