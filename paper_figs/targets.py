@@ -17,10 +17,12 @@ parity's panel adds each task's m_50 for sparse init (:func:`verify.estimates.ta
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paper_figs import common
+from sim import files
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -76,33 +78,82 @@ def _draw_estimates(ax, estimates: list, colour: str, label: str | None, thin: b
                 markerfacecolor="white" if e.censored else colour)
 
 
-@common.styled
-def targets_figure(setting: "pd.DataFrame", title: str, level: float = 0.95, n_bootstrap: int = 2000) -> "Figure":
-    """m_50 against width per target of one (n, k, setting): the figure of the module docstring."""
+@dataclass(frozen=True)
+class TargetPanel:
+    """The m_50 estimates of one target (a panel): ``by_init[init]`` one per width, ``by_task[t][init]``
+    those of task t's own success for a multitask target (:func:`verify.estimates.task_runs`)."""
+
+    key: str
+    runs: "pd.DataFrame"
+    by_init: dict
+    by_task: dict
+    critical_width: int | None
+
+
+def target_panels(setting: "pd.DataFrame", level: float = 0.95, n_bootstrap: int = 2000) -> list[TargetPanel]:
+    """The panels of one (n, k, setting), parity first: seed-cluster m_50 estimates per target and init."""
     from verify.estimates import m50_estimates, task_runs
 
     estimates = m50_estimates(setting, level=level, n_bootstrap=n_bootstrap)
-    panels = sorted({_panel_key(e.setting) for e in estimates}, key=lambda key: (key != "parity", key))
+    keys = sorted({_panel_key(e.setting) for e in estimates}, key=lambda key: (key != "parity", key))
+    panels = []
+    for key in keys:
+        runs = _runs_of(setting, key)
+        by_init = {init: [e for e in estimates if _panel_key(e.setting) == key and e.setting["init"] == init]
+                   for init in ("dense", "sparse")}
+        by_task = {}
+        if runs["target"].iloc[0] == "multitask_parity":
+            for task in range(int(runs["tasks"].iloc[0])):
+                per_task = m50_estimates(task_runs(runs, task), level=level, n_bootstrap=n_bootstrap)
+                by_task[task] = {init: [e for e in per_task if e.setting["init"] == init]
+                                 for init in ("dense", "sparse")}
+        panels.append(TargetPanel(key, runs, by_init, by_task, _critical_width(runs)))
+    return panels
+
+
+def m50_summary(panels: list[TargetPanel], level: float = 0.95) -> "pd.DataFrame":
+    """One row per (target, width) (and per task of a multitask target): m_50 of dense and sparse
+    init with their intervals (0: below the m grid, inf: above) and the paired ratio
+    m_50(dense) / m_50(sparse) with its seed-cluster interval (:func:`verify.estimates.ratio_interval`)."""
+    import pandas as pd
+
+    from verify.estimates import ratio_interval
+
+    rows = []
+    for panel in panels:
+        for label, by_init in [(panel.key, panel.by_init)] + [(f"{panel.key} task {t}", by) for t, by in
+                                                               panel.by_task.items()]:
+            dense = {e.width: e for e in by_init["dense"]}
+            for sparse in by_init["sparse"]:
+                row = {"target": label, "width": sparse.width, "critical_width": panel.critical_width}
+                for init, e in (("dense", dense.get(sparse.width)), ("sparse", sparse)):
+                    if e is not None:
+                        row.update({f"{init}_m50": e.m50, f"{init}_censored": e.censored, f"{init}_low": e.ci_low,
+                                    f"{init}_high": e.ci_high, f"{init}_runs": e.runs})
+                if sparse.width in dense:
+                    ratio = ratio_interval(dense[sparse.width], sparse, level)
+                    row["ratio"], row["ratio_low"], row["ratio_high"] = ratio
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@common.styled
+def targets_figure(panels: list[TargetPanel], title: str, level: float = 0.95) -> "Figure":
+    """m_50 against width per target of one (n, k, setting): the figure of the module docstring."""
     if not panels:
         raise common.MissingData("the targets figure needs offline runs at two or more m per width")
     fig, axes = common.subplots(1, len(panels), squeeze=False, sharey=True, layout="constrained",
                                 figsize=(2.0 * len(panels) + 0.6, common.PANEL_HEIGHT))
-    for ax, key in zip(axes[0], panels):
-        runs = _runs_of(setting, key)
+    for ax, panel in zip(axes[0], panels):
         for init in ("dense", "sparse"):
-            chosen = [e for e in estimates if _panel_key(e.setting) == key and e.setting["init"] == init]
-            _draw_estimates(ax, chosen, COLOURS[init], f"{init} init")
-        if runs["target"].iloc[0] == "multitask_parity":
-            for task in range(int(runs["tasks"].iloc[0])):
-                sparse = task_runs(runs[runs["init"] == "sparse"], task)
-                _draw_estimates(ax, m50_estimates(sparse, level=level, n_bootstrap=n_bootstrap), "tab:blue",
-                                "sparse, each task" if task == 0 else None, thin=True)
-        width = _critical_width(runs)
-        if width is not None:
-            ax.axvline(width, color="0.5", ls=":", lw=0.8, label="critical width (sparse)")
+            _draw_estimates(ax, panel.by_init[init], COLOURS[init], f"{init} init")
+        for task, by_init in panel.by_task.items():
+            _draw_estimates(ax, by_init["sparse"], "tab:blue", "sparse, each task" if task == 0 else None, thin=True)
+        if panel.critical_width is not None:
+            ax.axvline(panel.critical_width, color="0.5", ls=":", lw=0.8, label="critical width (sparse)")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_title(key, fontsize=7)
+        ax.set_title(panel.key, fontsize=7)
         ax.set_xlabel("width r")
     axes[0][0].set_ylabel("sample threshold $m_{50}$")
     handles = {}
@@ -115,7 +166,8 @@ def targets_figure(setting: "pd.DataFrame", title: str, level: float = 0.95, n_b
 
 
 def render(store_path: str | Path, out_dir: str | Path, level: float = 0.95, n_bootstrap: int = 2000) -> list[Path]:
-    """Write ``targets_n{n}_k{k}[_setting].png/.pdf`` for every (n, k) and setting with two or more targets.
+    """Write ``targets_n{n}_k{k}[_setting].png/.pdf`` for every (n, k) and setting with two or more
+    targets, and its numbers as ``.csv`` (:func:`m50_summary`).
 
     Raises:
         MissingData: the store has no (n, k) with offline runs of two or more targets.
@@ -132,7 +184,10 @@ def render(store_path: str | Path, out_dir: str | Path, level: float = 0.95, n_b
             title = f"(n, k) = ({n_value}, {k_value}): {common.setting_note(setting)}"
             title += f"; {suffix}" if suffix else ""
             stem = f"targets_n{n_value}_k{k_value}" + (f"_{common.slug(suffix)}" if suffix else "")
-            paths += common.save(targets_figure(setting, title, level, n_bootstrap), out_dir, stem)
+            panels = target_panels(setting, level, n_bootstrap)
+            paths += common.save(targets_figure(panels, title, level), out_dir, stem)
+            table = m50_summary(panels, level).to_csv(index=False)
+            paths.append(files.write_text(Path(out_dir) / f"{stem}.csv", table))
     if not paths:
         raise common.MissingData("the targets figure needs offline runs of two or more targets at one (n, k); "
                                  "sweep examples/targets_*.toml")

@@ -192,10 +192,16 @@ def test_targets_figure_and_one_figure1_per_target(tmp_path):
     assert {f"fig1_n12_k3_target_{name}.png" for name in ("parity", "sparse_majority")} <= names
     assert "fig1_n12_k3_target_multitask_parity_tasks_2.png" in names
     runs = common.load_runs(path)
-    figure = targets.targets_figure(runs, "synthetic", n_bootstrap=100)
+    panels = targets.target_panels(runs, n_bootstrap=100)
+    figure = targets.targets_figure(panels, "synthetic")
     assert [ax.get_title() for ax in figure.axes] == ["parity", "multitask_parity(tasks=2)", "sparse_majority"]
     assert len(m50_estimates(runs, n_bootstrap=100)) == 3 * 2 * 2
-    _check_outputs(targets.render(path, tmp_path, n_bootstrap=100), ["targets_n12_k3"])
+    assert [p.critical_width for p in panels] == [22, 11, None]  # 1/p: 66/3 and 66/6 (theory), none for majority
+    summary = targets.m50_summary(panels)
+    assert len(summary) == 2 * (3 + 2) and set(summary["width"]) == {8, 32}  # 3 targets and 2 tasks, 2 widths
+    paths = targets.render(path, tmp_path, n_bootstrap=100)
+    _check_outputs([p for p in paths if p.suffix != ".csv"], ["targets_n12_k3"])
+    assert (tmp_path / "targets_n12_k3.csv").read_text().startswith("target,width,critical_width,dense_m50")
     with pytest.raises(common.MissingData, match="two or more targets"):
         targets.render(fig1_store_of_one_target(tmp_path), tmp_path)
 
