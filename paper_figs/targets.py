@@ -39,6 +39,14 @@ def _panel_key(setting: dict) -> str:
     return target_label(setting)
 
 
+def _registry_order(key: str) -> tuple[int, str]:
+    """Panels in the registry's order (parity first), a target's parameter values after that."""
+    from sim.targets import TARGET_NAMES
+
+    name = key.split("(")[0]
+    return (TARGET_NAMES.index(name) if name in TARGET_NAMES else len(TARGET_NAMES), key)
+
+
 def _runs_of(setting: "pd.DataFrame", key: str) -> "pd.DataFrame":
     """The runs of one panel (one target with its parameters)."""
     labels = [_panel_key(row) for row in setting[list(TARGET_FIELDS)].to_dict("records")]
@@ -95,7 +103,7 @@ def target_panels(setting: "pd.DataFrame", level: float = 0.95, n_bootstrap: int
     from verify.estimates import m50_estimates, task_runs
 
     estimates = m50_estimates(setting, level=level, n_bootstrap=n_bootstrap)
-    keys = sorted({_panel_key(e.setting) for e in estimates}, key=lambda key: (key != "parity", key))
+    keys = sorted({_panel_key(e.setting) for e in estimates}, key=_registry_order)
     panels = []
     for key in keys:
         runs = _runs_of(setting, key)
@@ -137,6 +145,28 @@ def m50_summary(panels: list[TargetPanel], level: float = 0.95) -> "pd.DataFrame
     return pd.DataFrame(rows)
 
 
+def width_effects(panels: list[TargetPanel], level: float = 0.95) -> "pd.DataFrame":
+    """One row per (target, init) (and task): m_50 at the narrowest over m_50 at the widest width of
+    the store, with its paired seed-cluster interval (:func:`verify.estimates.ratio_interval`): how
+    much width buys. Above 1: the wide network needs fewer samples."""
+    import pandas as pd
+
+    from verify.estimates import ratio_interval
+
+    rows = []
+    for panel in panels:
+        for label, by_init in [(panel.key, panel.by_init)] + [(f"{panel.key} task {t}", by) for t, by in
+                                                               panel.by_task.items()]:
+            for init, estimates in by_init.items():
+                if len(estimates) < 2:
+                    continue
+                narrow, wide = min(estimates, key=lambda e: e.width), max(estimates, key=lambda e: e.width)
+                ratio, low, high = ratio_interval(narrow, wide, level)
+                rows.append({"target": label, "init": init, "narrow": narrow.width, "wide": wide.width,
+                             "ratio": ratio, "ratio_low": low, "ratio_high": high})
+    return pd.DataFrame(rows)
+
+
 @common.styled
 def targets_figure(panels: list[TargetPanel], title: str, level: float = 0.95) -> "Figure":
     """m_50 against width per target of one (n, k, setting): the figure of the module docstring."""
@@ -167,7 +197,7 @@ def targets_figure(panels: list[TargetPanel], title: str, level: float = 0.95) -
 
 def render(store_path: str | Path, out_dir: str | Path, level: float = 0.95, n_bootstrap: int = 2000) -> list[Path]:
     """Write ``targets_n{n}_k{k}[_setting].png/.pdf`` for every (n, k) and setting with two or more
-    targets, and its numbers as ``.csv`` (:func:`m50_summary`).
+    targets, and its numbers as ``.csv`` (:func:`m50_summary`) and ``_width.csv`` (:func:`width_effects`).
 
     Raises:
         MissingData: the store has no (n, k) with offline runs of two or more targets.
@@ -188,6 +218,8 @@ def render(store_path: str | Path, out_dir: str | Path, level: float = 0.95, n_b
             paths += common.save(targets_figure(panels, title, level), out_dir, stem)
             table = m50_summary(panels, level).to_csv(index=False)
             paths.append(files.write_text(Path(out_dir) / f"{stem}.csv", table))
+            table = width_effects(panels, level).to_csv(index=False)
+            paths.append(files.write_text(Path(out_dir) / f"{stem}_width.csv", table))
     if not paths:
         raise common.MissingData("the targets figure needs offline runs of two or more targets at one (n, k); "
                                  "sweep examples/targets_*.toml")

@@ -194,14 +194,17 @@ def test_targets_figure_and_one_figure1_per_target(tmp_path):
     runs = common.load_runs(path)
     panels = targets.target_panels(runs, n_bootstrap=100)
     figure = targets.targets_figure(panels, "synthetic")
-    assert [ax.get_title() for ax in figure.axes] == ["parity", "multitask_parity(tasks=2)", "sparse_majority"]
+    assert [ax.get_title() for ax in figure.axes] == ["parity", "sparse_majority", "multitask_parity(tasks=2)"]
     assert len(m50_estimates(runs, n_bootstrap=100)) == 3 * 2 * 2
-    assert [p.critical_width for p in panels] == [22, 11, None]  # 1/p: 66/3 and 66/6 (theory), none for majority
+    assert [p.critical_width for p in panels] == [22, None, 11]  # 1/p: 66/3 and 66/6 (theory), none for majority
+    effects = targets.width_effects(panels)
+    assert len(effects) == 2 * (3 + 2) and set(effects["narrow"]) == {8} and set(effects["wide"]) == {32}
     summary = targets.m50_summary(panels)
     assert len(summary) == 2 * (3 + 2) and set(summary["width"]) == {8, 32}  # 3 targets and 2 tasks, 2 widths
     paths = targets.render(path, tmp_path, n_bootstrap=100)
     _check_outputs([p for p in paths if p.suffix != ".csv"], ["targets_n12_k3"])
     assert (tmp_path / "targets_n12_k3.csv").read_text().startswith("target,width,critical_width,dense_m50")
+    assert (tmp_path / "targets_n12_k3_width.csv").read_text().startswith("target,init,narrow,wide,ratio")
     with pytest.raises(common.MissingData, match="two or more targets"):
         targets.render(fig1_store_of_one_target(tmp_path), tmp_path)
 

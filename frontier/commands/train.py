@@ -93,8 +93,11 @@ def run(args: argparse.Namespace) -> int:
         if store is not None:
             store.close()
 
+    from verify.estimates import target_label
+
     samples = "online" if base.samples is None else base.samples
-    print(f"n={base.n} k={base.k} width={base.width} samples={samples} init={base.init}"
+    target = "" if base.target == "parity" else f" target={target_label(base.to_dict())}"
+    print(f"n={base.n} k={base.k}{target} width={base.width} samples={samples} init={base.init}"
           + (f" (s={base.sparsity}, {base.sparse_values})" if base.init == "sparse" else "")
           + f" loss={base.loss} lr={base.lr} wd={base.weight_decay} batch={base.batch_size}"
           f" max_steps={base.max_steps} backend={args.backend}/{args.device}/{args.dtype}")
