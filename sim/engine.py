@@ -29,6 +29,8 @@ overflow (``SCREEN_MAX_OUTPUT``) and :class:`History` recordings always count th
 set, so every reported number is the same as without the exit.
 A run stops at success, at ``max_steps``, or when its loss or weights stop being
 finite (``diverged``; checked at every evaluation, since NaN/inf never go away).
+A run of a multitask target (sim.targets) that stops, and did not diverge, is evaluated once more
+on each task's test samples (:func:`task_test_sets`, :func:`task_errors`): ``task_test_errors``.
 """
 
 from __future__ import annotations

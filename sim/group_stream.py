@@ -10,6 +10,12 @@ fancy-index gather of X[idx] and (online) an unpacking of raw words through nump
 temporaries; at width 10 that was more time than the training kernel (see the README,
 Performance). Here one ``prange`` over runs does it all.
 
+Labels: the compiled code writes the parity of each run's support, the label of every stored
+run (target ``parity``). A run of another target (sim.targets) gets its labels from a numpy pass
+afterwards: over its training and test sets once, and over each online block after the compiled
+fill (with a noisy target's flips from its own generator), so the parity path is untouched and
+the other targets are bit for bit sim.data's (docs/targets.md measures the cost).
+
 How it stays identical: every stream of a run is numpy's PCG64 seeded by
 ``default_rng([seed, stream])``, reproduced here from the generator's state (128-bit LCG
 step, XSL-RR output). Online rows are raw 64-bit words, bits little-endian, as

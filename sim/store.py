@@ -7,7 +7,8 @@ Table ``runs``:
   every grid, store and process, and a grid that overlaps a finished one reuses its runs;
 - one column per config field (``samples`` is NULL for online runs);
 - the :class:`~sim.config.RunResult` fields (``success`` and ``diverged`` as 0/1; a NaN
-  test error of a diverged run is stored as NULL, SQLite has no NaN);
+  test error of a diverged run is stored as NULL, SQLite has no NaN; ``task_test_errors`` of a
+  multitask run as a JSON list, NULL otherwise);
 - ``backend``, ``device``, ``dtype``, ``version`` (of parity-frontier), ``host`` and
   ``finished_at`` (UTC, ISO 8601).
 
@@ -17,7 +18,9 @@ keeps the first row. Only one process (the sweep's client) writes.
 
 Schema version (``PRAGMA user_version``, :data:`STORE_SCHEMA_VERSION`): version v's ``runs``
 table has a column for every config field with ``FieldSpec.since <= v``. Opening a store for
-writing upgrades it in one transaction: each field introduced after the store's version becomes
+writing upgrades it in one transaction: each field introduced after the store's version (and
+each column it lacks of :data:`ADDED_COLUMNS`: the target fields and ``task_test_errors`` came
+with version 2 too, after the first version-2 stores) becomes
 a column holding its default (what every run written before the field existed had), and the
 version is raised. A store without a version (written before versions were recorded, 0) is
 upgraded the same way from the columns it has. A store of a *newer* version is read but never
