@@ -98,7 +98,7 @@ def test_store_columns_per_task_estimates_and_the_upgrade_of_an_older_store(tmp_
     assert setting_label(dict(frame.iloc[-1])).startswith("multitask_parity(tasks=2) n=20 k=3 dense")
 
 
-def test_grids_and_the_train_command_take_the_target_fields(tmp_path):
+def test_grids_and_the_train_command_take_the_target_fields(tmp_path, capsys):
     configs = parse_grid('n = 20\nk = 3\nwidth = 8\ntarget = ["parity", "noisy_parity", "multitask_parity"]\n'
                          'label_noise = [0.05, 0.1]\ntasks = 2\nseeds = 2\n')
     assert len(configs) == (1 + 2 + 1) * 2
@@ -106,5 +106,10 @@ def test_grids_and_the_train_command_take_the_target_fields(tmp_path):
         parse_grid('n = 20\nk = 3\nwidth = 8\ntarget = "noisy_parity"\n')
     from frontier.cli import main
 
-    assert main(["train", "--n", "10", "--k", "3", "--width", "8", "--samples", "64", "--target", "sparse_majority",
-                 "--max-steps", "200", "--test-size", "200", "--backend", "numpy", "--quiet"]) == 0
+    assert main(["train", "--n", "10", "--k", "1", "--width", "8", "--samples", "64", "--target", "multitask_parity",
+                 "--tasks", "2", "--max-steps", "200", "--test-size", "200", "--backend", "numpy", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "target=multitask_parity(tasks=2)" in out and out.splitlines()[1].endswith("task_errors")
+    assert main(["train", "--n", "10", "--k", "2", "--width", "8", "--target", "staircase"]) == 2
+    assert capsys.readouterr().err.strip() == \
+        "error: RunConfig.k=2 must be odd for target='staircase' (the sign of a sum of k ±1 terms)"

@@ -108,6 +108,10 @@ def run(args: argparse.Namespace) -> int:
          _fmt(r.final_train_error), _fmt(r.diverged), f"{r.wall_seconds:.2f}"]
         for c, r in zip(configs, results)
     ]
+    if any(r.task_test_errors is not None for r in results):  # a multitask target: each task's test error
+        header.append("task_errors")
+        for row, r in zip(rows, results):
+            row.append("/".join(_fmt(e) for e in r.task_test_errors) if r.task_test_errors else "-")
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
     for row in [header] + rows:
         print("  ".join(cell.rjust(w) for cell, w in zip(row, widths)))
