@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, ParamSpec, Sequence, TypeV
 import numpy as np
 
 from sim import files
-from sim.config import SETTING_FIELDS, SPARSE_ONLY_FIELDS, RunConfig
+from sim.config import FIELD_SPECS, SETTING_FIELDS, SPARSE_ONLY_FIELDS, TARGET_ONLY_FIELDS, RunConfig
 
 DEFAULT_SPARSE_VALUES = RunConfig(n=1, k=1, width=1, init="sparse", sparsity=1).sparse_values
 
@@ -145,19 +145,24 @@ def init_order(labels: Iterable[str]) -> list[str]:
     return sorted(set(labels), key=key)
 
 
-def split_settings(frame: "pd.DataFrame") -> list[tuple[str, "pd.DataFrame"]]:
-    """Split runs by the hyperparameters of :data:`SETTING_COLUMNS` that vary in ``frame``.
+def split_settings(frame: "pd.DataFrame", ignore: Sequence[str] = ()) -> list[tuple[str, "pd.DataFrame"]]:
+    """Split runs by the hyperparameters of :data:`SETTING_COLUMNS` that vary in ``frame`` (but
+    those in ``ignore``, which the caller lays out itself).
 
     Returns (suffix, part) pairs; the suffix is "" when nothing varies, else a short
     description such as "lr=0.05" used in titles and file names.
     """
-    varying = [c for c in SETTING_COLUMNS if c in frame and frame[c].nunique(dropna=False) > 1]
+    varying = [c for c in SETTING_COLUMNS if c in frame and c not in ignore and frame[c].nunique(dropna=False) > 1]
     if not varying:
         return [("", frame)]
     parts = []
     for values, part in frame.groupby(varying, dropna=False, sort=True):
         values = values if isinstance(values, tuple) else (values,)
-        parts.append((",".join(f"{c}={_short(v)}" for c, v in zip(varying, values)), part))
+        named = dict(zip(varying, values))
+        # a target parameter is named only with a target that reads it ("target=parity", not "...,tasks=1")
+        shown = [c for c in varying if c not in TARGET_ONLY_FIELDS
+                 or part["target"].iloc[0] in FIELD_SPECS[c].read_by]
+        parts.append((",".join(f"{c}={_short(named[c])}" for c in shown), part))
     return parts
 
 

@@ -13,6 +13,12 @@ import operator
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from .targets import TARGET_NAMES, TARGETS, target_problem
+
+#: The targets that read ``label_noise`` and ``tasks`` (sim.targets' registry says).
+NOISY_TARGETS: tuple[str, ...] = tuple(name for name, target in TARGETS.items() if target.noisy)
+MULTITASK_TARGETS: tuple[str, ...] = tuple(name for name, target in TARGETS.items() if target.multitask)
+
 INITS = ("dense", "sparse")
 #: Interventions on the initial weights (docs/science.md 7; sim.init applies them): ``none``;
 #: ``knock_out_tickets`` (every ticket's support moved off S, values kept; sparse init only);
@@ -52,6 +58,8 @@ class FieldSpec:
     or ``"seed"``; ``sql``: its column type in the store; ``help``: the CLI/grid help text;
     ``choices``: the allowed strings; ``nullable``: None is a value (``samples``: online);
     ``sparse_only``: only sparse init reads it (dense runs normalise it to the default);
+    ``read_by``: only these targets read it (runs of any other target normalise it to the
+    default, as dense runs do the sparse-only fields; from sim.targets' registry);
     ``since``: the run-id scheme version that introduced it (see ``sim.store.RUN_ID_SCHEME``:
     a field added after version 1 is hashed only when it differs from its default, so old
     stores keep their run ids); ``setting``: part of a setting (runs that differ only in the
@@ -64,6 +72,7 @@ class FieldSpec:
     choices: tuple[str, ...] | None = None
     nullable: bool = False
     sparse_only: bool = False
+    read_by: tuple[str, ...] | None = None
     since: int = 1
     setting: bool = True
     rule: str | None = None  # a key of _RULES: the range the value must lie in
@@ -71,6 +80,7 @@ class FieldSpec:
 
 _RULES: dict[str, Callable[[Any], bool]] = {
     ">= 0": lambda v: v >= 0, ">= 1": lambda v: v >= 1, "> 0": lambda v: v > 0, "in [0, 1)": lambda v: 0 <= v < 1,
+    "in [0, 1/2)": lambda v: 0 <= v < 0.5,
 }
 
 
@@ -86,7 +96,7 @@ def _field(role: str, sql: str, help: str, default: Any = dataclasses.MISSING, *
 
 @dataclass(frozen=True)
 class RunConfig:
-    """One (n, k)-sparse-parity training run of a 2-layer ReLU MLP.
+    """One training run of a 2-layer ReLU MLP on a sparse target (default: the (n, k)-parity).
 
     ``f(x) = sum_i u_i relu(w_i . x + b_i)`` trained by minibatch SGD with coupled
     weight decay (as ``torch.optim.SGD``), success when the test error is at most
@@ -96,12 +106,14 @@ class RunConfig:
 
     Every field carries a :class:`FieldSpec` (``FIELD_SPECS``): the grid reader, the store's
     columns, the estimates' setting key, the figures and ``frontier train`` derive from it.
-    A dense run does not read ``sparsity``/``sparse_values``: they are normalised to their
-    defaults, so equal runs have equal ids however they were written.
+    A dense run does not read ``sparsity``/``sparse_values``, nor a target other than
+    ``noisy_parity``/``multitask_parity`` its ``label_noise``/``tasks``: they are normalised to
+    their defaults, so equal runs have equal ids however they were written.
     """
 
     n: int = _field("axis", "INTEGER", "input dimension n", rule=">= 1")
-    k: int = _field("axis", "INTEGER", "parity degree k = |S|", rule=">= 1")
+    k: int = _field("axis", "INTEGER", "parity degree k = |S| (the size of each task's parity for "
+                    "target multitask_parity, sim.targets)", rule=">= 1")
     width: int = _field("axis", "INTEGER", "hidden neurons r", setting=False, rule=">= 1")
     samples: int | None = _field("axis", "INTEGER", "training set size m, or online (a fresh batch every step)",
                                  None, nullable=True, setting=False, rule=">= 1")
@@ -119,6 +131,12 @@ class RunConfig:
     target_error: float = _field("scalar", "REAL", "success: test error at most this", 0.1, rule="in [0, 1)")
     intervention: str = _field("axis", "TEXT", "intervention on the initial weights (sim.init)", "none",
                                choices=INTERVENTIONS, since=2)
+    target: str = _field("axis", "TEXT", "the function of x the network learns (sim.targets, docs/targets.md)",
+                         "parity", choices=TARGET_NAMES, since=2)
+    label_noise: float = _field("axis", "REAL", "noisy_parity: probability that a training label is flipped", 0.0,
+                                since=2, rule="in [0, 1/2)", read_by=NOISY_TARGETS)
+    tasks: int = _field("axis", "INTEGER", "multitask_parity: number of tasks (tasks - 1 control bits)", 1,
+                        since=2, rule=">= 1", read_by=MULTITASK_TARGETS)
     seed: int = _field("seed", "INTEGER", "the run's seed: S, data, test set, init and order derive from it", 0,
                        setting=False, rule=">= 0")
 
@@ -137,6 +155,7 @@ class RunConfig:
                                  + (" (or None for online)" if spec.nullable else ""))
         if not self.k <= self.n:
             raise ValueError(f"RunConfig.k={self.k} must satisfy 1 <= k <= n={self.n}")
+        self._check_target()
         planted = self.intervention in PLANTS
         if (self.init == "sparse" or planted) and self.sparsity > self.n:
             raise ValueError(f"RunConfig.sparsity={self.sparsity} must be <= n={self.n}")
@@ -153,6 +172,20 @@ class RunConfig:
             for name in SPARSE_ONLY_FIELDS:
                 if not (planted and name == "sparsity"):
                     set_(self, name, _DEFAULTS[name])
+
+    def _check_target(self) -> None:
+        """Normalise the target parameters this target does not read to their defaults (one run,
+        one id, as for dense init), then the target's own rules (sim.targets.target_problem), and
+        interventions only where the parity's tickets (what sim.init moves or plants) are the target's."""
+        for name in TARGET_ONLY_FIELDS:
+            if self.target not in FIELD_SPECS[name].read_by:
+                object.__setattr__(self, name, _DEFAULTS[name])
+        problem = target_problem(self.target, self.n, self.k, self.tasks, self.label_noise)
+        if problem is not None:
+            raise ValueError(problem)
+        if self.intervention != "none" and not TARGETS[self.target].parity_tickets:
+            raise ValueError(f"RunConfig.intervention={self.intervention!r} needs a target whose tickets are the "
+                             f"parity's (parity, noisy_parity), not target={self.target!r}")
 
     @property
     def online(self) -> bool:
@@ -189,6 +222,8 @@ REQUIRED_FIELDS: tuple[str, ...] = tuple(
 #: The fields that make a *setting*: runs differing only in width, samples and seed are one experiment.
 SETTING_FIELDS: tuple[str, ...] = tuple(name for name, spec in FIELD_SPECS.items() if spec.setting)
 SPARSE_ONLY_FIELDS: tuple[str, ...] = tuple(name for name, spec in FIELD_SPECS.items() if spec.sparse_only)
+#: The fields only some targets read (``FieldSpec.read_by``): target parameters.
+TARGET_ONLY_FIELDS: tuple[str, ...] = tuple(name for name, spec in FIELD_SPECS.items() if spec.read_by is not None)
 #: Python type of each field's values (None aside).
 FIELD_TYPES: dict[str, type] = {name: {"INTEGER": int, "REAL": float, "TEXT": str}[spec.sql]
                                 for name, spec in FIELD_SPECS.items()}
@@ -203,6 +238,9 @@ class RunResult:
     ``final_train_error`` is None for online runs (there is no fixed training set).
     ``wall_seconds`` is the time from the start of the run's batch until the run
     stopped: runs trained together share that clock.
+    ``task_test_errors`` (a target with tasks, ``multitask_parity``; None otherwise and for a
+    diverged run): the final weights' test error on the test samples of each task, task 0
+    first (NaN for a task without test samples; docs/targets.md).
     """
 
     success: bool
@@ -212,6 +250,7 @@ class RunResult:
     final_train_error: float | None
     diverged: bool
     wall_seconds: float
+    task_test_errors: tuple[float, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

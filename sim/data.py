@@ -1,4 +1,5 @@
-"""Sparse-parity data, test sets and minibatch streams (docs/science.md section 1).
+"""Sparse-parity (and other targets') data, test sets and minibatch streams (docs/science.md 1,
+docs/targets.md).
 
 Every random quantity of a run comes from its own stream ``default_rng([seed, STREAM])``
 so that, for example, widening a network does not change its data, and every backend
@@ -14,6 +15,7 @@ import functools
 import numpy as np
 
 from .config import RunConfig
+from .targets import TARGETS, flips
 
 STREAM_SUPPORT = 0
 STREAM_TRAIN = 1
@@ -22,6 +24,7 @@ STREAM_INIT = 3
 STREAM_ORDER = 4
 STREAM_ONLINE = 5
 STREAM_INTERVENTION = 6
+STREAM_LABEL_NOISE = 7  # the label flips of a noisy target (training set, or the online stream)
 
 
 def rng_for(seed: int, stream: int) -> np.random.Generator:
@@ -29,13 +32,62 @@ def rng_for(seed: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), int(stream)])
 
 
-@functools.lru_cache(maxsize=4096)  # drawn three times per run (data, test set, stream)
-def draw_support(n: int, k: int, seed: int) -> tuple[int, ...]:
-    """The hidden support S: a uniformly random k-subset of range(n), sorted."""
+@functools.lru_cache(maxsize=4096)  # drawn several times per run (data, test set, stream)
+def support_order(n: int, k: int, seed: int) -> tuple[int, ...]:
+    """The hidden support S in the order it was drawn: a uniformly random ordered k-subset of
+    range(n). The order gives a target's coordinates their roles (sim.targets)."""
     if not 1 <= k <= n:
         raise ValueError(f"k={k} must satisfy 1 <= k <= n={n}")
-    chosen = rng_for(seed, STREAM_SUPPORT).choice(n, size=k, replace=False)
-    return tuple(sorted(int(i) for i in chosen))
+    return tuple(int(i) for i in rng_for(seed, STREAM_SUPPORT).choice(n, size=k, replace=False))
+
+
+@functools.lru_cache(maxsize=4096)
+def draw_support(n: int, k: int, seed: int) -> tuple[int, ...]:
+    """The hidden support S: a uniformly random k-subset of range(n), sorted."""
+    return tuple(sorted(support_order(n, k, seed)))
+
+
+def support_size(config: RunConfig) -> int:
+    """|S| of the run's target: k, or tasks - 1 + tasks k for a multitask parity (sim.targets)."""
+    return TARGETS[config.target].support_size(config.k, config.tasks)
+
+
+def target_roles(config: RunConfig) -> tuple[int, ...]:
+    """The run's support S in role order (sim.targets): stair i is the i-th coordinate, a
+    multitask parity's control bits come first, then each task's k bits."""
+    return support_order(config.n, support_size(config), config.seed)
+
+
+def target_support(config: RunConfig) -> tuple[int, ...]:
+    """The run's support S, sorted (for the parity: :func:`draw_support` (n, k, seed))."""
+    return draw_support(config.n, support_size(config), config.seed)
+
+
+def clean_labels(config: RunConfig, X: np.ndarray) -> np.ndarray:
+    """The run's target of every row of X (int8 ±1, any leading shape), without label noise."""
+    if config.target == "parity":  # the path every stored parity run was made by
+        return parity_labels(X, draw_support(config.n, config.k, config.seed))
+    return TARGETS[config.target].labels(X[..., list(target_roles(config))], config.k, config.tasks)
+
+
+def task_of(config: RunConfig, X: np.ndarray) -> np.ndarray:
+    """The task (0..tasks-1) of every row of X for a multitask target (sim.targets.task_index)."""
+    from .targets import task_index
+
+    if not TARGETS[config.target].multitask:
+        raise ValueError(f"RunConfig.target={config.target!r} has no tasks")
+    return task_index(X[..., list(target_roles(config)[:config.tasks - 1])], config.tasks)
+
+
+def add_label_noise(config: RunConfig, y: np.ndarray, noise: np.random.Generator | None) -> np.ndarray:
+    """y with the next len(y) flips of ``noise`` (the run's STREAM_LABEL_NOISE generator) applied,
+    for a noisy target; y itself otherwise (docs/targets.md: training labels only)."""
+    if not TARGETS[config.target].noisy:
+        return y
+    y = np.ascontiguousarray(y)
+    flat = y.reshape(-1)  # a view: samples in stream order
+    flat[flips(noise.bit_generator, flat.size, config.label_noise)] *= -1
+    return y
 
 
 def random_sign_rows(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
@@ -79,18 +131,19 @@ def sparse_parity(
 
 
 def training_set(config: RunConfig) -> tuple[np.ndarray, np.ndarray]:
-    """The fixed training set of an offline run (docs/science.md 1)."""
+    """The fixed training set of an offline run (docs/science.md 1): its target's labels, flipped
+    by the run's label noise for a noisy target (the first m words of STREAM_LABEL_NOISE)."""
     if config.samples is None:
         raise ValueError("RunConfig.samples=None: an online run has no fixed training set")
-    X, y, _ = sparse_parity(config.n, config.k, config.samples, config.seed)
-    return X, y
+    X = random_sign_rows(rng_for(config.seed, STREAM_TRAIN), config.samples, config.n)
+    return X, add_label_noise(config, clean_labels(config, X), rng_for(config.seed, STREAM_LABEL_NOISE))
 
 
 def test_set(config: RunConfig) -> tuple[np.ndarray, np.ndarray]:
-    """``config.test_size`` fresh samples with the run's support, from their own stream."""
-    support = draw_support(config.n, config.k, config.seed)
+    """``config.test_size`` fresh samples with the run's support and clean labels (also for a
+    noisy target: success is measured against the target, docs/targets.md), from their own stream."""
     X = random_sign_rows(rng_for(config.seed, STREAM_TEST), config.test_size, config.n)
-    return X, parity_labels(X, support)
+    return X, clean_labels(config, X)
 
 
 class MinibatchStream:
@@ -105,9 +158,10 @@ class MinibatchStream:
 
     def __init__(self, config: RunConfig, train: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.config = config
-        self.support = draw_support(config.n, config.k, config.seed)
+        self.support = target_support(config)
         if config.online:
             self._rng = rng_for(config.seed, STREAM_ONLINE)
+            self._noise = rng_for(config.seed, STREAM_LABEL_NOISE)
         else:
             self._X, self._y = train if train is not None else training_set(config)
             self._rng = rng_for(config.seed, STREAM_ORDER)
@@ -132,7 +186,7 @@ class MinibatchStream:
         B, n = self.config.batch_size, self.config.n
         if self.config.online:
             X = random_sign_rows(self._rng, steps * B, n).reshape(steps, B, n)
-            y = parity_labels(X, self.support)
+            y = add_label_noise(self.config, clean_labels(self.config, X), self._noise)
         else:
             idx = self._indices(steps * B)
             X = self._X[idx].reshape(steps, B, n)

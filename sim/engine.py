@@ -29,6 +29,8 @@ overflow (``SCREEN_MAX_OUTPUT``) and :class:`History` recordings always count th
 set, so every reported number is the same as without the exit.
 A run stops at success, at ``max_steps``, or when its loss or weights stop being
 finite (``diverged``; checked at every evaluation, since NaN/inf never go away).
+A run of a multitask target (sim.targets) that stops, and did not diverge, is evaluated once more
+on each task's test samples (:func:`task_test_sets`, :func:`task_errors`): ``task_test_errors``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ import numpy as np
 
 from .config import LOSS_IDS, RunConfig, RunResult
 from .init import initialize
+from .targets import TARGETS
 
 # The test set is counted in parts of this many samples with an exact early exit (see the
 # module doc): finer parts exit closer to the first sample where a run's errors pass its target
@@ -247,15 +250,37 @@ class History:
         self.test_loss.append(test_loss)
 
 
+def task_test_sets(configs: Sequence[RunConfig], test_X: np.ndarray, test_y: np.ndarray
+                   ) -> dict[int, list[tuple[np.ndarray, np.ndarray]]]:
+    """{run: [(X, y) of the test samples of task t] for t = 0..tasks-1} for the runs of a
+    multitask target (copies: only these runs keep part of their test set outside the kernel)."""
+    from .data import task_of
+
+    sets = {}
+    for i, config in enumerate(configs):
+        if TARGETS[config.target].multitask:
+            task = task_of(config, test_X[i])
+            sets[i] = [(test_X[i][task == t], test_y[i][task == t]) for t in range(config.tasks)]
+    return sets
+
+
+def task_errors(kernel: Kernel, run: int, sets: list[tuple[np.ndarray, np.ndarray]]) -> tuple[float, ...]:
+    """The error rate of the run's current weights on each task's test samples (NaN: none)."""
+    runs = np.array([run], dtype=np.int64)
+    return tuple(float(kernel.evaluate(runs, X[None], y[None])[0][0]) if len(y) else math.nan for X, y in sets)
+
+
 @dataclass
 class GroupSetup:
     """What a group trains with: its kernel (initial weights and test sets loaded), its minibatch
-    stream, each offline run's training set, and run 0's initial weights (for a History)."""
+    stream, each offline run's training set, run 0's initial weights (for a History), and the
+    per-task test sets of its multitask runs (:func:`task_test_sets`)."""
 
     kernel: Kernel
     stream: object
     trains: list
     first_weights: tuple[np.ndarray, np.ndarray, np.ndarray]
+    task_sets: dict = field(default_factory=dict)
 
     @classmethod
     def build(cls, configs: Sequence[RunConfig], make_kernel: KernelFactory,
@@ -276,7 +301,8 @@ class GroupSetup:
             test_X=test_X,
             test_y=test_y,
         )
-        return cls(kernel, stream, [stream.training_set(i) for i in range(len(configs))], inits[0])
+        return cls(kernel, stream, [stream.training_set(i) for i in range(len(configs))], inits[0],
+                   task_test_sets(configs, test_X, test_y))
 
 
 def _stopping_runs(active: np.ndarray, finite: np.ndarray, test_error: np.ndarray, target: np.ndarray,
@@ -340,6 +366,8 @@ def run_group(
                 final_train_error=train_errors.get(i),
                 diverged=diverged,
                 wall_seconds=time.perf_counter() - start,
+                task_test_errors=(task_errors(kernel, i, group.task_sets[i])
+                                  if i in group.task_sets and not diverged else None),
             )
             trains[i] = None
             if on_finished is not None:

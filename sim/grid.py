@@ -16,7 +16,8 @@ lists the paper's grids)::
     test_size = 500
 
 Axes (a value or a list of values): ``n``, ``k``, ``width``, ``samples``, ``init``,
-``sparsity``, ``loss``, ``sparse_values``. Scalars: ``lr``, ``weight_decay``,
+``sparsity``, ``loss``, ``sparse_values``, ``intervention``, ``target``, ``label_noise``,
+``tasks``. Scalars: ``lr``, ``weight_decay``,
 ``batch_size``, ``max_steps``, ``eval_every``, ``test_size``, ``target_error``.
 ``description`` (a string) is free text for people. A key that is absent takes the
 :class:`RunConfig` default (the paper's hyperparameters).
@@ -24,7 +25,9 @@ Axes (a value or a list of values): ``n``, ``k``, ``width``, ``samples``, ``init
 Dense runs ignore ``sparsity`` and ``sparse_values``, so a grid that crosses
 ``init = ["dense", "sparse"]`` with ``sparsity = [2, 4]`` would repeat every dense run:
 :class:`~sim.config.RunConfig` normalises a dense run's sparse-only fields to their defaults
-and the grid keeps each run once.
+and the grid keeps each run once. Likewise a target ignores the parameters it does not read
+(``label_noise`` is read by ``noisy_parity`` only, ``tasks`` by ``multitask_parity``), so
+``target = ["parity", "noisy_parity"]`` with ``label_noise = [0.05, 0.1]`` is 1 + 2 settings.
 
 Every mistake (bad TOML, an unknown key, a wrong type, an empty list, an impossible
 point such as k > n) is a ``ValueError`` naming the file, key and value, raised before
@@ -45,7 +48,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from .config import (AXIS_FIELDS, FIELD_SPECS, FIELD_TYPES, PLANTS, REQUIRED_FIELDS, SCALAR_FIELDS,
-                     SPARSE_ONLY_FIELDS, RunConfig)
+                     SPARSE_ONLY_FIELDS, TARGET_ONLY_FIELDS, RunConfig)
 
 # Every key derives from RunConfig's schema (sim.config.FIELD_SPECS): a new field is a new key.
 AXIS_KEYS: tuple[str, ...] = AXIS_FIELDS
@@ -130,11 +133,14 @@ def grid_size(axes: Mapping[str, list[Any]], seeds: Sequence[int]) -> int:
     """The number of distinct runs of a grid, from the lengths of its axes, without building one.
 
     The product of the axis lengths and the seeds, less the repeats :class:`RunConfig` removes:
-    a dense run has one value of each sparse-only field (the sparsity, if a neuron is planted)."""
+    a dense run has one value of each sparse-only field (the sparsity, if a neuron is planted), a
+    target one value of each parameter it does not read."""
     inits = axes.get("init", [RunConfig.init])
     interventions = axes.get("intervention", [RunConfig.intervention])
     others = math.prod(len(values) for key, values in axes.items()
-                       if key not in ("init", "intervention") + SPARSE_ONLY_FIELDS)
+                       if key not in ("init", "intervention", "target") + SPARSE_ONLY_FIELDS + TARGET_ONLY_FIELDS)
+    targets = sum(math.prod(len(axes.get(key, [None])) for key in TARGET_ONLY_FIELDS
+                            if target in FIELD_SPECS[key].read_by) for target in axes.get("target", [RunConfig.target]))
     sparse_only = {key: len(axes.get(key, [None])) for key in SPARSE_ONLY_FIELDS}
     points = 0
     for init in inits:
@@ -143,7 +149,7 @@ def grid_size(axes: Mapping[str, list[Any]], seeds: Sequence[int]) -> int:
                 points += math.prod(sparse_only.values())
             else:
                 points += sparse_only["sparsity"] if intervention in PLANTS else 1
-    return points * others * len(seeds)
+    return points * targets * others * len(seeds)
 
 
 def grid_configs(grid: Mapping[str, Any], source: str = "grid", max_runs: int = MAX_GRID_RUNS) -> list[RunConfig]:

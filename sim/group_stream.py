@@ -10,6 +10,12 @@ fancy-index gather of X[idx] and (online) an unpacking of raw words through nump
 temporaries; at width 10 that was more time than the training kernel (see the README,
 Performance). Here one ``prange`` over runs does it all.
 
+Labels: the compiled code writes the parity of each run's support, the label of every stored
+run (target ``parity``). A run of another target (sim.targets) gets its labels from a numpy pass
+afterwards: over its training and test sets once, and over each online block after the compiled
+fill (with a noisy target's flips from its own generator), so the parity path is untouched and
+the other targets are bit for bit sim.data's (docs/targets.md measures the cost).
+
 How it stays identical: every stream of a run is numpy's PCG64 seeded by
 ``default_rng([seed, stream])``, reproduced here from the generator's state (128-bit LCG
 step, XSL-RR output). Online rows are raw 64-bit words, bits little-endian, as
@@ -31,7 +37,8 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 from .config import RunConfig
-from .data import STREAM_ONLINE, STREAM_ORDER, STREAM_TEST, STREAM_TRAIN, draw_support
+from .data import (STREAM_LABEL_NOISE, STREAM_ONLINE, STREAM_ORDER, STREAM_TEST, STREAM_TRAIN, add_label_noise,
+                   clean_labels, rng_for, target_support)
 
 _JIT = dict(cache=True, nogil=True)
 
@@ -310,7 +317,7 @@ PARALLEL_SIGN_BYTES = 2**22
 
 def _supports(configs: Sequence[RunConfig]) -> tuple[np.ndarray, np.ndarray]:
     """(supports (R, max k) int64 padded with 0, k (R,)) of the configs."""
-    supports = [draw_support(c.n, c.k, c.seed) for c in configs]
+    supports = [target_support(c) for c in configs]
     size = np.array([len(s) for s in supports], dtype=np.int64)
     padded = np.zeros((len(configs), max(size, default=1)), dtype=np.int64)
     for i, support in enumerate(supports):
@@ -320,9 +327,10 @@ def _supports(configs: Sequence[RunConfig]) -> tuple[np.ndarray, np.ndarray]:
 
 def sign_rows(configs: Sequence[RunConfig], stream: int, counts: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """X (sum counts, n) int8, y: counts[i] rows of :func:`sim.data.random_sign_rows` from run i's
-    ``stream`` and their parities, for every run in one compiled call: bit for bit
-    ``sparse_parity`` (STREAM_TRAIN) or ``test_set`` (STREAM_TEST) of each config, concatenated
-    (the numpy calls per run were most of a small group's set-up)."""
+    ``stream`` and their labels, for every run in one compiled call (and a numpy pass for targets
+    other than the parity): bit for bit ``training_set`` (STREAM_TRAIN) or ``test_set``
+    (STREAM_TEST) of each config, concatenated (the numpy calls per run were most of a small
+    group's set-up)."""
     n = configs[0].n if configs else 1
     start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     X = np.empty((int(start[-1]), n), dtype=np.int8)
@@ -332,7 +340,21 @@ def sign_rows(configs: Sequence[RunConfig], stream: int, counts: Sequence[int]) 
         supports, size = _supports(configs)
         rows = _sign_rows_parallel if X.nbytes > PARALLEL_SIGN_BYTES else _sign_rows
         rows(states, supports, size, _sign_table(), X.reshape(-1), y, start, n)
+        _relabel_sets(configs, stream, start, X, y)
     return X, y
+
+
+def _relabel_sets(configs: Sequence[RunConfig], stream: int, start: np.ndarray, X: np.ndarray, y: np.ndarray) -> None:
+    """Rows of runs whose target is not the parity: the compiled call wrote the parity of their
+    support; here they get their target's labels (sim.data.clean_labels), and a noisy target's
+    training set its flips, as sim.data.training_set draws them. A numpy pass once per set: the
+    parity path (every stored run) stays the compiled one, bit for bit."""
+    for r, config in enumerate(configs):
+        if config.target != "parity":
+            rows = slice(start[r], start[r + 1])
+            y[rows] = clean_labels(config, X[rows])
+            if stream == STREAM_TRAIN:
+                y[rows] = add_label_noise(config, y[rows], rng_for(config.seed, STREAM_LABEL_NOISE))
 
 
 def group_test_sets(configs: Sequence[RunConfig]) -> tuple[np.ndarray, np.ndarray]:
@@ -392,6 +414,10 @@ class GroupStream:
         ]) if R else np.empty((0, 6), dtype=np.uint64)
         self.supports, self.support_size = _supports(configs)
         self.signs = _sign_table()
+        # Online runs of another target than the parity get their labels after the compiled fill
+        # (:meth:`fill`), a noisy one its flips from its own generator, kept across blocks.
+        self.relabelled = {i: (c, rng_for(c.seed, STREAM_LABEL_NOISE)) for i, c in enumerate(configs)
+                           if c.online and c.target != "parity"}
 
     def training_set(self, i: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Run i's training set (views), None for an online run."""
@@ -412,6 +438,10 @@ class GroupStream:
         if runs.size and X.shape[1]:
             _fill(runs, X, y, self.states, self.online, self.perms, self.start, self.positions,
                   self.train_X, self.train_y, self.supports, self.support_size, self.signs)
+            for a, i in enumerate(runs):
+                if i in self.relabelled:
+                    config, noise = self.relabelled[i]
+                    y[a] = add_label_noise(config, clean_labels(config, X[a]), noise)
 
     def next(self, runs: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
         """The next ``steps`` minibatches of the runs: X (A, steps, B, n), y (A, steps, B) int8."""

@@ -7,7 +7,8 @@ Table ``runs``:
   every grid, store and process, and a grid that overlaps a finished one reuses its runs;
 - one column per config field (``samples`` is NULL for online runs);
 - the :class:`~sim.config.RunResult` fields (``success`` and ``diverged`` as 0/1; a NaN
-  test error of a diverged run is stored as NULL, SQLite has no NaN);
+  test error of a diverged run is stored as NULL, SQLite has no NaN; ``task_test_errors`` of a
+  multitask run as a JSON list, NULL otherwise);
 - ``backend``, ``device``, ``dtype``, ``version`` (of parity-frontier), ``host`` and
   ``finished_at`` (UTC, ISO 8601).
 
@@ -17,7 +18,9 @@ keeps the first row. Only one process (the sweep's client) writes.
 
 Schema version (``PRAGMA user_version``, :data:`STORE_SCHEMA_VERSION`): version v's ``runs``
 table has a column for every config field with ``FieldSpec.since <= v``. Opening a store for
-writing upgrades it in one transaction: each field introduced after the store's version becomes
+writing upgrades it in one transaction: each field introduced after the store's version (and
+each column it lacks of :data:`ADDED_COLUMNS`: the target fields and ``task_test_errors`` came
+with version 2 too, after the first version-2 stores) becomes
 a column holding its default (what every run written before the field existed had), and the
 version is raised. A store without a version (written before versions were recorded, 0) is
 upgraded the same way from the columns it has. A store of a *newer* version is read but never
@@ -51,8 +54,11 @@ RUN_ID_SCHEME = "parity-frontier/RunConfig/v1"
 _RESULT_TYPES = {
     "success": "INTEGER", "steps_to_success": "INTEGER", "steps_run": "INTEGER",
     "final_test_error": "REAL", "final_train_error": "REAL", "diverged": "INTEGER",
-    "wall_seconds": "REAL",
+    "wall_seconds": "REAL", "task_test_errors": "TEXT",
 }
+#: Result columns added after the first store format (NULL in older rows): an older store gains
+#: them on opening for writing, and :func:`load` adds them (as None) to an older store's frame.
+ADDED_RESULT_FIELDS: tuple[str, ...] = ("task_test_errors",)
 PROVENANCE_FIELDS: tuple[str, ...] = ("backend", "device", "dtype", "version", "host", "finished_at")
 COLUMNS: tuple[str, ...] = ("run_id",) + CONFIG_FIELDS + RESULT_FIELDS + PROVENANCE_FIELDS
 _BOOL_COLUMNS = ("success", "diverged")
@@ -98,6 +104,8 @@ def package_version() -> str:
 #: Config fields added after the first store format: an older store gains them as columns
 #: holding their default (which every run written before the field existed had).
 ADDED_FIELDS: tuple[str, ...] = tuple(name for name in CONFIG_FIELDS if FIELD_SPECS[name].since > 1)
+#: Every column an older store may lack: it gains each with its default (NULL for a result).
+ADDED_COLUMNS: tuple[str, ...] = ADDED_FIELDS + ADDED_RESULT_FIELDS
 #: The layout of the ``runs`` table this version writes (module docstring): ``PRAGMA user_version``.
 STORE_SCHEMA_VERSION: int = max(spec.since for spec in FIELD_SPECS.values())
 #: Tables other than ``runs`` that may share a store: the lottery-ticket tables ``frontier tickets``
@@ -106,6 +114,8 @@ COMPANION_TABLE_PREFIX = "ticket_"
 
 
 def _column_definition(name: str) -> str:
+    if name in _RESULT_TYPES:
+        return f"{name} {_RESULT_TYPES[name]}"
     spec = FIELD_SPECS[name]
     definition = f"{name} {spec.sql}{'' if spec.nullable else ' NOT NULL'}"
     if spec.since > 1:
@@ -190,7 +200,7 @@ class Store:
                              f"parity-frontier (this one writes version {STORE_SCHEMA_VERSION}): upgrade to write it")
         existing = self._columns() if "runs" in tables else set()
         missing = [name for name in COLUMNS if existing and name not in existing]
-        if any(name not in ADDED_FIELDS for name in missing):
+        if any(name not in ADDED_COLUMNS for name in missing):
             raise ValueError(
                 f"store {str(self.path)!r}: table runs lacks columns {missing} "
                 "(written by an incompatible version, or not a parity-frontier store)"
@@ -251,6 +261,8 @@ class Store:
 def _sql_value(value: object) -> object:
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, tuple):  # per-task errors: a JSON list, NaN (a task without test samples) as null
+        return json.dumps([None if v != v else v for v in value])
     if isinstance(value, float) and value != value:  # NaN: SQLite would store NULL anyway
         return None
     return value
@@ -314,7 +326,7 @@ def _check_runs_table(db: sqlite3.Connection, path: Path) -> None:
         tables = sorted(_tables(db))
         raise ValueError(f"store {str(path)!r} has no runs table (tables: {', '.join(tables) or 'none'}): "
                          "not a results store")
-    missing = [name for name in COLUMNS if name not in columns and name not in ADDED_FIELDS]
+    missing = [name for name in COLUMNS if name not in columns and name not in ADDED_COLUMNS]
     if missing:
         raise ValueError(f"store {str(path)!r}: table runs lacks columns {missing[:6]}"
                          f"{' ...' if len(missing) > 6 else ''} (not a parity-frontier results store, or an "
@@ -337,9 +349,9 @@ def load(path: str | Path) -> "pandas.DataFrame":
             frame = pd.read_sql_query("SELECT * FROM runs ORDER BY rowid", db)
     except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
         raise ValueError(f"store {str(path)!r}: {exc}") from None
-    for name in ADDED_FIELDS:  # read-only load of a store from before the field existed
+    for name in ADDED_COLUMNS:  # read-only load of a store from before the column existed
         if name not in frame.columns:
-            frame.insert(list(COLUMNS).index(name), name, _FIELD_DEFAULTS[name])
+            frame.insert(list(COLUMNS).index(name), name, _FIELD_DEFAULTS.get(name))
     for name in _BOOL_COLUMNS:
         frame[name] = frame[name].astype(bool)
     for name in _NULLABLE_INT_COLUMNS:

@@ -128,3 +128,17 @@ def weights_and_subset(draw: st.DrawFn, max_len: int = 12) -> tuple[list[Fractio
     weights = draw(rational_weight_vectors(max_len=max_len))
     subset = draw(st.lists(st.integers(0, len(weights) - 1), unique=True, max_size=len(weights)))
     return weights, subset
+
+
+# --------------------------------------------------------------------------- issue 18
+#: A non-parity target of each kind with its parameters (k = 3 for all; the multitask one needs n >= 7).
+OTHER_TARGETS: tuple[dict, ...] = (
+    {"target": "noisy_parity", "label_noise": 0.1}, {"target": "staircase"}, {"target": "sparse_majority"},
+    {"target": "multitask_parity", "tasks": 2},
+)
+
+
+def with_other_targets(configs: list) -> list:
+    """The configs with their targets cycling through :data:`OTHER_TARGETS` (k = 3 kept): the
+    parity's equivalence tests, rerun on every other target (labels are data: kernels do not change)."""
+    return [config.replace(k=3, **OTHER_TARGETS[i % len(OTHER_TARGETS)]) for i, config in enumerate(configs)]

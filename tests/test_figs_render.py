@@ -164,3 +164,55 @@ def test_figures_leave_the_users_matplotlib_settings_alone(synthetic_store, tmp_
     fig1.render(synthetic_store, tmp_path)
     assert matplotlib.get_backend() == backend
     assert {k: v for k, v in matplotlib.rcParams.items() if before.get(k) != v} == {}
+
+
+def test_targets_figure_and_one_figure1_per_target(tmp_path):
+    """Issue 18: a store of three targets gives one Figure 1 per target (the settings split by the
+    target fields through the schema) and one targets figure with a panel per target."""
+    from paper_figs import targets
+    from verify.estimates import m50_estimates
+
+    path = tmp_path / "targets.sqlite"
+    rng = np.random.default_rng(1)
+    kinds = [{"target": "parity"}, {"target": "sparse_majority"}, {"target": "multitask_parity", "tasks": 2}]
+    with Store(path) as store:
+        for kind in kinds:
+            for init in ("dense", "sparse"):
+                for width in (8, 32):
+                    for samples in (50, 150, 400):
+                        for seed in range(4):
+                            config = RunConfig(n=12, k=3, width=width, samples=samples, init=init, max_steps=2000,
+                                               eval_every=100, test_size=500, seed=seed, **kind)
+                            ok = bool(rng.random() < _success_probability(3, width, samples, init))
+                            tasks = (0.02 if ok else 0.3, 0.05 if ok else 0.5) if "tasks" in kind else None
+                            result = RunResult(ok, 100 if ok else None, 2000, 0.05 if ok else 0.4, 0.0, False, 0.1,
+                                               tasks)
+                            store.write(config, result, "synthetic", "cpu", "float32")
+    names = {p.name for p in fig1.render(path, tmp_path)}
+    assert {f"fig1_n12_k3_target_{name}.png" for name in ("parity", "sparse_majority")} <= names
+    assert "fig1_n12_k3_target_multitask_parity_tasks_2.png" in names
+    runs = common.load_runs(path)
+    panels = targets.target_panels(runs, n_bootstrap=100)
+    figure = targets.targets_figure(panels, "synthetic")
+    assert [ax.get_title() for ax in figure.axes] == ["parity", "sparse_majority", "multitask_parity(tasks=2)"]
+    assert len(m50_estimates(runs, n_bootstrap=100)) == 3 * 2 * 2
+    assert [p.critical_width for p in panels] == [22, None, 11]  # 1/p: 66/3 and 66/6 (theory), none for majority
+    effects = targets.width_effects(panels)
+    assert len(effects) == 2 * (3 + 2) and set(effects["narrow"]) == {8} and set(effects["wide"]) == {32}
+    summary = targets.m50_summary(panels)
+    assert len(summary) == 2 * (3 + 2) and set(summary["width"]) == {8, 32}  # 3 targets and 2 tasks, 2 widths
+    paths = targets.render(path, tmp_path, n_bootstrap=100)
+    _check_outputs([p for p in paths if p.suffix != ".csv"], ["targets_n12_k3"])
+    assert (tmp_path / "targets_n12_k3.csv").read_text().startswith("target,width,critical_width,dense_m50")
+    assert (tmp_path / "targets_n12_k3_width.csv").read_text().startswith("target,init,narrow,wide,ratio")
+    with pytest.raises(common.MissingData, match="two or more targets"):
+        targets.render(fig1_store_of_one_target(tmp_path), tmp_path)
+
+
+def fig1_store_of_one_target(tmp_path):
+    path = tmp_path / "parity.sqlite"
+    with Store(path) as store:
+        for samples in (50, 400):
+            config = RunConfig(n=10, k=2, width=8, samples=samples)
+            store.write(config, RunResult(True, 100, 100, 0.0, 0.0, False, 0.1), "synthetic", "cpu", "float32")
+    return path

@@ -24,7 +24,7 @@ from sim.data import MinibatchStream, draw_support, sparse_parity
 from sim.config import LOSSES
 from sim.init import initialize, sparse_supports
 from kernels import build_kernel, train_kernel
-from strategies import mixed_run_configs
+from strategies import mixed_run_configs, with_other_targets
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
@@ -68,12 +68,17 @@ ORACLE_CONFIGS = [
 ]
 
 
+# Every other target (issue 18), online and offline, dense and sparse: labels are data.
+TARGET_ORACLE_CONFIGS = with_other_targets([ORACLE_CONFIGS[i] for i in (6, 4, 2, 9)])
+
+
 def assert_weights_close(actual, expected, rtol=1e-9, label=""):
     for name, a, e in zip("Wbu", actual, expected):
         np.testing.assert_allclose(a, e, rtol=rtol, atol=0, err_msg=f"{label} {name}")
 
 
-@pytest.mark.parametrize("config", ORACLE_CONFIGS, ids=lambda c: f"{c.loss}-{c.init}-{'online' if c.online else 'offline'}")
+@pytest.mark.parametrize("config", ORACLE_CONFIGS + TARGET_ORACLE_CONFIGS,
+                         ids=lambda c: f"{c.target}-{c.loss}-{c.init}-{'online' if c.online else 'offline'}")
 def test_kernels_match_autograd_sgd(config):
     expected = autograd_reference(config, 200)
     got = train_kernel(build_kernel(backend_numpy, [config]), [config], (200,))
@@ -150,6 +155,17 @@ def test_batch_equals_each_run_alone():
     assert len(outcomes) > 1, "the batch should mix successes and failures"
     assert len({r.steps_run for r in together}) > 2, "runs should leave the batch at different steps"
     for config, result in zip(MIXED_CONFIGS, together):
+        alone = sim.train([config], backend="torch", dtype="float64")[0]
+        assert dataclasses.replace(result, wall_seconds=0.0) == dataclasses.replace(alone, wall_seconds=0.0), config
+
+
+def test_batch_equals_each_run_alone_for_other_targets():
+    configs = with_other_targets(MIXED_CONFIGS[:8])
+    together = sim.train(configs, backend="torch", dtype="float64")
+    assert {r.success for r in together} == {True, False}
+    assert all((r.task_test_errors is not None) == (c.target == "multitask_parity" and not r.diverged)
+               for c, r in zip(configs, together))
+    for config, result in zip(configs, together):
         alone = sim.train([config], backend="torch", dtype="float64")[0]
         assert dataclasses.replace(result, wall_seconds=0.0) == dataclasses.replace(alone, wall_seconds=0.0), config
 

@@ -10,7 +10,7 @@ import pytest
 
 import sim
 from kernels import trained_weights
-from strategies import mixed_run_configs
+from strategies import mixed_run_configs, with_other_targets
 from sim import RunConfig
 import sim.backends.numba as backend_numba
 import sim.backends.torch as backend_torch
@@ -54,3 +54,22 @@ def test_numba_and_torch_agree_on_a_mixed_batch():
         assert (a.success, a.steps_to_success, a.steps_run, a.diverged) == \
             (b.success, b.steps_to_success, b.steps_run, b.diverged), config
         assert a.final_test_error == b.final_test_error and a.final_train_error == b.final_train_error, config
+
+
+def test_numba_and_torch_agree_on_every_other_target():
+    """Issue 18: the same weights after 200 steps (one group, online and offline, dense and sparse)
+    and the same results, per-task test errors included, on a batch of mixed targets."""
+    group = with_other_targets([
+        RunConfig(n=20, k=3, width=40, samples=samples, init=init, loss=loss, seed=70 + i)
+        for i, (samples, init, loss) in enumerate(
+            (samples, init, loss) for samples in (100, None) for init in ("dense", "sparse") for loss in LOSSES[:2])
+    ])
+    for name, a, e in zip("Wbu", trained_weights(backend_numba, group), trained_weights(backend_torch, group)):
+        np.testing.assert_allclose(a, e, rtol=1e-9, atol=0, err_msg=name)
+    batch = with_other_targets(MIXED_CONFIGS)
+    numba_results = sim.train(batch, backend="numba", dtype="float64")
+    torch_results = sim.train(batch, backend="torch", dtype="float64")
+    assert 0 < sum(r.success for r in torch_results) < len(batch)
+    assert any(r.task_test_errors is not None for r in torch_results)
+    for config, a, b in zip(batch, numba_results, torch_results):
+        assert a.to_dict() | {"wall_seconds": 0} == b.to_dict() | {"wall_seconds": 0}, config

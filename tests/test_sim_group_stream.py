@@ -14,6 +14,7 @@ import sim.group_stream
 from sim import RunConfig
 from sim.data import MinibatchStream, STREAM_ORDER, rng_for
 from sim.group_stream import GroupStream, _permutation, generator_state, group_test_sets, stream_state
+from strategies import with_other_targets
 
 
 def assert_streams_match(configs: list[RunConfig], calls: list[tuple[list[int], int]]) -> None:
@@ -53,6 +54,24 @@ def test_mixed_group_of_online_and_offline_runs_with_different_k_and_m():
     configs = [RunConfig(n=30, k=k, width=4, samples=m, batch_size=16, seed=11 + s)
                for s, (k, m) in enumerate([(2, None), (3, 7), (5, 300), (1, None), (4, 16)])]
     assert_streams_match(configs, [([0, 1, 2, 3, 4], 3), ([1, 3, 4], 20), ([0, 1, 2, 3, 4], 50), ([2], 1)])
+
+
+def test_every_target_gets_the_per_run_streams_batches_and_labels():
+    # labels of targets other than the parity come from a numpy pass after the compiled fill (online)
+    # or over the sets (offline); a noisy run's flips must not depend on the chunking either
+    configs = with_other_targets([RunConfig(n=20, k=3, width=4, samples=m, batch_size=16, seed=21 + s)
+                                  for s, m in enumerate([None, 50, None, 300, 400, 7, None, 1000])])
+    assert {c.target for c in configs} == {"noisy_parity", "staircase", "sparse_majority", "multitask_parity"}
+    assert_streams_match(configs, [(list(range(8)), 3), ([0, 2, 4, 6], 17), (list(range(8)), 40), ([6], 1)])
+    test_X, test_y = group_test_sets(configs)
+    group = GroupStream(configs)
+    for i, config in enumerate(configs):
+        X, y = sim.data.test_set(config)
+        np.testing.assert_array_equal(test_X[i], X)
+        np.testing.assert_array_equal(test_y[i], y)
+        if not config.online:  # with a noisy run's flips
+            for mine, theirs in zip(group.training_set(i), sim.data.training_set(config)):
+                np.testing.assert_array_equal(mine, theirs)
 
 
 @settings(max_examples=25, deadline=None)

@@ -19,6 +19,7 @@ import sim.backends.triton as backend_triton
 from sim.config import LOSSES
 from sim.init import initialize
 from kernels import build_kernel, trained_weights
+from strategies import with_other_targets
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
@@ -54,6 +55,15 @@ def test_float64_weights_equal_torch_after_30_steps():
     configs = mixed_configs(100)
     got = trained_weights(backend_triton, configs, steps=30, device=DEVICE)
     expected = trained_weights(backend_torch, configs, steps=30)
+    for name, a, e in zip("Wbu", got, expected):
+        np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_every_other_target_trains_to_torchs_weights():
+    """Issue 18: the labels of every other target are data; the fused kernels give torch's weights."""
+    configs = with_other_targets(mixed_configs(40))
+    got = trained_weights(backend_triton, configs, steps=20, device=DEVICE)
+    expected = trained_weights(backend_torch, configs, steps=20)
     for name, a, e in zip("Wbu", got, expected):
         np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-12, err_msg=name)
 

@@ -11,7 +11,7 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from sim.config import CONFIG_FIELDS, RESULT_FIELDS, RunConfig, RunResult
+from sim.config import CONFIG_FIELDS, FIELD_SPECS, RESULT_FIELDS, RunConfig, RunResult
 from sim.store import COLUMNS, Store, configs_of, hashed_fields, load, run_id
 
 BASE = RunConfig(n=30, k=3, width=1000, samples=2000, init="sparse", seed=5)
@@ -23,7 +23,7 @@ def test_run_id_is_pinned_so_old_stores_keep_resuming():
     # A change here re-keys every stored run: bump RUN_ID_SCHEME deliberately, never by accident.
     assert run_id(BASE) == run_id(RunConfig(**BASE.to_dict()))
     config = RunConfig(n=30, k=3, width=1000)
-    v1_fields = {name: value for name, value in config.to_dict().items() if name != "intervention"}
+    v1_fields = {name: value for name, value in config.to_dict().items() if FIELD_SPECS[name].since == 1}
     documented = json.dumps(["parity-frontier/RunConfig/v1", v1_fields], sort_keys=True, separators=(",", ":"))
     assert run_id(config) == hashlib.sha256(documented.encode()).hexdigest()[:32]
     assert run_id(config) == "14e51af54c01899ee6beecc2750bafd2"
@@ -87,10 +87,14 @@ def test_run_id_changes_with_every_field():
         "n": 31, "k": 4, "width": 999, "samples": None, "init": "dense", "sparsity": 3,
         "sparse_values": "sign", "loss": "square", "lr": 0.2, "weight_decay": 0.0, "batch_size": 16,
         "max_steps": 10, "eval_every": 10, "test_size": 100, "target_error": 0.2, "seed": 6,
-        "intervention": "plant_ticket",
+        "intervention": "plant_ticket", "target": "sparse_majority",
     }
-    assert set(changed) == set(CONFIG_FIELDS)
+    # a target parameter is read only with its target: changed together with it (two distinct ids)
+    together = {"label_noise": {"target": "noisy_parity", "label_noise": 0.1},
+                "tasks": {"target": "multitask_parity", "tasks": 2}}
+    assert set(changed) | set(together) == set(CONFIG_FIELDS)
     ids = {run_id(BASE)} | {run_id(BASE.replace(**{name: value})) for name, value in changed.items()}
+    ids |= {run_id(BASE.replace(**changes)) for changes in together.values()}
     assert len(ids) == len(CONFIG_FIELDS) + 1
 
 

@@ -14,6 +14,7 @@ Pure Python + sympy: imports nothing else of this project, and neither numpy, to
 - :mod:`theory.scaling`: the constants of gap(s) = Theta(s^{-(k-1)/2}).
 - :mod:`theory.anticoncentration`: exact census of random dense neurons' coefficients.
 - :mod:`theory.tables`: the bound tables ``frontier bounds`` prints.
+- :mod:`theory.targets`: targets beyond parity: exact expansions, signals and tickets (docs/targets.md).
 """
 
 from theory.activations import NAMED_ACTIVATIONS, Activation, leaky_relu, resolve_activation
@@ -65,6 +66,16 @@ from theory.sq import (
     min_steps_exact,
     mlp_params,
 )
+from theory.targets import (
+    TARGET_NAMES,
+    TargetExpansion,
+    TargetSignal,
+    TargetTickets,
+    first_order_ticket,
+    target_expansion,
+    target_signal,
+    target_tickets,
+)
 from theory.symbolic import (
     Asymptotic,
     ClosedForm,
@@ -89,6 +100,10 @@ __all__ = [
     "QuantileBand",
     "RoundedCoefficient",
     "ScalingConstants",
+    "TARGET_NAMES",
+    "TargetExpansion",
+    "TargetSignal",
+    "TargetTickets",
     "anticoncentration_table",
     "asymptotic",
     "carries_degree2_signal",
@@ -99,6 +114,7 @@ __all__ = [
     "critical_width_exact",
     "degree2_coefficient_of_2hot",
     "draw_grid_neuron",
+    "first_order_ticket",
     "gaussian_limit",
     "gradient_signal",
     "is_ticket",
@@ -127,6 +143,9 @@ __all__ = [
     "symbolic_rows",
     "symbolic_table",
     "symmetric_gap",
+    "target_expansion",
+    "target_signal",
+    "target_tickets",
     "theorem4",
     "theorem5",
     "threshold_bias",

@@ -52,7 +52,8 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
-from sim.config import FIELD_TYPES, PLANTS, SETTING_FIELDS, SPARSE_ONLY_FIELDS
+from sim.config import (FIELD_TYPES, MULTITASK_TARGETS, PLANTS, SETTING_FIELDS, SPARSE_ONLY_FIELDS,
+                        TARGET_ONLY_FIELDS)
 
 if TYPE_CHECKING:  # pandas is imported lazily: `frontier --help` must stay fast.
     import pandas as pd
@@ -92,12 +93,25 @@ def normalized(frame: "pd.DataFrame") -> "pd.DataFrame":
     return out
 
 
+def target_label(setting: dict) -> str:
+    """The target of a setting with the parameters it reads: ``parity``, ``noisy_parity(eta=0.1)``,
+    ``multitask_parity(tasks=2)`` (a setting without the target fields is a parity's)."""
+    target = setting.get("target", "parity")
+    if target == "noisy_parity":
+        return f"{target}(eta={float(setting['label_noise']):g})"
+    if target == "multitask_parity":
+        return f"{target}(tasks={int(setting['tasks'])})"
+    return str(target)
+
+
 def setting_label(setting: dict) -> str:
-    """Short human label of a setting, e.g. ``n=20 k=3 sparse(s=2,uniform)``."""
+    """Short human label of a setting, e.g. ``n=20 k=3 sparse(s=2,uniform)``; a target other than
+    the parity comes first: ``staircase n=20 k=3 dense``."""
     init = setting["init"]
     if init == "sparse":
         init = f"sparse(s={int(setting['sparsity'])},{setting['sparse_values']})"
-    return f"n={int(setting['n'])} k={int(setting['k'])} {init}"
+    target = target_label(setting)
+    return ("" if target == "parity" else target + " ") + f"n={int(setting['n'])} k={int(setting['k'])} {init}"
 
 
 def clopper_pearson(successes: int, runs: int, level: float = INTERVAL_LEVEL) -> tuple[float, float]:
@@ -352,6 +366,38 @@ def m50_table(frame: "pd.DataFrame", level: float = INTERVAL_LEVEL, n_bootstrap:
                                                               "runs"])
 
 
+def task_error_matrix(frame: "pd.DataFrame") -> np.ndarray:
+    """(runs, most tasks) float: each run's final test error per task (``task_test_errors``, a JSON
+    list in the store), NaN where a run has no such task, no test samples of it, or diverged."""
+    import json
+
+    column = frame["task_test_errors"] if "task_test_errors" in frame else [None] * len(frame)
+    lists = [json.loads(v) if isinstance(v, str) else [] for v in column]
+    matrix = np.full((len(lists), max((len(v) for v in lists), default=0)), np.nan)
+    for i, values in enumerate(lists):
+        matrix[i, :len(values)] = [np.nan if v is None else v for v in values]
+    return matrix
+
+
+def task_runs(frame: "pd.DataFrame", task: int) -> "pd.DataFrame":
+    """The runs that have a task ``task`` (a multitask target, docs/targets.md), with ``success``
+    replaced by that task's: its final test error at most the run's ``target_error`` (a diverged
+    run fails); ``steps_to_success`` is not known per task (NA). Feed it to :func:`m50_estimates`
+    or :func:`success_table` for a per-task frontier."""
+    import pandas as pd
+
+    if isinstance(task, bool) or not isinstance(task, (int, np.integer)) or task < 0:
+        raise ValueError(f"task={task!r} must be an integer >= 0")
+    errors = task_error_matrix(frame)
+    has_task = (frame["target"].isin(MULTITASK_TARGETS) & (frame["tasks"] > task)).to_numpy() \
+        if "target" in frame else np.zeros(len(frame), dtype=bool)
+    out = frame[has_task].copy()
+    error = errors[has_task, task] if errors.shape[1] > task else np.full(len(out), np.nan)
+    out["success"] = np.nan_to_num(error, nan=np.inf) <= out["target_error"].to_numpy(float)
+    out["steps_to_success"] = pd.array([pd.NA] * len(out), dtype="Int64")
+    return out
+
+
 def ratio_interval(numerator: M50Estimate, denominator: M50Estimate, level: float = INTERVAL_LEVEL
                    ) -> tuple[float, float, float]:
     """(point, low, high) of numerator.m50 / denominator.m50 from their bootstrap draws, draw by
@@ -512,7 +558,7 @@ def settings_overview(frame: "pd.DataFrame") -> "pd.DataFrame":
     if data.empty:
         return pd.DataFrame(columns=list(SETTING_FIELDS) + ["label", "runs", "successes", "diverged", "cells",
                                                             "seeds", "widths", "samples"])
-    labelled = ("n", "k", "init") + SPARSE_ONLY_FIELDS
+    labelled = ("n", "k", "init", "target") + SPARSE_ONLY_FIELDS + TARGET_ONLY_FIELDS
     varying = [name for name in SETTING_FIELDS if name not in labelled and data[name].nunique(dropna=False) > 1]
     rows = []
     for key, group in data.groupby(list(SETTING_FIELDS), sort=True):

@@ -93,8 +93,11 @@ def run(args: argparse.Namespace) -> int:
         if store is not None:
             store.close()
 
+    from verify.estimates import target_label
+
     samples = "online" if base.samples is None else base.samples
-    print(f"n={base.n} k={base.k} width={base.width} samples={samples} init={base.init}"
+    target = "" if base.target == "parity" else f" target={target_label(base.to_dict())}"
+    print(f"n={base.n} k={base.k}{target} width={base.width} samples={samples} init={base.init}"
           + (f" (s={base.sparsity}, {base.sparse_values})" if base.init == "sparse" else "")
           + f" loss={base.loss} lr={base.lr} wd={base.weight_decay} batch={base.batch_size}"
           f" max_steps={base.max_steps} backend={args.backend}/{args.device}/{args.dtype}")
@@ -105,6 +108,10 @@ def run(args: argparse.Namespace) -> int:
          _fmt(r.final_train_error), _fmt(r.diverged), f"{r.wall_seconds:.2f}"]
         for c, r in zip(configs, results)
     ]
+    if any(r.task_test_errors is not None for r in results):  # a multitask target: each task's test error
+        header.append("task_errors")
+        for row, r in zip(rows, results):
+            row.append("/".join(_fmt(e) for e in r.task_test_errors) if r.task_test_errors else "-")
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
     for row in [header] + rows:
         print("  ".join(cell.rjust(w) for cell, w in zip(row, widths)))
