@@ -224,6 +224,31 @@ SETTING_FIELDS: tuple[str, ...] = tuple(name for name, spec in FIELD_SPECS.items
 SPARSE_ONLY_FIELDS: tuple[str, ...] = tuple(name for name, spec in FIELD_SPECS.items() if spec.sparse_only)
 #: The fields only some targets read (``FieldSpec.read_by``): target parameters.
 TARGET_ONLY_FIELDS: tuple[str, ...] = tuple(name for name, spec in FIELD_SPECS.items() if spec.read_by is not None)
+def who_reads(name: str) -> str:
+    """Which runs read a field :class:`RunConfig` may normalise away ("" for the others)."""
+    spec = FIELD_SPECS[name]
+    if spec.read_by is not None:
+        return f"only target {' and '.join(spec.read_by)} reads {name}"
+    if spec.sparse_only:
+        return f"only sparse init{' and planted neurons read' if name == 'sparsity' else ' reads'} {name}"
+    return ""
+
+
+def unread_values(requested: dict[str, Any], configs: "list[RunConfig]") -> list[tuple[str, Any]]:
+    """(field, value) of the requested values (one value or a list per field) that no config
+    kept because every run normalised them away: for an error that stops a user from meaning a
+    run they did not get (``label_noise`` without a noisy target)."""
+    unread = []
+    for name, values in requested.items():
+        if not who_reads(name):
+            continue
+        kept = {getattr(config, name) for config in configs}
+        for value in values if isinstance(values, (list, tuple)) else [values]:
+            if value != _DEFAULTS[name] and value not in kept:
+                unread.append((name, value))
+    return unread
+
+
 #: Python type of each field's values (None aside).
 FIELD_TYPES: dict[str, type] = {name: {"INTEGER": int, "REAL": float, "TEXT": str}[spec.sql]
                                 for name, spec in FIELD_SPECS.items()}

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from .config import (AXIS_FIELDS, FIELD_SPECS, FIELD_TYPES, PLANTS, REQUIRED_FIELDS, SCALAR_FIELDS,
-                     SPARSE_ONLY_FIELDS, TARGET_ONLY_FIELDS, RunConfig)
+                     SPARSE_ONLY_FIELDS, TARGET_ONLY_FIELDS, RunConfig, unread_values, who_reads)
 
 # Every key derives from RunConfig's schema (sim.config.FIELD_SPECS): a new field is a new key.
 AXIS_KEYS: tuple[str, ...] = AXIS_FIELDS
@@ -192,6 +192,10 @@ def grid_configs(grid: Mapping[str, Any], source: str = "grid", max_runs: int = 
             if config not in seen:
                 seen.add(config)
                 configs.append(config)
+    unread = unread_values(axes | scalars, configs)
+    if unread:
+        name, value = unread[0]
+        raise ValueError(f"{source}: {name} = {value!r} is read by no run of the grid ({who_reads(name)})")
     return configs
 
 

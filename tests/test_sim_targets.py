@@ -113,3 +113,22 @@ def test_grids_and_the_train_command_take_the_target_fields(tmp_path, capsys):
     assert main(["train", "--n", "10", "--k", "2", "--width", "8", "--target", "staircase"]) == 2
     assert capsys.readouterr().err.strip() == \
         "error: RunConfig.k=2 must be odd for target='staircase' (the sign of a sum of k ±1 terms)"
+
+
+def test_a_value_no_run_reads_is_refused_not_dropped(capsys):
+    """A grid or a train command asking for a target parameter (or a sparse-only field) that no
+    run reads would silently train something else: it is refused, naming who reads the field."""
+    with pytest.raises(ValueError, match=r"label_noise = 0.1 is read by no run of the grid \(only target "
+                                         r"noisy_parity reads label_noise\)"):
+        parse_grid('n = 20\nk = 3\nwidth = 8\nlabel_noise = [0.0, 0.1]\n')
+    with pytest.raises(ValueError, match="sparse_values = 'ones-eps' is read by no run"):
+        parse_grid('n = 20\nk = 3\nwidth = 8\ninit = "dense"\nsparse_values = ["uniform", "ones-eps"]\n')
+    # read by some run of the grid: accepted, and the others normalise it
+    assert len(parse_grid('n = 20\nk = 3\nwidth = 8\ninit = ["dense", "sparse"]\nsparsity = [2, 3]\n')) == 3
+    from frontier.cli import main
+
+    assert main(["train", "--n", "20", "--k", "3", "--width", "8", "--samples", "64", "--label-noise", "0.1"]) == 2
+    assert capsys.readouterr().err.strip() == ("error: --label-noise 0.1 is read by no run of these options "
+                                               "(only target noisy_parity reads label_noise)")
+    assert main(["train", "--n", "20", "--k", "3", "--width", "8", "--samples", "64", "--sparsity", "3"]) == 2
+    assert "only sparse init and planted neurons read sparsity" in capsys.readouterr().err

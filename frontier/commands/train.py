@@ -61,7 +61,7 @@ def _fmt(value: object) -> str:
 def run(args: argparse.Namespace) -> int:
     from scipy.stats import binomtest
 
-    from sim.config import CONFIG_FIELDS, RunConfig
+    from sim.config import CONFIG_FIELDS, RunConfig, unread_values, who_reads
     from sim.grid import check_run_count
     from sim.resources import check_memory
     from sim.store import Store, check_store_path
@@ -73,8 +73,12 @@ def run(args: argparse.Namespace) -> int:
     if args.first_seed < 0:
         raise ValueError(f"--first-seed {args.first_seed} must be >= 0")
     check_run_count(args.seeds, args.max_runs, "frontier train", what="--seeds asks for")
-    base = RunConfig(**{name: getattr(args, name) for name in CONFIG_FIELDS if name != "seed"},
-                     seed=args.first_seed)
+    requested = {name: getattr(args, name) for name in CONFIG_FIELDS if name != "seed"}
+    base = RunConfig(**requested, seed=args.first_seed)
+    unread = unread_values(requested, [base])
+    if unread:  # e.g. --label-noise without --target noisy_parity: a plain parity run would be trained
+        name, value = unread[0]
+        raise ValueError(f"--{name.replace('_', '-')} {value} is read by no run of these options ({who_reads(name)})")
     check_memory([base], args.backend)  # before the store is opened or anything allocated
     configs = [base.replace(seed=args.first_seed + i) for i in range(args.seeds)]
     check_backend(args.backend, args.device, args.dtype, local=True)
