@@ -131,9 +131,8 @@ def test_copy_bandwidth_is_device_agnostic() -> None:
 
 
 def test_the_jax_baseline_trains_as_the_reference_does() -> None:
-    """The optional JAX contender (a vmap(jit(lax.scan)) ensemble, the [bench] extra) does the
-    same SGD as the numpy reference kernel: float32 weights within 1e-4 after one block."""
-    pytest.importorskip("jax", reason="the JAX baseline is the optional [bench] extra")
+    """The optional JAX contender (a vmap(jit(lax.scan)) ensemble, the [bench] extra, which [dev]
+    installs) does the same SGD as the numpy reference kernel: float32 weights within 1e-4 after one block."""
     import numpy as np
 
     from bench.baselines import jax_step_fn
