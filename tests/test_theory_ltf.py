@@ -182,3 +182,25 @@ def _float_valued(z: Fraction) -> float:
 def test_bad_input_raises_value_error_naming_it(call, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         call()
+
+
+@pytest.mark.parametrize("mutant", ["numerator", "dp_pad"])
+def test_a_planted_off_by_one_is_caught_by_the_brute_force_oracle(monkeypatch, mutant: str) -> None:
+    """The oracle can fail: an off-by-one planted in the pre-activation numerator (A - 2 g y + c + 1)
+    or in the DP's shift (u^(e+1) instead of u^e) disagrees with brute force on fixed neurons."""
+    import theory.ltf as ltf
+
+    if mutant == "numerator":
+        monkeypatch.setattr(ltf.IntegerNeuron, "pre_activation_numerator",
+                            lambda self, y: self.total - 2 * self.gcd * y + self.offset + 1)
+    else:
+        real = ltf.dense_measure
+        monkeypatch.setattr(ltf, "dense_measure", lambda magnitudes, flipped: real([e + 1 for e in magnitudes], flipped))
+    rng = random.Random(0)
+    cases = [([Fraction(rng.randint(-6, 6), rng.randint(1, 3)) for _ in range(5)], Fraction(rng.randint(-4, 4), 2))
+             for _ in range(10)]
+    disagreements = sum(ltf_coefficient(w, b, subset, activation) != brute_force_ltf(w, b, subset, activation)
+                        for w, b in cases for subset in ([], [0], [1, 2]) for activation in ("relu", "step"))
+    assert disagreements > 0
+    monkeypatch.undo()
+    assert all(ltf_coefficient(w, b, [0], "relu") == brute_force_ltf(w, b, [0], "relu") for w, b in cases)
