@@ -151,7 +151,7 @@ def evaluation_share(width: int = 1000, runs: int = 32, steps: int = 1000, modes
 
     import sim.engine as engine
 
-    train_module = importlib.import_module("sim.train")  # the module (sim.train is the function)
+    train_module = importlib.import_module("sim.training")
 
     watch = _Stopwatch()
     patched = {"screened_test_metrics": engine.screened_test_metrics}

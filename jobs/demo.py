@@ -3,7 +3,7 @@
 1. the bound table (``theory.tables``) for a few (n, k, s);
 2. a CPU-scale sweep into ``out/runs.sqlite`` (resumable: a rerun skips every run already
    stored), :data:`DEMO_GRID`: dense vs 2-hot sparse init at n = 20, 30, 40 (k = 3) at widths
-   placed around each critical width r* (r*/16 .. 4 r*), and the intervention arms at n = 30
+   placed around each critical width r* (r*/16, at n = 20 r*/8, .. 4 r*), and the intervention arms at n = 30
    (planting a ticket at r*/8, knocking tickets out at 4 r*, m in the transition window);
 3. every registered check (``out/checks.json``);
 4. the frontier figures of ``paper_figs`` (``out/figs/``);

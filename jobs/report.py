@@ -108,6 +108,7 @@ def prediction_markdown(prediction) -> str:
     lines += ["", f"By AIC on the fitted runs the data favour model {prediction.best_by('aic')}. A model predicts the "
               "held-out runs by the rule of the frontier_prediction check (alpha/2 each to the deviance p-value "
               "and the calibration interval; a verdict holds under independent and seed-comonotone outcomes)."]
+    lines += [f"Note: {note}." for note in prediction.notes]
     return "\n".join(lines)
 
 

@@ -145,3 +145,13 @@ def test_the_jax_baseline_trains_as_the_reference_does() -> None:
     reference.train(np.arange(3), *work.blocks[0])
     for got, expected in zip(call.parameters(), reference.parameters(np.arange(3))):
         assert np.allclose(got, expected, atol=1e-4), np.abs(got - expected).max()
+
+
+def test_evaluation_share_times_the_evaluation_inside_sim_train() -> None:
+    """bench.end_to_end.evaluation_share on a tiny workload: a share in (0, 1) per mode (it wraps
+    sim.training's kernel factory, so a moved module breaks it here, not in a user's run)."""
+    from bench.end_to_end import evaluation_share
+
+    result = evaluation_share(width=10, runs=2, steps=200, eval_every=100, test_size=500, repeats=1)
+    assert [row["mode"] for row in result["rows"]] == ["offline", "online"]
+    assert all(0 < row["share"] < 1 for row in result["rows"]), result

@@ -272,3 +272,13 @@ def test_prediction_verdict_holds_only_under_both_dependence_assumptions():
     assert prediction_verdict(_score((0.3, 0.5), narrow, wide, slope=0.1), 0.99)[0] == FAIL
     _, rule = prediction_verdict(_score((0.3, 0.5), narrow, wide, slope=0.6), 0.99)
     assert rule["calibration"] == INCONCLUSIVE and rule["deviance"] == PASS
+
+
+def test_a_free_is_left_out_when_the_fitted_runs_have_one_n():
+    """With one n the n-exponents of A-free are not identified: it is left out with a note,
+    instead of printing intervals that look like estimates."""
+    frame = _model_frame(M.MODEL_A, THETA_A, ns=(20,), seeds=4)
+    result = P.predict_frontier(frame, "width < 1024", "width == 1024", n_bootstrap=10)
+    assert list(result.fits) == ["A", "B"] and "A-free" in result.notes[0]
+    three_n = _model_frame(M.MODEL_A, THETA_A, ns=(20, 30, 40), seeds=2)
+    assert "A-free" in P.predict_frontier(three_n, "n < 40", "n == 40", n_bootstrap=10).fits

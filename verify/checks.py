@@ -3,7 +3,7 @@ one registry (:mod:`verify.registry`).
 
 Each check returns a :class:`CheckResult` with status PASS, FAIL or INCONCLUSIVE, a one-line
 summary with the deciding numbers, JSON-ready ``details`` and the report's sentences. The checks
-live in three modules, registered in this order:
+live in four modules, registered in this order:
 
 - :mod:`verify.theory_checks`: ``fourier_vs_bruteforce``, ``init_gradient``, ``ticket_frequency``
   (theory against the simulator's construction; no training);

@@ -122,8 +122,8 @@ def check_frontier_prediction(frame: "pd.DataFrame", level: float = CHECK_LEVEL,
                f"model A deviance {score.deviance:.1f} over {score.cells} cells, p = {score.p_value:.3g} "
                f"(seed-comonotone {score.p_value_comonotone:.3g}); calibration slope {score.calibration_slope:.2f} "
                f"[{score.calibration_interval[0]:.2f}, {score.calibration_interval[1]:.2f}] (comonotone "
-               f"[{co_low:.2f}, {co_high:.2f}] at 1 - alpha/2); AIC A {a.aic:.0f}, "
-               f"A-free {result.fits['A-free'].aic:.0f}, B {result.fits['B'].aic:.0f}")
+               f"[{co_low:.2f}, {co_high:.2f}] at 1 - alpha/2); AIC "
+               + ", ".join(f"{name} {fitted.aic:.0f}" for name, fitted in result.fits.items()))
     if min(result.fit_data.runs, result.predict_data.runs) < MIN_SPLIT_RUNS or not a.converged:
         return CheckResult("frontier_prediction", INCONCLUSIVE, summary + " (too few runs or no convergence)", details)
     return CheckResult("frontier_prediction", status, summary, details)

@@ -242,10 +242,14 @@ def predict_frontier(frame: "pd.DataFrame", fit: str | None = None, predict: str
     fit_data, predict_data = models.run_data(frame[fit_mask]), models.run_data(frame[predict_mask])
     if (fit_data.k, fit_data.s) != (predict_data.k, predict_data.s) or fit_data.types != predict_data.types:
         raise ValueError("the fitted and predicted runs must share k and s")
-    fits, scores = {}, {}
+    fits, scores, notes = {}, {}, []
+    if "A-free" in names and len(set(fit_data.n.tolist())) < 2:
+        # Its n-exponents are not identified by one n: intervals on them would look like estimates.
+        names = [name for name in names if name != "A-free"]
+        notes.append("model A-free left out: its n-exponents need fitted runs at two or more n")
     for name in names:
         fitted = models.fit(models.MODELS[name], fit_data)
         fits[name] = models.bootstrap(fitted, fit_data, n_bootstrap, seed, level)
         scores[name] = models.score_held_out(fitted, predict_data, fit_data,
                                              n_bootstrap if score_bootstrap is None else score_bootstrap, seed, level)
-    return FrontierPrediction(fit, predict, fit_data, predict_data, fits, scores, level)
+    return FrontierPrediction(fit, predict, fit_data, predict_data, fits, scores, level, notes)

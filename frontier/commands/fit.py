@@ -60,6 +60,7 @@ def format_prediction(result, level: float) -> str:
         lines.append(f"  verdict: {VERDICT_WORDS[status]} the held-out runs")
     best = result.best_by("aic")
     lines.append(f"\nby AIC on the fitted runs the data favour model {best}")
+    lines += [f"note: {note}" for note in result.notes]
     return "\n".join(lines)
 
 
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     written = [out / "fit.json"]
     if not args.no_figures:
         written += frontier_fit.render_cloglog(frame, out)
-        for model in args.model:
+        for model in result.fits:
             written += frontier_fit.render(frame, result, out, model)
     print(f"wrote {len(written)} files to {out}", file=sys.stderr)
     return 0
