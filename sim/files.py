@@ -3,8 +3,9 @@
 A file is written to a temporary name in its own folder, flushed to the disk, and renamed onto
 its final name only when complete (``os.replace`` is atomic within a file system), so a crash,
 ``kill -9`` or a full disk leaves the previous file intact, never a truncated one. A process
-killed mid-write can leave its hidden temporary file (``.NAME.PID.tmp``) behind; it is never
-read, and the next successful write of the same name by the same process id replaces it.
+killed mid-write leaves its hidden temporary file (``.NAME.PID.tmp``) behind; it is never read,
+and the next successful write of the same name removes the temporary files of processes that
+are no longer running.
 """
 
 from __future__ import annotations
@@ -25,8 +26,27 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield tmp
         _flush_to_disk(tmp)
         os.replace(tmp, path)
+        _remove_orphans(path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _remove_orphans(path: Path) -> None:
+    """Delete ``.NAME.PID.tmp`` siblings whose process is gone (left by a killed writer)."""
+    for orphan in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = orphan.name[len(path.name) + 2:-len(".tmp")]
+        if pid.isdigit() and not _alive(int(pid)):
+            orphan.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
 
 
 def _flush_to_disk(path: Path) -> None:

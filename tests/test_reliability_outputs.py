@@ -96,6 +96,18 @@ def test_kill_minus_nine_mid_export_leaves_the_previous_file(store, cli, tmp_pat
                              cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert process.returncode == -signal.SIGKILL, process.stderr
     assert out.read_bytes() == good
+    orphans = list(tmp_path.glob(".runs.csv.*.tmp"))
+    assert len(orphans) == 1  # the killed writer's partial file, never read
+    status, _, err = cli("export", store, "--out", out)
+    assert status == 0, err
+    assert not list(tmp_path.glob(".runs.csv.*.tmp"))  # the next write removed it
+
+
+def test_the_temporary_file_of_a_live_writer_is_kept(tmp_path):
+    live = tmp_path / f".table.md.{os.getppid()}.tmp"  # the parent process: alive
+    live.write_text("being written")
+    write_text(tmp_path / "table.md", "done\n")
+    assert live.exists()
 
 
 def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path):
