@@ -243,13 +243,13 @@ def _model_frame(model: M.Model, theta: np.ndarray, ns=(20, 30, 40), seeds: int 
 @pytest.mark.slow
 def test_frontier_prediction_pass_fail_inconclusive():
     check = CHECKS["frontier_prediction"].function
-    passed = check(_model_frame(M.MODEL_A, THETA_A), level=0.99, model_bootstrap=20)
+    passed = check(_model_frame(M.MODEL_A, THETA_A), level=0.99, model_bootstrap=20, score_bootstrap=399)
     assert passed.status == PASS, passed.summary
-    failed = check(_model_frame(M.MODEL_B, THETA_B, seeds=30), level=0.99, model_bootstrap=20)
+    failed = check(_model_frame(M.MODEL_B, THETA_B, seeds=30), level=0.99, model_bootstrap=20, score_bootstrap=399)
     assert failed.status == FAIL, failed.summary
     one_size = _model_frame(M.MODEL_A, THETA_A, ns=(20,), seeds=1)
     one_size = one_size[one_size["width"] == 64]
-    assert check(one_size, level=0.99, model_bootstrap=20).status == INCONCLUSIVE
+    assert check(one_size, level=0.99, model_bootstrap=20, score_bootstrap=399).status == INCONCLUSIVE
 
 
 def _score(p_values, draws_independent, draws_comonotone, slope=1.0) -> M.HeldOutScore:
@@ -268,6 +268,8 @@ def test_prediction_verdict_holds_only_under_both_dependence_assumptions():
     assert prediction_verdict(_score((0.0025, 0.004), narrow, wide), 0.99)[0] == FAIL
     assert prediction_verdict(_score((0.0025, 0.2), narrow, wide), 0.99)[0] == INCONCLUSIVE
     assert prediction_verdict(_score((0.006, 0.2), narrow, wide), 0.99)[0] == PASS  # 0.006 >= alpha / 2
+    # p exactly alpha / 2 (2 / 400: a Monte Carlo p-value can be) is not below it, whatever 1 - 0.99 rounds to
+    assert prediction_verdict(_score((2 / 400, 2 / 400), narrow, wide), 0.99)[0] == PASS
     assert prediction_verdict(_score((0.3, 0.5), narrow, wide, slope=0.6), 0.99)[0] == INCONCLUSIVE
     assert prediction_verdict(_score((0.3, 0.5), narrow, wide, slope=0.1), 0.99)[0] == FAIL
     _, rule = prediction_verdict(_score((0.3, 0.5), narrow, wide, slope=0.6), 0.99)

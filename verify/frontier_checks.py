@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import estimates as est
-from .registry import CHECK_LEVEL, FAIL, INCONCLUSIVE, PASS, CheckResult, conjunction, register, verdict
+from .registry import CHECK_LEVEL, alpha_of, FAIL, INCONCLUSIVE, PASS, CheckResult, conjunction, register, verdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,7 +79,7 @@ def check_width_monotone(frame: "pd.DataFrame", level: float = CHECK_LEVEL) -> C
     total = sum(len(pairs) for _, pairs in per_setting)
     if not total:
         return CheckResult("width_monotone", INCONCLUSIVE, "fewer than two widths in every setting", {})
-    alpha = (1.0 - level) / total
+    alpha = alpha_of(level) / total
     needed = est.smallest_decisive_count(alpha)
     settings = []
     for setting, pairs in per_setting:

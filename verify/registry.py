@@ -22,11 +22,18 @@ STATUSES = (PASS, FAIL, INCONCLUSIVE)
 #: Confidence level of every test and interval a check uses, unless the caller gives another
 #: (``frontier verify --level``): a check decides at alpha = 1 - level.
 CHECK_LEVEL = 0.99
+
 #: The levels ``frontier verify --level`` and ``frontier demo --level`` accept. Below 0.5 an interval
 #: is narrower than the coin flip it should rule out (at 1e-12 every interval is a point, and an
 #: INCONCLUSIVE check turns into a PASS); above 0.9999 the bootstrap's 2000 draws cannot place
 #: the interval's ends.
 LEVEL_RANGE = (0.5, 0.9999)
+
+
+def alpha_of(level: float) -> float:
+    """alpha = 1 - level, rounded to 12 places: 1 - 0.99 is 0.010000000000000009 in floating point,
+    which would reject a p-value of exactly 0.01 (a Monte Carlo p-value can be exactly that)."""
+    return round(1.0 - level, 12)
 
 
 def check_cli_level(level: float) -> float:

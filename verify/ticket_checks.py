@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from . import estimates as est
-from .registry import CHECK_LEVEL, INCONCLUSIVE, CheckResult, conjunction, register, verdict
+from .registry import CHECK_LEVEL, alpha_of, INCONCLUSIVE, CheckResult, conjunction, register, verdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -128,7 +128,7 @@ def check_ticket_knockout(frame: "pd.DataFrame", level: float = CHECK_LEVEL) -> 
     CHANGELOG.md.)"""
     from theory.lottery import critical_width
 
-    alpha = 1.0 - level
+    alpha = alpha_of(level)
     arms = _arms(frame) if len(frame) else {}
     settings = []
     for (study, init, s, values, intervention), knocked in arms.items():
@@ -214,7 +214,7 @@ def check_ticket_knockin(frame: "pd.DataFrame", level: float = CHECK_LEVEL) -> C
     review: CHANGELOG.md.)"""
     from theory.lottery import critical_width
 
-    alpha = 1.0 - level
+    alpha = alpha_of(level)
     arms = _arms(frame) if len(frame) else {}
     settings = []
     for (study, init, s, values, intervention), ticket in arms.items():
@@ -339,7 +339,7 @@ def check_tickets_after_training(frame: "pd.DataFrame", level: float = CHECK_LEV
                f"neurons, mean rank by final norm {mean_rank:.2f} (0.5 under the null); p = {p_value:.2g} "
                f"(tickets larger), {p_lower:.2g} (smaller); top {top}: {details['tickets_in_top']} tickets, "
                f"{details['partial_in_top']} partial")
-    status = verdict(p_value < 1.0 - level, p_lower < 1.0 - level)
+    status = verdict(p_value < alpha_of(level), p_lower < alpha_of(level))
     return CheckResult("tickets_after_training", status, summary, details)
 
 
