@@ -284,3 +284,14 @@ def test_a_free_is_left_out_when_the_fitted_runs_have_one_n():
     assert list(result.fits) == ["A", "B"] and "A-free" in result.notes[0]
     three_n = _model_frame(M.MODEL_A, THETA_A, ns=(20, 30, 40), seeds=2)
     assert "A-free" in P.predict_frontier(three_n, "n < 40", "n == 40", n_bootstrap=10).fits
+
+
+def test_held_out_scores_do_not_depend_on_the_stores_row_order():
+    """A store's rows come in the order runs finished; the Monte Carlo p-values must not."""
+    frame = _model_frame(M.MODEL_A, THETA_A, ns=(20, 30), seeds=3)
+    frame["run_id"] = [f"{i:06d}" for i in range(len(frame))]
+    shuffled = frame.sample(frac=1.0, random_state=1)
+    a, b = (P.predict_frontier(f, "n == 20", "n == 30", names=("A",), n_bootstrap=10).scores["A"]
+            for f in (frame, shuffled))
+    assert (a.p_value, a.p_value_comonotone, a.calibration_interval) == \
+        (b.p_value, b.p_value_comonotone, b.calibration_interval)

@@ -109,6 +109,8 @@ def run_data(frame: "pd.DataFrame") -> RunData:
     data = data[data["samples"].notna()]
     if data.empty:
         raise ValueError("no offline runs (models need a finite training-set size m)")
+    if "run_id" in data:  # a store's row order is the order runs finished: simulations must not see it
+        data = data.sort_values("run_id", kind="stable")
     ks = sorted(set(data["k"].astype(int)))
     sparse = data[(data["init"] == "sparse") | data["intervention"].isin(("plant_ticket", "plant_control"))]
     ss = sorted(set(sparse["sparsity"].astype(int))) or [2]
