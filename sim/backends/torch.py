@@ -347,25 +347,7 @@ class TorchKernel:
             return tuple(p.to(torch.float64).cpu().numpy().copy() for p in (W, b, u))  # type: ignore[return-value]
 
 
-def make_kernel(
-    W: np.ndarray,
-    b: np.ndarray,
-    u: np.ndarray,
-    *,
-    lr: np.ndarray,
-    weight_decay: np.ndarray,
-    loss_ids: np.ndarray,
-    test_X: np.ndarray,
-    test_y: np.ndarray,
-    dtype: str = "float32",
-    device: str = "cpu",
-) -> TorchKernel:
-    """A :class:`TorchKernel` for R runs (see :class:`sim.engine.Kernel` for the arguments).
-
-    ``dtype`` "float32" | "float64"; ``device`` "cpu" | "cuda" (or "cuda:N"): ValueError
-    if CUDA is asked for and not available.
-    """
-    return TorchKernel(
-        W, b, u, lr=lr, weight_decay=weight_decay, loss_ids=loss_ids,
-        test_X=test_X, test_y=test_y, dtype=dtype, device=device,
-    )
+#: A :class:`TorchKernel` for R runs (see :class:`sim.engine.Kernel` for the arguments): ``dtype``
+#: "float32" | "float64"; ``device`` "cpu" | "cuda" (or "cuda:N"), ValueError if CUDA is asked
+#: for and not available.
+make_kernel = TorchKernel

@@ -342,24 +342,9 @@ class TritonKernel(TorchKernel):
         return f
 
 
-def make_kernel(
-    W: np.ndarray,
-    b: np.ndarray,
-    u: np.ndarray,
-    *,
-    lr: np.ndarray,
-    weight_decay: np.ndarray,
-    loss_ids: np.ndarray,
-    test_X: np.ndarray,
-    test_y: np.ndarray,
-    dtype: str = "float32",
-    device: str = "cuda",
-) -> TritonKernel:
+def make_kernel(*args, device: str = "cuda", **kwargs) -> TritonKernel:
     """A :class:`TritonKernel` for R runs (see :class:`sim.engine.Kernel` for the arguments).
 
     ``device`` "cuda" (or "cuda:N"); "cpu" only under Triton's interpreter. ValueError otherwise.
     """
-    return TritonKernel(
-        W, b, u, lr=lr, weight_decay=weight_decay, loss_ids=loss_ids,
-        test_X=test_X, test_y=test_y, dtype=dtype, device=device,
-    )
+    return TritonKernel(*args, device=device, **kwargs)
