@@ -411,15 +411,14 @@ def cell_deviance(y: np.ndarray, p: np.ndarray, cell_index: np.ndarray) -> np.nd
     return 2.0 * (saturated - model)
 
 
-def calibration_slope(y: np.ndarray, p: np.ndarray, weights: np.ndarray | None = None) -> float:
+def calibration_slope(y: np.ndarray, p: np.ndarray) -> float:
     """beta of the logistic recalibration  y ~ expit(alpha + beta logit(p))  (1 = calibrated)."""
     x = np.log(np.clip(p, 1e-9, 1 - 1e-9)) - np.log1p(-np.clip(p, 1e-9, 1 - 1e-9))
-    w = np.ones(y.size) if weights is None else weights
 
     def loss(ab: np.ndarray) -> tuple[float, np.ndarray]:
         eta = ab[0] + ab[1] * x
-        value = np.sum(w * (np.logaddexp(0, eta) - y * eta))
-        residual = w * (expit(eta) - y)
+        value = np.sum(np.logaddexp(0, eta) - y * eta)
+        residual = expit(eta) - y
         return float(value), np.array([residual.sum(), (residual * x).sum()])
 
     return float(minimize_quietly(loss, np.array([0.0, 1.0])).x[1])
@@ -443,8 +442,8 @@ def score_held_out(fitted: Fit, data: RunData, fit_data: RunData | None = None, 
     (1 is the slope of a calibrated model). Each is given for independent and for
     seed-comonotone held-out outcomes (see :class:`HeldOutScore`)."""
     p = success_probability(fitted.model, fitted.theta, data)
+    p_fit = None if fit_data is None else success_probability(fitted.model, fitted.theta, fit_data)
     _, cell_index = np.unique(data.cells, return_inverse=True)
-    _, seed_index = np.unique(data.seed, return_inverse=True)
     observed = float(cell_deviance(data.y, p, cell_index)[0])
     slope = calibration_slope(data.y.astype(float), p)
     rng = est.estimate_rng(seed, ("held-out", fitted.model.name))
@@ -453,10 +452,10 @@ def score_held_out(fitted: Fit, data: RunData, fit_data: RunData | None = None, 
     for b in range(n_bootstrap):
         predicted = p
         if fit_data is not None:
-            refit = fit(fitted.model, simulate_outcomes(fitted.model, fitted.theta, fit_data, rng), start=fitted.theta)
-            predicted = success_probability(fitted.model, refit.theta, data)
-        independent = rng.random(data.runs) < p
-        comonotone = rng.random(seed_index.max() + 1)[seed_index] < p
+            simulated = RunData(**{**fit_data.__dict__, "y": draw_outcomes(p_fit, fit_data.seed, rng)})
+            predicted = success_probability(fitted.model, fit(fitted.model, simulated, start=fitted.theta).theta, data)
+        independent = draw_outcomes(p, data.seed, rng)
+        comonotone = draw_outcomes(p, data.seed, rng, comonotone=True)
         for row, outcomes in enumerate((independent, comonotone)):
             deviances[row, b] = cell_deviance(outcomes, predicted, cell_index)[0]
             slopes[row, b] = calibration_slope(outcomes.astype(float), predicted)
@@ -574,9 +573,12 @@ def simulate_outcomes(model: Model, theta: np.ndarray, data: RunData, rng: np.ra
     (``comonotone``) from one uniform per seed, so a seed's runs succeed in order of their
     success probability (the strongest positive dependence within a seed)."""
     p = success_probability(model, np.asarray(theta, dtype=float), data)
+    return RunData(**{**data.__dict__, "y": draw_outcomes(p, data.seed, rng, comonotone)})
+
+
+def draw_outcomes(p: np.ndarray, seeds: np.ndarray, rng: np.random.Generator, comonotone: bool = False) -> np.ndarray:
+    """Successes with probabilities ``p``: independent, or from one uniform per seed (comonotone)."""
     if comonotone:
-        _, seed_index = np.unique(data.seed, return_inverse=True)
-        uniforms = rng.random(seed_index.max() + 1)[seed_index]
-    else:
-        uniforms = rng.random(data.runs)
-    return RunData(**{**data.__dict__, "y": uniforms < p})
+        _, seed_index = np.unique(seeds, return_inverse=True)
+        return rng.random(seed_index.max() + 1)[seed_index] < p
+    return rng.random(p.size) < p
