@@ -51,9 +51,8 @@ def _describe_width_monotone(c: CheckResult) -> list[tuple[str, str]]:
 
 def _width_pairs(runs: "pd.DataFrame") -> list[dict[str, Any]]:
     """Adjacent widths of one setting, paired by seed and m, tested over seeds."""
-    widths = sorted(runs["width"].unique())
     out = []
-    for narrow, wide in zip(widths[:-1], widths[1:]):
+    for narrow, wide in est.iter_pairs(runs["width"]):
         pairs = est.paired_arms(runs[runs["width"] == narrow], runs[runs["width"] == wide], on=("seed", "samples"))
         signs = est.seed_signs(pairs)
         out.append({"narrow": int(narrow), "wide": int(wide), "pairs": pairs.pairs,

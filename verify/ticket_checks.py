@@ -323,11 +323,12 @@ def check_tickets_after_training(frame: "pd.DataFrame", level: float = CHECK_LEV
     chosen = candidates[candidates["width"] == widest].sort_values(["steps_to_success", "seed"]).head(max_runs)
     ranked = [_rank_neurons(config, top, history_fn, backend) for config in _configs(chosen)]
     runs = [r for r, _ in ranked]
-    strata = [stratum for r, stratum in ranked if 0 < r["tickets_in_network"] < r["aligned"]]
+    informative = [(r, stratum) for r, stratum in ranked if 0 < r["tickets_in_network"] < r["aligned"]]
+    strata = [stratum for _, stratum in informative]
     mean_rank, p_value, p_lower = stratified_rank_test(strata)
     details = {"runs": runs, "informative_runs": len(strata), "top": top,
-               "tickets": sum(r["tickets_in_network"] for r in runs if 0 < r["tickets_in_network"] < r["aligned"]),
-               "aligned": sum(r["aligned"] for r in runs if 0 < r["tickets_in_network"] < r["aligned"]),
+               "tickets": sum(r["tickets_in_network"] for r, _ in informative),
+               "aligned": sum(r["aligned"] for r, _ in informative),
                "mean_rank": mean_rank, "p_value": p_value, "p_lower": p_lower,
                "tickets_in_top": sum(r["tickets_in_top"] for r in runs),
                "partial_in_top": sum(r["partial_in_top"] for r in runs), "level": level,
