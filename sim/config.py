@@ -20,12 +20,54 @@ NOISY_TARGETS: tuple[str, ...] = tuple(name for name, target in TARGETS.items() 
 MULTITASK_TARGETS: tuple[str, ...] = tuple(name for name, target in TARGETS.items() if target.multitask)
 
 INITS = ("dense", "sparse")
-#: Interventions on the initial weights (docs/science.md 7; sim.init applies them): ``none``;
-#: ``knock_out_tickets`` (every ticket's support moved off S, values kept; sparse init only);
-#: ``plant_ticket`` (neuron 0 becomes an s-hot ticket with values +-1/sqrt(s)); ``plant_control``
-#: (the same values on an s-subset disjoint from S). Data, S and every other neuron are unchanged.
-INTERVENTIONS = ("none", "knock_out_tickets", "plant_ticket", "plant_control")
-PLANTS = ("plant_ticket", "plant_control")
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """One intervention on the initial weights (docs/science.md 7; :mod:`sim.init` applies it).
+
+    ``kind``: ``"none"``, ``"knock_out"`` (supports of sparse-init neurons redrawn) or ``"plant"``
+    (neuron 0 replaced by one s-hot neuron); ``moves``: which neurons a knock-out redraws
+    (``"tickets"`` or, for the sham, as many ``"non_tickets"``) and from what law
+    (``redraw``: ``"off_target"`` = an s-subset disjoint from S, ``"non_ticket"`` = uniform
+    s-subsets that are not tickets, ``"same_overlap"`` = uniform among s-subsets with the
+    neuron's own |U ∩ S|); a plant's ``on_target`` (a ticket, else the control off S) and
+    ``values`` (``"sign"`` = +-1/sqrt(s), ``"native"`` = drawn like the init's own sparse values).
+    """
+
+    name: str
+    kind: str
+    help: str
+    moves: str = ""
+    redraw: str = ""
+    on_target: bool = False
+    values: str = ""
+
+
+#: Every intervention, in the order that gives the CLI its choices. The first two knock-outs and
+#: plants are the originals (kept: their run ids are in stores); the rest were added when the
+#: intervention checks were rebuilt (CHANGELOG.md, issue 23).
+INTERVENTION_TABLE: tuple[Intervention, ...] = (
+    Intervention("none", "none", "no intervention"),
+    Intervention("knock_out_tickets", "knock_out", "every ticket's support moved to an s-subset disjoint from S",
+                 moves="tickets", redraw="off_target"),
+    Intervention("plant_ticket", "plant", "neuron 0 becomes an s-hot ticket with values +-1/sqrt(s)",
+                 on_target=True, values="sign"),
+    Intervention("plant_control", "plant", "plant_ticket's values on an s-subset disjoint from S", values="sign"),
+    Intervention("knock_out_redrawn", "knock_out", "every ticket's support redrawn from the law of non-ticket "
+                 "supports (uniform s-subsets that are not tickets)", moves="tickets", redraw="non_ticket"),
+    Intervention("knock_out_sham", "knock_out", "as many non-ticket neurons as the run has tickets, each support "
+                 "redrawn with its own overlap |U ∩ S| (the overlap distribution kept)", moves="non_tickets",
+                 redraw="same_overlap"),
+    Intervention("plant_native_ticket", "plant", "neuron 0 becomes an s-hot ticket with values drawn like the "
+                 "init's own sparse values", on_target=True, values="native"),
+    Intervention("plant_native_control", "plant", "plant_native_ticket's values on an s-subset disjoint from S",
+                 values="native"),
+)
+INTERVENTION_SPECS: dict[str, Intervention] = {x.name: x for x in INTERVENTION_TABLE}
+INTERVENTIONS: tuple[str, ...] = tuple(INTERVENTION_SPECS)
+PLANTS: tuple[str, ...] = tuple(x.name for x in INTERVENTION_TABLE if x.kind == "plant")
+KNOCK_OUTS: tuple[str, ...] = tuple(x.name for x in INTERVENTION_TABLE if x.kind == "knock_out")
 SPARSE_VALUES = ("uniform", "sign", "ones-eps")
 #: The losses, in the order that gives each its integer id in the kernels (``LOSS_IDS``).
 LOSSES = ("hinge", "square", "logistic")
@@ -159,10 +201,11 @@ class RunConfig:
         planted = self.intervention in PLANTS
         if (self.init == "sparse" or planted) and self.sparsity > self.n:
             raise ValueError(f"RunConfig.sparsity={self.sparsity} must be <= n={self.n}")
-        if self.intervention == "knock_out_tickets" and self.init != "sparse":
-            raise ValueError("RunConfig.intervention='knock_out_tickets' needs init='sparse' (dense neurons have no "
+        if self.intervention in KNOCK_OUTS and self.init != "sparse":
+            raise ValueError(f"RunConfig.intervention={self.intervention!r} needs init='sparse' (dense neurons have no "
                              "supports to move)")
-        if self.intervention != "none" and self.n - self.k < (self.sparsity if self.intervention != "plant_ticket"
+        on_target = INTERVENTION_SPECS[self.intervention].on_target
+        if self.intervention != "none" and self.n - self.k < (self.sparsity if not on_target
                                                               else max(self.sparsity - self.k, 0)):
             raise ValueError(f"RunConfig.intervention={self.intervention!r} needs {self.sparsity} coordinates outside "
                              f"S, but n - k = {self.n - self.k}")

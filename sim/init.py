@@ -25,6 +25,14 @@ untouched neuron are those of the ``none`` run of the same seed:
   network the rest of row 0 is set to 0 (one sparse ticket among dense neurons).
 - ``plant_control``: the same values (the signs are drawn first, so they equal the
   ``plant_ticket`` run's) on a random s-subset disjoint from S.
+- ``knock_out_redrawn``: each ticket's support redrawn uniformly among the s-subsets that are
+  not tickets (the law of the network's other neurons, not forced off S), values kept.
+- ``knock_out_sham``: the knock-out's sham arm: as many non-ticket neurons as the run has tickets
+  (chosen uniformly), each support redrawn uniformly among the s-subsets with its own overlap
+  |U ∩ S|, so the overlap distribution and the tickets are kept and only the redrawing is done.
+- ``plant_native_ticket`` / ``plant_native_control``: as ``plant_ticket`` / ``plant_control``
+  with values drawn like the init's own sparse values (uniform by default: most such tickets are
+  dictator-like, as the network's own are) instead of +-1/sqrt(s).
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ import math
 
 import numpy as np
 
-from .config import RunConfig
+from .config import INTERVENTION_SPECS, PLANTS, RunConfig
 from .data import STREAM_INIT, STREAM_INTERVENTION, draw_support, rng_for
 
 
@@ -48,21 +56,60 @@ def is_ticket_row(support: np.ndarray, target: np.ndarray) -> np.ndarray:
     return hits == min(support.shape[-1], len(target))
 
 
+def _redrawn(rng: np.random.Generator, n: int, s: int, accept) -> np.ndarray:
+    """A uniformly random sorted s-subset of range(n) for which ``accept(subset)`` holds (rejection)."""
+    while True:
+        subset = np.sort(rng.choice(n, size=s, replace=False))
+        if accept(subset):
+            return subset
+
+
+def _knock_out(config: RunConfig, supports: np.ndarray, target: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The supports after a knock-out (see the module doc); values keep their order."""
+    spec = INTERVENTION_SPECS[config.intervention]
+    n, s = config.n, config.sparsity
+    tickets = np.flatnonzero(is_ticket_row(supports, target))
+    if spec.redraw == "off_target":
+        outside = np.setdiff1d(np.arange(n), target)
+        for i in tickets:
+            supports[i] = np.sort(rng.choice(outside, size=s, replace=False))
+    elif spec.redraw == "non_ticket":
+        for i in tickets:
+            supports[i] = _redrawn(rng, n, s, lambda u: not is_ticket_row(u[None, :], target)[0])
+    else:  # the sham: as many non-tickets as there are tickets, each keeping its overlap with S
+        others = np.setdiff1d(np.arange(len(supports)), tickets)
+        chosen = np.sort(rng.choice(others, size=min(len(tickets), len(others)), replace=False))
+        for i in chosen:
+            overlap = int(np.isin(supports[i], target).sum())
+            supports[i] = _redrawn(rng, n, s, lambda u, o=overlap: int(np.isin(u, target).sum()) == o)
+    return supports
+
+
+def _plant_values(config: RunConfig, rng: np.random.Generator) -> np.ndarray:
+    """The planted neuron's s values: +-1/sqrt(s) (``sign`` plants) or drawn like the init's own
+    sparse values (``native`` plants; a dense network's plant uses the default, uniform)."""
+    s = config.sparsity
+    if INTERVENTION_SPECS[config.intervention].values == "sign" or config.sparse_values == "sign":
+        return (1.0 - 2.0 * rng.integers(0, 2, size=s)) / math.sqrt(s)
+    if config.sparse_values == "uniform":
+        return rng.uniform(-1.0 / math.sqrt(s), 1.0 / math.sqrt(s), size=s)
+    return np.ones(s)
+
+
 def _intervene(config: RunConfig, supports: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
     """(supports after the intervention, the planted neuron's values or None). Moves knocked-out
     supports in place; for a plant, row 0 of the returned supports (sparse init) is the planted one."""
-    if config.intervention == "none":
+    spec = INTERVENTION_SPECS[config.intervention]
+    if spec.kind == "none":
         return supports, None
     n, s = config.n, config.sparsity
     target = np.asarray(draw_support(n, config.k, config.seed))
-    outside = np.setdiff1d(np.arange(n), target)
     rng = rng_for(config.seed, STREAM_INTERVENTION)
-    if config.intervention == "knock_out_tickets":
-        for i in np.flatnonzero(is_ticket_row(supports, target)):
-            supports[i] = np.sort(rng.choice(outside, size=s, replace=False))
-        return supports, None
-    values = (1.0 - 2.0 * rng.integers(0, 2, size=s)) / math.sqrt(s)
-    if config.intervention == "plant_ticket":
+    if spec.kind == "knock_out":
+        return _knock_out(config, supports, target, rng), None
+    outside = np.setdiff1d(np.arange(n), target)
+    values = _plant_values(config, rng)  # drawn first: a ticket and its control get the same values
+    if spec.on_target:
         if s < config.k:
             planted = rng.choice(target, size=s, replace=False)
         else:
@@ -86,7 +133,7 @@ def sparse_supports(config: RunConfig) -> np.ndarray:
 
 def planted_support(config: RunConfig) -> tuple[int, ...] | None:
     """The support of neuron 0 after a ``plant_*`` intervention (any init), else None."""
-    if config.intervention not in ("plant_ticket", "plant_control"):
+    if config.intervention not in PLANTS:
         return None
     supports = sparse_supports(config) if config.init == "sparse" else _intervene(config, None)[0]
     return tuple(int(c) for c in supports[0])

@@ -107,3 +107,74 @@ def test_the_simulators_ticket_rule_is_the_theorys():
         supports = np.sort(np.argsort(rng.random((300, 8)), axis=1)[:, :s], axis=1)
         target = np.sort(rng.choice(8, size=k, replace=False))
         assert is_ticket_row(supports, target).tolist() == [is_ticket(row, target) for row in supports.tolist()]
+
+
+# --------------------------------------------------------------------------- the rebuilt arms (issue 23)
+
+
+@pytest.mark.parametrize("n, k, s, values", CASES)
+def test_redrawn_knock_out_leaves_no_ticket_and_draws_replacements_from_the_non_ticket_law(n, k, s, values):
+    base, knocked = _pair("knock_out_redrawn", n, k, s, values, width=400)
+    target = np.array(draw_support(n, k, base.seed))
+    before, after = sparse_supports(base), sparse_supports(knocked)
+    tickets = is_ticket_row(before, target)
+    assert tickets.any() and not is_ticket_row(after, target).any()
+    assert np.array_equal(after[~tickets], before[~tickets])
+    (W0, b0, u0), (W1, b1, u1) = initialize(base), initialize(knocked)
+    assert np.array_equal(b0, b1) and np.array_equal(u0, u1)
+    for i in np.flatnonzero(tickets):
+        assert np.array_equal(W0[i, before[i]], W1[i, after[i]])
+
+
+def test_redrawn_replacements_can_overlap_s_as_the_networks_own_neurons_do():
+    """Unlike knock_out_tickets (overlap 0 forced), the redrawn supports keep partial overlaps at
+    the rate of the non-ticket law: at n = 20, k = 3, s = 2 a non-ticket support has overlap 1
+    with probability C(3,1) C(17,1) / (C(20,2) - 3) = 51/187. Over 400 seeds' tickets the observed
+    fraction lies within 4 binomial standard errors of it (fixed seeds)."""
+    overlaps = []
+    for seed in range(400):
+        base = RunConfig(n=20, k=3, width=64, samples=64, init="sparse", seed=seed)
+        knocked = base.replace(intervention="knock_out_redrawn")
+        target = np.array(draw_support(20, 3, seed))
+        tickets = is_ticket_row(sparse_supports(base), target)
+        overlaps += np.isin(sparse_supports(knocked)[tickets], target).sum(axis=1).tolist()
+    overlaps = np.array(overlaps)
+    expected = 51 / 187
+    assert len(overlaps) > 300 and set(overlaps.tolist()) <= {0, 1}
+    assert abs(np.mean(overlaps == 1) - expected) < 4 * math.sqrt(expected * (1 - expected) / len(overlaps))
+
+
+@pytest.mark.parametrize("n, k, s, values", CASES)
+def test_sham_knock_out_redraws_as_many_non_tickets_and_keeps_every_overlap(n, k, s, values):
+    base, sham = _pair("knock_out_sham", n, k, s, values, width=400)
+    target = np.array(draw_support(n, k, base.seed))
+    before, after = sparse_supports(base), sparse_supports(sham)
+    tickets = is_ticket_row(before, target)
+    changed = np.any(before != after, axis=1)
+    assert np.array_equal(is_ticket_row(after, target), tickets)  # tickets kept, none made
+    assert not changed[tickets].any()
+    assert 0 < changed.sum() <= tickets.sum()  # as many redrawn (a redraw may repeat a support)
+    assert np.array_equal(np.isin(after, target).sum(axis=1), np.isin(before, target).sum(axis=1))
+
+
+@pytest.mark.parametrize("init", ["sparse", "dense"])
+@pytest.mark.parametrize("n, k, s, values", CASES)
+def test_native_plants_draw_values_like_the_init_and_share_them(init, n, k, s, values):
+    base, ticket = _pair("plant_native_ticket", n, k, s, values, init=init)
+    control = ticket.replace(intervention="plant_native_control")
+    target = np.array(sorted(draw_support(n, k, base.seed)))
+    W0, b0, u0 = initialize(base)
+    planted = {}
+    for config in (ticket, control):
+        W, b, u = initialize(config)
+        assert np.array_equal(W[1:], W0[1:]) and np.array_equal(b, b0) and np.array_equal(u, u0)
+        planted[config.intervention] = W[0, list(planted_support(config))]
+    assert is_ticket_row(np.array([planted_support(ticket)]), target)[0]
+    assert not set(planted_support(control)) & set(target.tolist())
+    assert np.array_equal(planted["plant_native_ticket"], planted["plant_native_control"])
+    values_law = ticket.sparse_values
+    if values_law == "uniform":  # drawn, not +-1/sqrt(s)
+        assert np.all(np.abs(planted["plant_native_ticket"]) <= 1 / math.sqrt(s))
+        assert not np.allclose(np.abs(planted["plant_native_ticket"]), 1 / math.sqrt(s))
+    elif values_law == "sign":
+        assert np.allclose(np.abs(planted["plant_native_ticket"]), 1 / math.sqrt(s))
