@@ -35,6 +35,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("figs", "render every paper and theory figure a results store has data for (PNG + PDF)"),
     ("tickets", "lottery-ticket experiment: rewind the top neurons, retrain, compare with random nets"),
     ("verify", "check theory against a results store (the named checks), or run the CI validation (--quick)"),
+    ("calibrate", "measure each check's PASS / FAIL / INCONCLUSIVE rates on stores simulated from a fitted model"),
     ("fit", "fit models of the frontier (parallel search A, collective width B) and predict held-out runs"),
     ("demo", "the main job (make run): bounds, a frontier sweep, all checks, figures, out/report.md"),
 ]

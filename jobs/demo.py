@@ -2,9 +2,11 @@
 
 1. the bound table (``theory.tables``) for a few (n, k, s);
 2. a CPU-scale sweep into ``out/runs.sqlite`` (resumable: a rerun skips every run already
-   stored), :data:`DEMO_GRID`: dense vs 2-hot sparse init at n = 20, 30, 40 (k = 3) at widths
-   placed around each critical width r* (r*/16, at n = 20 r*/8, .. 4 r*), and the intervention arms at n = 30
-   (planting a ticket at r*/8, knocking tickets out at 4 r*, m in the transition window);
+   stored), :data:`DEMO_GRID`, assembled from the checks' designs (verify.designs.DEMO_PARTS):
+   dense vs 2-hot sparse init at n = 20, 30, 40 (k = 3) at widths placed around each critical
+   width r* (r*/16, at n = 20 r*/8, .. 4 r*), and the intervention arms at n = 30 (planting a
+   natively valued ticket and its control at r*/8, knocking tickets out with a sham arm at 4 r*,
+   m in the transition window);
 3. every registered check (``out/checks.json``);
 4. the frontier figures of ``paper_figs`` (``out/figs/``);
 5. ``out/report.md``.
@@ -19,25 +21,23 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-DEMO_GRID: list[dict[str, Any]] = [
-    # n = 20, r* = 64: r*/8 .. 4 r*.
-    {"n": 20, "k": 3, "init": ["dense", "sparse"], "width": [8, 16, 64, 256],
-     "samples": [100, 150, 200, 250, 300, 400, 600, "online"], "seeds": 16},
-    # n = 30, r* = 145: r*/16, r*/8, r*/4, r*, 4 r*. Every part has T = 10^4 steps: a quarter of the
-    # successes at n = 30 come after step 3000, and a step budget that changed with n would bend
-    # the n-scaling the frontier models fit.
-    {"n": 30, "k": 3, "init": ["dense", "sparse"], "width": [9, 18, 36, 145, 580],
-     "samples": [200, 300, 450, 700, 1000, 1500, "online"], "seeds": 12},
-    # n = 40, r* = 260: r*/16, r*/4, r*, 4 r* (the largest n: the frontier model predicts it from n = 20, 30).
-    {"n": 40, "k": 3, "init": ["dense", "sparse"], "width": [16, 65, 260, 1040],
-     "samples": [300, 400, 500, 650, 800, 1000, 1300, "online"], "seeds": 12},
-    # Interventions at n = 30 (docs/science.md 7), 16 seeds, m in the transition window of the
-    # 'none' arm: one ticket planted at r*/8 (and its control), every ticket knocked out at 4 r*.
-    {"n": 30, "k": 3, "init": "sparse", "width": 18, "samples": [450, 700],
-     "intervention": ["none", "plant_ticket", "plant_control"], "seeds": 16},
-    {"n": 30, "k": 3, "init": "sparse", "width": 580, "samples": [340, 360],
-     "intervention": ["none", "knock_out_tickets"], "seeds": 16},
-]
+def _demo_grid() -> list[dict[str, Any]]:
+    """The demo grid: every part of every check design (verify.designs.DEMO_PARTS), in order."""
+    from verify.designs import DEMO_PARTS
+    from verify.registry import CHECKS
+
+    def serves(design: str) -> str:
+        readers = [name for name, check in CHECKS.items() if check.design == design]
+        return f"design {design} (read by {', '.join(readers) or 'no check'})"
+    import verify.checks  # noqa: F401  (registers every check)
+
+    return [dict(part, description=serves(design)) for design, parts in DEMO_PARTS.items() for part in parts]
+
+
+#: The demo grid, part by part, each part tagged with the design (verify.designs) it serves: the
+#: frontier at n = 20, 30, 40 (r*/16 .. 4 r*), the knock-out arms (with the sham) at 4 r* and the
+#: planted tickets (native values, with the control) at r*/8 at n = 30.
+DEMO_GRID: list[dict[str, Any]] = _demo_grid()
 # One step budget and test set for every part (see the n = 30 comment).
 DEMO_SCALARS: dict[str, Any] = {"max_steps": 10000, "eval_every": 100, "test_size": 2000}
 TINY_GRID: list[dict[str, Any]] = [

@@ -29,6 +29,7 @@ from . import theory_checks  # noqa: F401
 from . import frontier_checks  # noqa: F401
 from . import ticket_checks  # noqa: F401
 from . import model_checks
+from .designs import DESIGNS, FRONTIER
 from .registry import CHECK_LEVEL, CHECKS, FAIL, INCONCLUSIVE, PASS, STATUSES, CheckResult  # noqa: F401
 
 if TYPE_CHECKING:
@@ -54,9 +55,11 @@ def run_checks(frame: "pd.DataFrame", level: float = CHECK_LEVEL, backend: str =
         raise ValueError(f"unknown check {unknown[0]!r}; known: {', '.join(CHECKS)}")
     context: dict[str, Any] = {"backend": backend, "seed": seed, "n_bootstrap": n_bootstrap}
     wants = {p for n in names for p in inspect.signature(CHECKS[n].function).parameters}
-    context["m50"] = est.m50_estimates(frame, level, n_bootstrap, seed) if "m50" in wants and len(frame) else None
+    frontier = FRONTIER.select(frame)  # the checks that share m50 and the model fit read this design
+    context["m50"] = (est.m50_estimates(frontier, level, n_bootstrap, seed) if "m50" in wants and len(frontier)
+                      else None)
     if "prediction" in wants:
-        context["prediction"] = model_checks.pre_registered_prediction(frame, level, seed)[0]
+        context["prediction"] = model_checks.pre_registered_prediction(frontier, level, seed)[0]
     if shared is not None:
         shared.update({key: context[key] for key in ("m50", "prediction") if key in context})
     results = []
@@ -72,8 +75,9 @@ def run_checks(frame: "pd.DataFrame", level: float = CHECK_LEVEL, backend: str =
 
 def registry_markdown() -> str:
     """The table of every registered check and its claim (docs/verification.md embeds it)."""
-    lines = ["| # | check | claim |", "|---:|:---|:---|"]
-    lines += [f"| {i} | `{c.name}` | {c.claim} |" for i, c in enumerate(CHECKS.values(), 1)]
+    lines = ["| # | check | kind | claim | design (the runs it reads) |", "|---:|:---|:---|:---|:---|"]
+    lines += [f"| {i} | `{c.name}` | {c.kind} | {c.claim} | {c.design}: {DESIGNS[c.design].description} |"
+              for i, c in enumerate(CHECKS.values(), 1)]
     return "\n".join(lines)
 
 

@@ -505,19 +505,6 @@ def seed_signs(pairs: PairedArms, what: str = "success") -> SeedSigns:
     return SeedSigns(a_seeds, b_seeds, sign_test(a_seeds, b_seeds), sign_test(b_seeds, a_seeds))
 
 
-def a_only_upper_bound(pairs: PairedArms, level: float) -> float:
-    """An exact upper confidence bound on P(success | a) - P(success | b) that stays valid with
-    no discordant pair: the difference is at most P(a only), at most the probability q that a
-    seed has an a-only pair, bounded by Clopper-Pearson over seeds (one-sided, at ``level``)."""
-    from scipy.stats import binomtest
-
-    seeds, index = np.unique(pairs.seeds, return_inverse=True)
-    if not len(seeds):
-        return 1.0
-    hit = np.bincount(index, weights=(pairs.a & ~pairs.b).astype(float), minlength=len(seeds)) > 0
-    return float(binomtest(int(hit.sum()), len(seeds)).proportion_ci(2 * level - 1, method="exact").high)
-
-
 def smallest_decisive_count(alpha: float) -> int:
     """The fewest discordant units (seeds) for which an all-one-way split is significant at
     ``alpha`` (0.5^d < alpha): below it an exact sign test cannot reject, whatever the data."""

@@ -62,7 +62,8 @@ def _width_pairs(runs: "pd.DataFrame") -> list[dict[str, Any]]:
 
 @register("width_monotone",
           claim="Success never drops significantly with width at fixed m, seeds paired (docs/science.md 5.2).",
-          describe=_describe_width_monotone)
+          describe=_describe_width_monotone,
+          effect="a drop: every m_50 at the wider width 1.5x the narrower's")
 def check_width_monotone(frame: "pd.DataFrame", level: float = CHECK_LEVEL) -> CheckResult:
     """Rule: for every setting without an intervention and every pair of adjacent widths
     r1 < r2, match the runs of one seed and one m at both widths (the same data; the wider
@@ -152,7 +153,7 @@ def _describe_sparse_beats_dense(c: CheckResult) -> list[tuple[str, str]]:
 @register("sparse_beats_dense",
           claim=("At the largest width both inits share, sparse init needs fewer samples: "
                  "m_50(dense) / m_50(sparse) > 1, per setting (docs/science.md 5.3)."),
-          describe=_describe_sparse_beats_dense)
+          describe=_describe_sparse_beats_dense, effect="R = 1.3 (PASS) or 1/1.3 (FAIL)")
 def check_sparse_beats_dense(frame: "pd.DataFrame", level: float = CHECK_LEVEL,
                              n_bootstrap: int = est.DEFAULT_BOOTSTRAP, seed: int = 0,
                              m50: list[est.M50Estimate] | None = None) -> CheckResult:
@@ -213,7 +214,7 @@ def _ratio_draws(dense: est.M50Estimate, sparse: est.M50Estimate) -> np.ndarray:
 @register("ratio_across_critical_width",
           claim=("The sparse advantage R(r) = m_50(dense) / m_50(sparse) is larger at r >= 4 r* than at "
                  "r <= r*/4 (docs/science.md 4.4 and 7)."),
-          describe=_describe_ratio_across)
+          describe=_describe_ratio_across, effect="Q = R(wide) / R(narrow) = 1.5 (PASS) or 1/1.5 (FAIL)")
 def check_ratio_across_critical_width(frame: "pd.DataFrame", level: float = CHECK_LEVEL,
                                       n_bootstrap: int = est.DEFAULT_BOOTSTRAP, seed: int = 0,
                                       m50: list[est.M50Estimate] | None = None) -> CheckResult:

@@ -95,7 +95,7 @@ def prediction_verdict(score, level: float) -> tuple[str, dict]:
           claim=("Model A (independent parallel search, theory-fixed n-exponents) fitted on the smaller sizes "
                  "predicts the held-out largest n (or width): held-out deviance and calibration slope consistent "
                  "with the fit (docs/science.md 7.1)."),
-          describe=_describe_prediction)
+          describe=_describe_prediction, effect="data from Model B (FAIL)")
 def check_frontier_prediction(frame: "pd.DataFrame", level: float = CHECK_LEVEL, seed: int = 0,
                               model_bootstrap: int = 200, prediction=None,
                               score_bootstrap: int = SCORE_BOOTSTRAP) -> CheckResult:
@@ -150,7 +150,7 @@ def _describe_slope(c: CheckResult) -> list[tuple[str, str]]:
 @register("parallel_search_slope",
           claim=("At fixed m, cloglog P(success) rises with ln(width) at slope 1, as independent parallel "
                  "search predicts (Model A; docs/science.md 7.1)."),
-          describe=_describe_slope)
+          describe=_describe_slope, effect="slope 0.5 (FAIL)")
 def check_parallel_search_slope(frame: "pd.DataFrame", level: float = CHECK_LEVEL, seed: int = 0) -> CheckResult:
     """Rule (fixed before data): for each init arm (dense; each sparse s and values) of runs
     without an intervention, the pooled slope of cloglog P(success) in ln r over the offline

@@ -10,6 +10,7 @@ in its docstring before it sees data; a rule changed after seeing data goes to C
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -57,31 +58,64 @@ class CheckResult:
     statements: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "status": self.status, "summary": self.summary,
+        return {"name": self.name, "kind": CHECKS[self.name].kind if self.name in CHECKS else None,
+                "status": self.status, "summary": self.summary,
                 "details": jsonable(self.details), "statements": [list(s) for s in self.statements]}
+
+
+#: What a check's FAIL means. A *gate* FAILs only when the code is wrong (theory against brute
+#: force, the simulator's construction against theory): ``frontier verify`` exits 1 on it. A
+#: *finding* tests a claim of the paper or a model: its FAIL is a result about the science,
+#: reported, and exits 1 only with ``--strict``.
+GATE, FINDING = "gate", "finding"
+KINDS = (GATE, FINDING)
 
 
 @dataclass(frozen=True)
 class Check:
-    """A registered check: ``function(frame, level, **context) -> CheckResult`` tests ``claim``;
-    ``describe(result)`` gives the report's sentences as (status, sentence) pairs."""
+    """A registered check: ``function(frame, level, **context) -> CheckResult`` tests ``claim``
+    on the runs its ``design`` selects (:mod:`verify.designs`); ``describe(result)`` gives the
+    report's sentences as (status, sentence) pairs; ``kind`` is GATE or FINDING; ``effect`` states
+    the effect its power is measured at (:mod:`verify.operating`)."""
 
     name: str
     claim: str
     function: Callable[..., CheckResult]
     describe: Callable[[CheckResult], list[tuple[str, str]]]
+    kind: str = FINDING
+    design: str = "frontier"
+    effect: str = ""
+
+    @property
+    def gate(self) -> bool:
+        return self.kind == GATE
 
 
 #: Every check, in the order they run and are reported.
 CHECKS: dict[str, Check] = {}
 
 
-def register(name: str, claim: str, describe: Callable[[CheckResult], list[tuple[str, str]]]):
-    """Decorator: add ``function`` to :data:`CHECKS` under ``name``."""
+def register(name: str, claim: str, describe: Callable[[CheckResult], list[tuple[str, str]]],
+             kind: str = FINDING, design: str = "frontier", effect: str = ""):
+    """Decorator: add ``function`` to :data:`CHECKS` under ``name``, a ``kind`` check (GATE or
+    FINDING) reading the runs of ``design`` (a key of :data:`verify.designs.DESIGNS`)."""
+    from .designs import DESIGNS
+
+    if kind not in KINDS:
+        raise ValueError(f"check {name!r}: kind={kind!r} must be one of {KINDS}")
+    if design not in DESIGNS:
+        raise ValueError(f"check {name!r}: design={design!r} must be one of {tuple(DESIGNS)}")
+
+    select = DESIGNS[design].select
+
     def add(function: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
         if name in CHECKS:
             raise ValueError(f"check {name!r} is registered twice")
-        CHECKS[name] = Check(name, claim, function, describe)
+
+        @functools.wraps(function)
+        def on_design(frame=None, *args, **kwargs):  # the check sees only the runs of its design
+            return function(select(frame) if frame is not None else frame, *args, **kwargs)
+        CHECKS[name] = Check(name, claim, on_design, describe, kind, design, effect)
         return function
     return add
 

@@ -62,7 +62,8 @@ def _describe_fourier(c: CheckResult) -> list[tuple[str, str]]:
               "Exact Krawtchouk coefficients (theory.fourier.coefficient) equal the brute-force "
               "Walsh-Hadamard transform, in exact rational arithmetic (docs/science.md 4.2)."
           ),
-          describe=_describe_fourier)
+          describe=_describe_fourier, kind="gate", design="theory_only",
+          effect="one wrong coefficient (exact arithmetic: any mismatch FAILs)")
 def check_fourier_vs_bruteforce(frame: "pd.DataFrame | None" = None, level: float = CHECK_LEVEL,
                                 max_s: int = 6) -> CheckResult:
     """Rule: exact equality of theory.fourier.coefficient and the brute-force transform for every
@@ -238,7 +239,8 @@ def _compare_gradients(neurons: list[_Neuron], batches: int, batch_size: int, rn
               "fresh samples, equals the exact prediction from their actual weights and, for sign values, "
               "theory.fourier.gradient_signal, within Bonferroni-corrected intervals (docs/science.md 4.3)."
           ),
-          describe=_describe_init_gradient)
+          describe=_describe_init_gradient, kind="gate", design="natural_sparse",
+          effect="a 2-hot neuron that is 1-hot (the s-hot init off by one)")
 def check_init_gradient(frame: "pd.DataFrame", level: float = CHECK_LEVEL, neurons_per_kind: int = 8,
                         batches: int = 48, batch_size: int = 1024, seed: int = 0) -> CheckResult:
     """Population gradient at init through the simulator's own forward/backward vs theory.
@@ -302,7 +304,8 @@ def _describe_ticket_frequency(c: CheckResult) -> list[tuple[str, str]]:
               "The fraction of ticket neurons sim.init draws matches theory.lottery.ticket_probability "
               "(docs/science.md 4.4)."
           ),
-          describe=_describe_ticket_frequency)
+          describe=_describe_ticket_frequency, kind="gate", design="natural_sparse",
+          effect="ticket probability off by a factor 1.1")
 def check_ticket_frequency(frame: "pd.DataFrame", level: float = CHECK_LEVEL,
                            min_neurons: int = 200_000) -> CheckResult:
     """Fraction of ticket neurons among the supports sim.init draws, vs ticket_probability.

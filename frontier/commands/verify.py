@@ -4,8 +4,10 @@
   frontier verify --quick            # CI validation run: its own small sweep, then the checks
 
 The checks and their claims are listed by --help's --checks choices and in docs/verification.md
-(see verify/checks.py for how each decides). Exit status 0 when no check FAILs, 1 when one does,
-2 on bad input, including a store with no usable (non-diverged) runs.
+(see verify/checks.py for how each decides). Checks are gates (software correctness: they FAIL only
+when the code is wrong) or findings (the paper's claims and the models: a FAIL is a result).
+Exit status 1 when a gate FAILs (with --strict: when any check FAILs), else 0; 2 on bad input,
+including a store with no usable (non-diverged) runs.
 --json prints {"checks": [{"name", "status", "summary", "details", "statements"}, ...]}.
 """
 
@@ -34,16 +36,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--level", type=float, default=0.99,
                         help="confidence level of every interval, in [0.5, 0.9999] (default: 0.99)")
     parser.add_argument("--checks", nargs="+", metavar="NAME", choices=CHECK_NAMES, default=None,
-                        help="run only these checks (default: all)")
+                        help="run only these checks (default: all): " + ", ".join(CHECK_NAMES))
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 1 when any check FAILs, findings included (default: only a gate's FAIL, "
+                             "a software defect, exits 1)")
     add_backend_arguments(parser, device=False, dtype=False)
 
 
 def format_table(results, level: float) -> str:
     """Plain-text table: one line per check, then its summary indented."""
-    lines = [f"{'check':<24} {'status':<13} numbers (level {level:g})"]
+    from verify.registry import CHECKS
+
+    lines = [f"{'check':<28} {'kind':<8} {'status':<13} numbers (level {level:g})"]
     for r in results:
-        lines.append(f"{r.name:<24} {r.status:<13} {r.summary}")
+        lines.append(f"{r.name:<28} {CHECKS[r.name].kind:<8} {r.status:<13} {r.summary}")
     return "\n".join(lines)
+
+
+def exit_status(results, strict: bool = False) -> int:
+    """1 when a gate FAILs (or, ``strict``, any check), else 0."""
+    from verify.registry import CHECKS, FAIL
+
+    return 1 if any(r.status == FAIL and (strict or CHECKS[r.name].gate) for r in results) else 0
 
 
 def require_usable_runs(frame, store: str) -> None:
@@ -73,10 +87,9 @@ def run(args: argparse.Namespace) -> int:
     if args.quick:
         from jobs.quick import QUICK_REDUCTIONS, run_quick
 
-        outcome = run_quick(args.keep_store, level=args.level, backend=args.backend, progress=not args.json, log=log)
+        outcome = run_quick(args.keep_store, level=args.level, backend=args.backend, progress=not args.json, log=log,
+                            names=args.checks)
         results = outcome["results"]
-        if args.checks:
-            results = [r for r in results if r.name in args.checks]
         header = (f"quick validation: {outcome['runs']} runs, sweep {outcome['sweep_seconds']:.0f} s, "
                   f"checks {outcome['check_seconds']:.0f} s; reduced: {QUICK_REDUCTIONS}")
     else:
@@ -93,4 +106,4 @@ def run(args: argparse.Namespace) -> int:
         print(header)
         print(format_table(results, args.level))
         print(f"({time.perf_counter() - start:.0f} s)")
-    return 1 if any(r.status == FAIL for r in results) else 0
+    return exit_status(results, args.strict)
