@@ -82,15 +82,27 @@ def test_width_monotone_pass_fail_inconclusive():
     result = CHECKS["width_monotone"].function(drops)
     worst = result.details["settings"][0]["worst"]
     assert result.status == FAIL and worst["wide_seeds"] == 0 and worst["narrow_seeds"] >= 10
-    flat = paired_frame(lambda a, w, m: 0.5, [SPARSE], (8, 64), (100, 200))
-    assert CHECKS["width_monotone"].function(flat).status == INCONCLUSIVE  # no discordant pair: no power
+    few = paired_frame(lambda a, w, m: 0.5, [SPARSE], (8, 64), (100, 200), seeds=6)
+    assert CHECKS["width_monotone"].function(few).status == INCONCLUSIVE  # too few seeds to bound a drop
+
+
+def test_width_monotone_with_realistic_discordance():
+    """Runs of one seed correlated as in the demo store (verify.operating): flat success is shown
+    to drop by less than the margin (PASS) at 40 seeds and is undecided at 12; a drop of 0.35 FAILs."""
+    part = {"n": 20, "k": 3, "init": "sparse", "width": [8, 64], "samples": [150, 200, 250, 300], "seeds": 40}
+    flat = realistic_frame([part], lambda r: 0.5)
+    assert CHECKS["width_monotone"].function(flat).status == PASS
+    undecided = realistic_frame([dict(part, seeds=12)], lambda r: 0.5)
+    assert CHECKS["width_monotone"].function(undecided).status == INCONCLUSIVE
+    drop = realistic_frame([part], lambda r: 0.7 if r["width"] == 8 else 0.35)
+    assert CHECKS["width_monotone"].function(drop).status == FAIL
 
 
 def test_width_monotone_sees_a_real_drop_it_used_to_miss():
     """4/16 -> 0/16 is 4 seeds that do better at the narrow width: no exact test at 1% can reject
-    on 4 seeds, so the check says INCONCLUSIVE (the old rule, two disjoint intervals, said PASS);
-    the same drop over three m values is still 4 seeds (the unit: one network, nested data);
-    8/16 -> 0/16 is 8 seeds and FAILs."""
+    on 4 seeds, and a drop of 0.25 is not below the margin: INCONCLUSIVE (the first rule, two
+    disjoint intervals, said PASS); the same drop over three m values is still 4 seeds (the unit:
+    one network, nested data); 8/16 -> 0/16 is 8 seeds and FAILs."""
     luck = np.sort(np.random.default_rng(3).random(16))
 
     def dropping(seeds_better: int, ms) -> pd.DataFrame:
@@ -107,7 +119,7 @@ def test_width_monotone_sees_a_real_drop_it_used_to_miss():
 def test_width_monotone_decides_every_setting():
     """A PASS never hides a setting that could not have shown a drop."""
     decided = paired_frame(lambda a, w, m: 0.2 if w == 8 else 0.8, [SPARSE], (8, 64), (100, 200))
-    undecided = paired_frame(lambda a, w, m: 0.5, [SPARSE], (8, 64), (100, 200))
+    undecided = paired_frame(lambda a, w, m: 0.5, [SPARSE], (8, 64), (100, 200), seeds=6)
     undecided["n"] = 21
     result = CHECKS["width_monotone"].function(pd.concat([decided, undecided]))
     assert [x["status"] for x in result.details["settings"]] == [PASS, INCONCLUSIVE]

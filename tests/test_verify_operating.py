@@ -102,7 +102,7 @@ def test_interventions_reach_every_verdict_with_realistic_discordance(check):
 
 def test_sparse_beats_dense_size_and_power_at_the_demo_design():
     """40 stores per scenario (fixed seed): with R = 1 neither PASS nor FAIL happens more than
-    4 times (alpha = 0.01 one-sided each; 4/40 is far beyond it); R = 1.3 PASSes and 1/1.3
+    4 times (alpha = 0.01 one-sided each; 4/40 is far beyond it); R = 1.5 PASSes and 1/1.5
     FAILs in most stores."""
     model = demo_like_model()
     scenarios = {s.name: s for s in oc.SCENARIOS["sparse_beats_dense"]("sparse_beats_dense", model)}

@@ -505,6 +505,26 @@ def seed_signs(pairs: PairedArms, what: str = "success") -> SeedSigns:
     return SeedSigns(a_seeds, b_seeds, sign_test(a_seeds, b_seeds), sign_test(b_seeds, a_seeds))
 
 
+def equivalence_bound(pairs: PairedArms, level: float, margin: float, min_seeds: int = 10) -> tuple[float, float]:
+    """(upper bound, p) for D = P(success | a) - P(success | b), seeds the unit: d_j is seed j's
+    mean paired difference over its cells; the bound is mean(d) + t_{level, J-1} sd(d) / sqrt(J)
+    (one-sided), p the one-sided t-test p-value of D >= ``margin`` against D < margin (an
+    equivalence, or non-inferiority, test: p < alpha shows D below the margin). With fewer than
+    ``min_seeds`` seeds: (1, 1), no verdict. Zero spread: the mean itself, p 0 or 1."""
+    from scipy.stats import t as student_t
+
+    seeds, index = np.unique(pairs.seeds, return_inverse=True)
+    if len(seeds) < max(2, min_seeds):
+        return 1.0, 1.0
+    diff = pairs.a.astype(float) - pairs.b.astype(float)
+    d = np.bincount(index, weights=diff) / np.bincount(index)
+    mean, se = float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d)))
+    if se == 0.0:
+        return mean, 0.0 if mean < margin else 1.0
+    bound = mean + float(student_t.ppf(level, len(d) - 1)) * se
+    return bound, float(student_t.cdf((mean - margin) / se, len(d) - 1))
+
+
 def smallest_decisive_count(alpha: float) -> int:
     """The fewest discordant units (seeds) for which an all-one-way split is significant at
     ``alpha`` (0.5^d < alpha): below it an exact sign test cannot reject, whatever the data."""

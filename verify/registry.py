@@ -57,6 +57,12 @@ class CheckResult:
     details: dict[str, Any] = field(default_factory=dict)
     statements: tuple[tuple[str, str], ...] = ()
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "CheckResult":
+        """The result back from :meth:`to_dict` (details as their JSON values)."""
+        return cls(data["name"], data["status"], data["summary"], dict(data.get("details", {})),
+                   tuple(tuple(s) for s in data.get("statements", ())))
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": CHECKS[self.name].kind if self.name in CHECKS else None,
                 "status": self.status, "summary": self.summary,

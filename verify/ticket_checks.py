@@ -101,23 +101,10 @@ def _comparison(a: "pd.DataFrame", b: "pd.DataFrame", level: float, rng_key: tup
 
 
 def equivalence_bound(pairs: est.PairedArms, level: float, margin: float | None = None) -> tuple[float, float]:
-    """(upper bound, p) for D = P(success | a) - P(success | b), seeds the unit: d_j is seed j's
-    mean paired difference over its cells, the bound mean(d) + t_{level, J-1} sd(d) / sqrt(J)
-    (one-sided), and p the one-sided t-test p-value of D >= ``margin`` (default
-    EQUIVALENCE_MARGIN) against D < margin. With fewer than MIN_EQUIVALENCE_SEEDS seeds: (1, 1)."""
-    from scipy.stats import t as student_t
-
-    margin = EQUIVALENCE_MARGIN if margin is None else margin
-    seeds, index = np.unique(pairs.seeds, return_inverse=True)
-    if len(seeds) < MIN_EQUIVALENCE_SEEDS:
-        return 1.0, 1.0
-    diff = pairs.a.astype(float) - pairs.b.astype(float)
-    d = np.bincount(index, weights=diff) / np.bincount(index)
-    mean, se = float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d)))
-    if se == 0.0:
-        return mean, 0.0 if mean < margin else 1.0
-    bound = mean + float(student_t.ppf(level, len(d) - 1)) * se
-    return bound, float(student_t.cdf((mean - margin) / se, len(d) - 1))
+    """:func:`verify.estimates.equivalence_bound` at EQUIVALENCE_MARGIN (by default) and
+    MIN_EQUIVALENCE_SEEDS."""
+    return est.equivalence_bound(pairs, level, EQUIVALENCE_MARGIN if margin is None else margin,
+                                 MIN_EQUIVALENCE_SEEDS)
 
 
 # --------------------------------------------------------------------------- ticket_knockout
