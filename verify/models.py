@@ -65,7 +65,10 @@ class RunData:
     types: tuple[str, ...]
     critical_width: np.ndarray
     cells: np.ndarray
-    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+    # Not an init field: a copy made with dataclasses.replace (or :meth:`replace`) starts with an
+    # empty cache. As an init field it was copied by RunData(**other.__dict__), so the copy reused
+    # the conditions of the original: Model B's curve of the first width for every width.
+    _cache: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def runs(self) -> int:
@@ -88,6 +91,19 @@ class RunData:
                            cells=self.cells[rows])
             self._cache["conditions"] = (cond, index.ravel())
         return self._cache["conditions"]
+
+    def replace(self, **changes) -> "RunData":
+        """The same runs with ``changes`` (field -> new value) and a cache of its own."""
+        return dataclasses.replace(self, **changes)
+
+    def with_outcomes(self, y: np.ndarray) -> "RunData":
+        """The same design with outcomes ``y``. The cache holds functions of the design only (every
+        field but y), so the copy starts with the entries computed so far (a bootstrap draws
+        outcomes hundreds of times; recomputing the conditions costs ~8% of a refit) in a dict of
+        its own, so that nothing it computes later leaks back."""
+        copy = dataclasses.replace(self, y=np.asarray(y, dtype=bool))
+        copy._cache.update(self._cache)
+        return copy
 
     def subset(self, mask: np.ndarray) -> "RunData":
         keep = np.asarray(mask, dtype=bool)
@@ -452,7 +468,7 @@ def score_held_out(fitted: Fit, data: RunData, fit_data: RunData | None = None, 
     for b in range(n_bootstrap):
         predicted = p
         if fit_data is not None:
-            simulated = RunData(**{**fit_data.__dict__, "y": draw_outcomes(p_fit, fit_data.seed, rng)})
+            simulated = fit_data.with_outcomes(draw_outcomes(p_fit, fit_data.seed, rng))
             predicted = success_probability(fitted.model, fit(fitted.model, simulated, start=fitted.theta).theta, data)
         independent = draw_outcomes(p, data.seed, rng)
         comonotone = draw_outcomes(p, data.seed, rng, comonotone=True)
@@ -506,7 +522,7 @@ def _expected_b(model: Model, theta: np.ndarray, one: RunData, q: dict, top: int
         for has in (0.0, 1.0):
             counts = np.zeros_like(one.counts)
             counts[:, top] = has
-            case = RunData(**{**one.__dict__, "width": np.full(one.runs, r), "counts": counts})
+            case = one.replace(width=np.full(one.runs, r), counts=counts)
             curves.append(success_probability(model, theta, case))
         chance = 1 - (1 - p_ticket) ** r
         out[i] = (1 - chance) * curves[0] + chance * curves[1]
@@ -573,7 +589,7 @@ def simulate_outcomes(model: Model, theta: np.ndarray, data: RunData, rng: np.ra
     (``comonotone``) from one uniform per seed, so a seed's runs succeed in order of their
     success probability (the strongest positive dependence within a seed)."""
     p = success_probability(model, np.asarray(theta, dtype=float), data)
-    return RunData(**{**data.__dict__, "y": draw_outcomes(p, data.seed, rng, comonotone)})
+    return data.with_outcomes(draw_outcomes(p, data.seed, rng, comonotone))
 
 
 def draw_outcomes(p: np.ndarray, seeds: np.ndarray, rng: np.random.Generator, comonotone: bool = False) -> np.ndarray:
