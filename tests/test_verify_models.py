@@ -177,6 +177,55 @@ def test_model_a_curves_follow_its_closed_form():
     assert at_m50 == pytest.approx(0.5, abs=1e-3)  # linear interpolation on a grid of 801 ln m
 
 
+# --------------------------------------------------------------------------- n-exponents
+
+
+def _assert_k3_s2_exponents(exponents: dict) -> None:
+    """k = 3, s = 2: the ticket (o = 2) 0 and dense k - 1 = 2 from the first-order gap; o = 0, 1
+    have no first-order signal, so their 2 and 1 are labelled heuristic."""
+    got = {t: (e.value, e.provenance) for t, e in exponents.items()}
+    assert got == {"N_0": (2, M.HEURISTIC), "N_1": (1, M.HEURISTIC), "N_2": (0, M.THEORY),
+                   "N_dense": (2, M.THEORY)}, got
+
+
+def test_model_a_exponents_come_from_first_order_theory_where_it_has_a_signal():
+    """The derived exponents are the slopes of ln(1 / gap^2) in ln n (ticket ~0, dense 1.98 over
+    n = 64..1024), and Model A's thresholds move with ln n by exactly them; a planted wrong
+    theory (every gap falling a factor sqrt(n) faster) is caught by the same assertion."""
+    exponents = M.n_exponents(3, 2)
+    _assert_k3_s2_exponents(exponents)
+    assert abs(exponents["N_2"].slope) < 1e-9 and abs(exponents["N_dense"].slope - 2) < 0.05
+    two_n = M.synthetic_design([30, 60], [8], [100], 1, inits=("sparse",))
+    mu, _ = M.MODEL_A.mu(THETA_A, two_n)
+    slope = (mu[1] - mu[0] - math.log(math.log(60) / math.log(30))) / math.log(2)
+    assert np.allclose(slope, [exponents[t].value for t in two_n.types])
+
+    def wrong(n, k, support, overlap):
+        return M.first_order_gap(n, k, support, overlap) / math.sqrt(n)
+
+    planted = {t: M.derive_exponent(t, 3, 2, gap=wrong) for t in exponents}
+    with pytest.raises(AssertionError):
+        _assert_k3_s2_exponents(planted)
+    assert planted["N_2"].value == 1 and planted["N_dense"].value == 3
+
+
+def test_fixed_exponents_are_reported_with_their_provenance():
+    """fit.json (FrontierPrediction.to_dict) and the printout of `frontier fit` label every fixed
+    exponent: Model A's from n_exponents, Model B's (k - 1 for every run) heuristic, A-free none."""
+    from frontier.commands.fit import format_prediction
+
+    frame = _model_frame(M.MODEL_A, THETA_A, ns=(20, 30), seeds=2)
+    result = P.predict_frontier(frame, "width < 1024", "width == 1024", n_bootstrap=10, score_bootstrap=10)
+    models = result.to_dict()["models"]
+    exponents = {name: {t: (e["value"], e["provenance"]) for t, e in models[name]["n_exponents"].items()}
+                 for name in models}
+    assert exponents == {"A": {"N_0": (2, M.HEURISTIC), "N_1": (1, M.HEURISTIC), "N_2": (0, M.THEORY),
+                               "N_dense": (2, M.THEORY)},
+                         "A-free": {}, "B": {"every run": (2, M.HEURISTIC)}}, exponents
+    text = format_prediction(result, 0.99)
+    assert "N_1 1 (heuristic)" in text and "N_2 0 (theory: first-order gap)" in text
+
+
 # --------------------------------------------------------------------------- selectors and the width slope
 
 

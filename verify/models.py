@@ -6,18 +6,24 @@ at initialisation (:mod:`verify.neurons`). A model gives each neuron type t a th
 ln m_t(n) and a shared spread sigma:  pi_t(m) = Phi((ln m - ln m_t(n)) / sigma).
 
 - **Model A (independent parallel search):** a run succeeds if some neuron finds S,
-  P(success | N, m) = 1 - prod_t (1 - pi_t(m))^(N_t), with the theory's n-exponents
-  ln m_o(n) = a_o + e_o ln n + ln ln n,  e_o = max(k - o - 1, 0) for overlap o >= 1,
-  e_0 = e_dense = k - 1. Constants: one a per type and sigma (five for k = 3, s = 2).
+  P(success | N, m) = 1 - prod_t (1 - pi_t(m))^(N_t), with fixed n-exponents
+  ln m_t(n) = a_t + e_t ln n + ln ln n (:func:`n_exponents`). Where the exact first-order
+  gradient signal of theory.fourier is nonzero, e_t is the slope of ln(1 / gap(n)^2) in ln n
+  (the log(n) / gap^2 estimate of docs/science.md 4.3); for k = 3, s = 2 that gives the ticket
+  (o = 2) e = 0 and dense e = k - 1 = 2. Where it is 0 (k = 3, s = 2: o = 0 and o = 1) the
+  exponent is the heuristic's, labelled so: e_o = max(k - o - 1, 0) for o >= 1, e_0 = k - 1.
+  The log(n) / gap^2 estimate itself is off by 1-4 orders of magnitude (science.md 7); only its
+  n-exponent is used, with a fitted constant. Constants: one a per type and sigma (five for
+  k = 3, s = 2).
   Consequences: cloglog P is linear in ln r with slope exactly 1; P(success | N) does not
   depend on r; a planted ticket adds 1 - (1 - P_0)(1 - pi_ticket).
 - **Model A, free exponents:** the same with the exponents fitted (tickets, partial overlaps, and
-  o = 0 with dense sharing one); the fitted difference e_0 - e_ticket is a test (theory: 2 for k = 3,
-  s = 2).
+  o = 0 with dense sharing one); the fitted difference e_nonticket - e_ticket is a test (first-order
+  theory: e_dense - e_ticket = 2 for k = 3, s = 2; o = 0 shares e_nonticket only heuristically).
 - **Model B (collective width effect):** one threshold per run, moved by width and by having a
   ticket:  P = Phi((ln m - mu) / sigma),  mu = c_init + (k - 1) ln n + ln ln n
-  + beta (r*(n) / r)^gamma - Delta 1[N_ticket >= 1]. Its width transition is steeper than A's
-  (cloglog slopes above 1).
+  + beta (r*(n) / r)^gamma - Delta 1[N_ticket >= 1] (the exponent k - 1 for every run is
+  heuristic). Its width transition is steeper than A's (cloglog slopes above 1).
 
 Fits are binomial maximum likelihood over runs (``scipy.optimize.minimize``, analytic
 gradients); intervals on constants come from the seed-cluster bootstrap (runs of one seed
@@ -160,14 +166,97 @@ class Model:
     counts: Callable[[RunData], np.ndarray]
     start: Callable[[RunData], np.ndarray]
     bounds: Callable[[RunData], list[tuple[float, float]]]
+    #: (k, s) -> the n-exponents the model fixes, by neuron type, with their provenance (THEORY
+    #: or HEURISTIC); empty where the model fits them.
+    fixed_exponents: Callable[[int, int], dict[str, "NExponent"]] = lambda k, s: {}
 
 
-def _exponent(column: str, k: int) -> int:
-    """The theory's n-exponent of a neuron type (docs/science.md 7.1)."""
+# --------------------------------------------------------------------------- n-exponents
+
+#: Provenance of an n-exponent: read off the exact first-order gradient signal of theory.fourier,
+#: or the log(n) / gap^2 heuristic's guess where first-order theory has no signal to read.
+THEORY, HEURISTIC = "theory: first-order gap", "heuristic"
+#: The n at which the first-order gap is evaluated to read its exponent off (doubling, so the
+#: least-squares slope weighs the scales evenly; at n < 64 a dense neuron's gap is still bending:
+#: local slopes 1.6-1.9 for k = 3 at n = 16-64).
+EXPONENT_NS: tuple[int, ...] = (64, 128, 256, 512, 1024)
+#: A slope further than this from an integer is not read as a power of n.
+EXPONENT_TOLERANCE = 0.25
+
+
+@dataclass(frozen=True)
+class NExponent:
+    """The n-exponent e of a neuron type in ln m_t(n) = a_t + e ln n + ln ln n, and where it comes
+    from: ``THEORY`` (the slope of ln(1 / gap(n)^2) in ln n, rounded; ``slope`` unrounded) or
+    ``HEURISTIC`` (``slope`` NaN: the first-order signal is 0, so it says nothing)."""
+
+    type: str
+    value: int
+    provenance: str
+    slope: float = math.nan
+
+    def to_dict(self) -> dict:
+        return {"value": self.value, "provenance": self.provenance, "slope": self.slope}
+
+
+def heuristic_exponent(column: str, k: int) -> int:
+    """The log(n) / gap^2 heuristic of docs/science.md 7.1: k - o - 1 (at least 0) for overlap
+    o >= 1, k - 1 for o = 0 and for a dense neuron."""
     if column == DENSE:
         return k - 1
     o = int(column.split("_")[1])
     return k - 1 if o == 0 else max(k - o - 1, 0)
+
+
+def first_order_gap(n: int, k: int, support: int, overlap: int) -> float:
+    """The Fourier gap |relevant| - |irrelevant| of the exact population gradient at init
+    (theory.fourier.gradient_signal) of an equal-weight neuron on ``support`` inputs with
+    ``overlap`` of them in S, bias b = beta sqrt(support) in the integer form of
+    theory.scaling.threshold_bias (beta = 1 for odd k, 0 for even k: the theory layer's bias
+    scale, under which gap = Theta(s^{-(k-1)/2}) for an over-sparse ticket)."""
+    from theory.fourier import gradient_signal
+    from theory.scaling import threshold_bias
+
+    return float(gradient_signal(n, k, support, bias=threshold_bias(support, k % 2), overlap=overlap).gap)
+
+
+def derive_exponent(column: str, k: int, s: int, gap: Callable[[int, int, int, int], float] = first_order_gap,
+                    ns: Sequence[int] = EXPONENT_NS) -> NExponent:
+    """The n-exponent of neuron type ``column`` (``N_o`` or ``N_dense``) for a k-parity and s-hot
+    sparse init, from first-order theory where it gives one.
+
+    The first-step sample estimate is m ~ log(n) / gap(n)^2 (docs/science.md 4.3), so the
+    exponent of ln m_t(n) - ln ln n is the slope of ln(1 / gap(n)^2) in ln n: fitted by least
+    squares over ``ns`` and rounded. A sparse neuron of overlap o has ``support`` s; a dense
+    neuron is the s = n neuron whose support holds S (overlap k). Where the gap is 0 at some n
+    (k = 3, s = 2: overlaps 0 and 1, whose every first-order signal is exactly 0), or the slope
+    is no power of n (further than EXPONENT_TOLERANCE from an integer), first-order theory says
+    nothing and the heuristic of :func:`heuristic_exponent` is returned, labelled so.
+
+    ``gap(n, k, support, overlap)`` is :func:`first_order_gap` (theory.fourier); a test plants a
+    wrong one. For k = 3, s = 2 this gives 0 for the ticket (o = 2: the missing coordinate gets
+    stephat_2 of the 2-hot neuron, constant in n) and 2 = k - 1 for dense (slope 1.98)."""
+    if column == DENSE:
+        gaps = [gap(n, k, n, k) for n in ns]
+    else:
+        gaps = [gap(n, k, s, int(column.split("_")[1])) for n in ns]
+    if min(gaps) > 0:
+        slope = float(np.polyfit(np.log(ns), -2 * np.log(gaps), 1)[0])
+        if abs(slope - round(slope)) <= EXPONENT_TOLERANCE:
+            return NExponent(column, int(round(slope)), THEORY, slope)
+    return NExponent(column, heuristic_exponent(column, k), HEURISTIC)
+
+
+@functools.cache
+def n_exponents(k: int, s: int) -> dict[str, NExponent]:
+    """:func:`derive_exponent` of every neuron type (N_0 .. N_min(s,k), N_dense), once per (k, s)."""
+    columns = [f"N_{o}" for o in range(min(s, k) + 1)] + [DENSE]
+    return {c: derive_exponent(c, k, s) for c in columns}
+
+
+def _exponent(column: str, k: int, s: int) -> int:
+    """Model A's n-exponent of a neuron type (:func:`n_exponents`)."""
+    return n_exponents(k, s)[column].value
 
 
 def _type_names(data: RunData) -> list[str]:
@@ -176,7 +265,7 @@ def _type_names(data: RunData) -> list[str]:
 
 def _mu_a(theta: np.ndarray, data: RunData) -> tuple[np.ndarray, np.ndarray]:
     T = len(data.types)
-    exponents = np.array([_exponent(t, data.k) for t in data.types], dtype=float)
+    exponents = np.array([_exponent(t, data.k, data.s) for t in data.types], dtype=float)
     log_n = np.log(data.n)[:, None]
     mu = theta[None, :T] + exponents[None, :] * log_n + np.log(log_n)
     jac = np.zeros((data.runs, T, T))
@@ -223,14 +312,16 @@ def _mu_b(theta: np.ndarray, data: RunData) -> tuple[np.ndarray, np.ndarray]:
 def _start_a(data: RunData) -> np.ndarray:
     mid = float(np.median(data.log_m))
     log_n = float(np.median(np.log(data.n)))
-    a = [mid - _exponent(t, data.k) * log_n - math.log(log_n) for t in data.types]
+    a = [mid - _exponent(t, data.k, data.s) * log_n - math.log(log_n) for t in data.types]
     return np.array(a + [0.0])
 
 
 def _start_a_free(data: RunData) -> np.ndarray:
     start = _start_a(data)
     k, top = data.k, data.ticket_type()
-    return np.concatenate([start[:-1], [k - 1, max(k - 2, 0), max(k - top - 1, 0)], [0.0]])
+    fixed = n_exponents(k, data.s)  # Model A's exponents; partial overlap o = 1 (or k - 2 if there is none)
+    partial = fixed["N_1"].value if top > 1 else max(k - 2, 0)
+    return np.concatenate([start[:-1], [fixed[DENSE].value, partial, fixed[f"N_{top}"].value], [0.0]])
 
 
 def _start_b(data: RunData) -> np.ndarray:
@@ -245,9 +336,10 @@ def _start_b(data: RunData) -> np.ndarray:
 # spread of e^-5); a constant at its bound is reported as such.
 _LEVEL_BOUNDS, _SIGMA_BOUNDS = (-50.0, 50.0), (-5.0, 3.0)
 
-MODEL_A = Model("A", "independent parallel search over neuron types, theory-fixed n-exponents",
+MODEL_A = Model("A", "independent parallel search over neuron types, fixed n-exponents (from the first-order "
+                "gap where theory gives one, else heuristic)",
                 lambda d: _type_names(d) + ["ln_sigma"], _mu_a, lambda d: d.counts, _start_a,
-                lambda d: [_LEVEL_BOUNDS] * len(d.types) + [_SIGMA_BOUNDS])
+                lambda d: [_LEVEL_BOUNDS] * len(d.types) + [_SIGMA_BOUNDS], n_exponents)
 MODEL_A_FREE = Model("A-free", "Model A with fitted n-exponents (o = 0 and dense, partial, ticket)",
                      lambda d: _type_names(d) + ["e_nonticket", "e_partial", "e_ticket", "ln_sigma"],
                      _mu_a_free, lambda d: d.counts, _start_a_free,
@@ -255,7 +347,9 @@ MODEL_A_FREE = Model("A-free", "Model A with fitted n-exponents (o = 0 and dense
 MODEL_B = Model("B", "collective width effect: one threshold per run moved by r*(n)/r and by having a ticket",
                 lambda d: ["c_dense", "c_sparse", "beta", "ln_gamma", "delta", "ln_sigma"], _mu_b,
                 lambda d: np.ones((d.runs, 1)), _start_b,
-                lambda d: [_LEVEL_BOUNDS, _LEVEL_BOUNDS, (-20.0, 20.0), (-3.0, 2.0), (-20.0, 20.0), _SIGMA_BOUNDS])
+                lambda d: [_LEVEL_BOUNDS, _LEVEL_BOUNDS, (-20.0, 20.0), (-3.0, 2.0), (-20.0, 20.0), _SIGMA_BOUNDS],
+                # the dense neuron's k - 1 for every run, sparse ones included: no theory says so
+                lambda k, s: {"every run": NExponent("every run", k - 1, HEURISTIC)})
 MODELS: dict[str, Model] = {m.name: m for m in (MODEL_A, MODEL_A_FREE, MODEL_B)}
 
 

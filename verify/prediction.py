@@ -195,6 +195,9 @@ class FrontierPrediction:
             score = self.scores[name]
             out["models"][name] = {
                 "description": fitted.model.description, "converged": fitted.converged,
+                # the exponents the model fixes, each "theory: first-order gap" or "heuristic"
+                "n_exponents": {t: e.to_dict() for t, e in
+                                fitted.model.fixed_exponents(self.fit_data.k, self.fit_data.s).items()},
                 "log_likelihood": fitted.log_likelihood, "aic": fitted.aic, "bic": fitted.bic,
                 "constants": {c: {"value": v, "interval": list(fitted.confidence_interval(c))}
                               for c, v in fitted.constants().items()},

@@ -1,5 +1,6 @@
 """Fit models of the frontier to a results store and predict runs the fit never saw (docs/science.md
-7.1; docs/verification.md): Model A (independent parallel search, theory-fixed n-exponents),
+7.1; docs/verification.md): Model A (independent parallel search, fixed n-exponents: from the
+first-order gap where theory gives one, else heuristic, each labelled in the printout and fit.json),
 A-free (fitted exponents) and B (a collective width effect).
 
 Prints each model's constants with seed-cluster bootstrap intervals, AIC/BIC on the fitted runs,
@@ -47,6 +48,10 @@ def format_prediction(result, level: float) -> str:
         lines.append(f"\nmodel {name}: {fitted.model.description}")
         lines.append(f"  log-likelihood {fitted.log_likelihood:.1f}, AIC {fitted.aic:.1f}, BIC {fitted.bic:.1f}"
                      + ("" if fitted.converged else " (did not converge)"))
+        exponents = fitted.model.fixed_exponents(result.fit_data.k, result.fit_data.s)
+        if exponents:
+            lines.append("  fixed n-exponents: " + ", ".join(f"{t} {e.value} ({e.provenance})"
+                                                          for t, e in exponents.items()))
         for constant, value in fitted.constants().items():
             low, high = fitted.confidence_interval(constant)
             lines.append(f"  {constant:<12} {value:9.3f}  [{low:.3f}, {high:.3f}]")
