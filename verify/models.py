@@ -26,8 +26,11 @@ ln m_t(n) and a shared spread sigma:  pi_t(m) = Phi((ln m - ln m_t(n)) / sigma).
   heuristic). Its width transition is steeper than A's (cloglog slopes above 1).
 
 Fits are binomial maximum likelihood over runs (``scipy.optimize.minimize``, analytic
-gradients); intervals on constants come from the seed-cluster bootstrap (runs of one seed
-resampled together, :mod:`verify.estimates`).
+gradients). Intervals on constants are profile-likelihood intervals (:func:`profile`: the
+chi-square(1) quantile at the level), open or "unidentified" where the profile stays flat up to a
+constant's bound; the seed-cluster bootstrap (runs of one seed resampled together,
+:mod:`verify.estimates`) gives draws for the bands of curves and a second interval that keeps a
+seed's dependence but has zero width along flat directions (its refits stall at the estimate).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
-from scipy.special import expit, log_ndtr
+from scipy.special import expit, log_ndtr, ndtri
 
 from . import estimates as est
 from .neurons import DENSE, type_counts
@@ -397,10 +400,33 @@ def negative_log_likelihood(theta: np.ndarray, model: Model, data: RunData,
     return float(value), -grad
 
 
+IDENTIFIED, UNIDENTIFIED = "identified", "unidentified"
+
+
+@dataclass(frozen=True)
+class ProfileInterval:
+    """Profile-likelihood interval of one constant theta_i at ``level``:
+    {c : 2 (min_{theta, theta_i = c} -ln L(theta) - min_theta -ln L(theta)) <= chi2_1(level)}.
+    An end where the profile stays below chi2_1(level) up to the constant's bound is open (-inf or
+    +inf): the data do not bound the constant on that side. ``status`` is IDENTIFIED (both ends
+    finite), ``bounded below`` / ``bounded above`` (one end), or UNIDENTIFIED (neither: a flat
+    direction, e.g. the threshold of a neuron type no run has)."""
+
+    low: float
+    high: float
+    level: float
+
+    @property
+    def status(self) -> str:
+        low, high = math.isfinite(self.low), math.isfinite(self.high)
+        return IDENTIFIED if low and high else "bounded below" if low else "bounded above" if high else UNIDENTIFIED
+
+
 @dataclass(frozen=True)
 class Fit:
-    """A fitted model: constants, log-likelihood, AIC/BIC and (after :func:`bootstrap`) the
-    seed-cluster bootstrap draws of the constants."""
+    """A fitted model: constants, log-likelihood, AIC/BIC, (after :func:`profile`) the
+    profile-likelihood intervals of the constants and (after :func:`bootstrap`) their
+    seed-cluster bootstrap draws."""
 
     model: Model
     theta: np.ndarray
@@ -410,6 +436,7 @@ class Fit:
     converged: bool
     draws: np.ndarray | None = field(default=None, repr=False)
     level: float = est.INTERVAL_LEVEL
+    profiles: dict[str, ProfileInterval] | None = field(default=None, repr=False)
 
     @property
     def aic(self) -> float:
@@ -427,7 +454,21 @@ class Fit:
         return dict(zip(self.names, (float(v) for v in self.theta)))
 
     def confidence_interval(self, name: str) -> tuple[float, float]:
-        """Seed-cluster bootstrap percentile interval of one constant (NaN without draws)."""
+        """Profile-likelihood interval of one constant (:class:`ProfileInterval`; an open end is
+        -inf or +inf); NaN before :func:`profile`."""
+        if self.profiles is None:
+            return (math.nan, math.nan)
+        interval = self.profiles[name]
+        return (interval.low, interval.high)
+
+    def identification(self, name: str) -> str:
+        """:attr:`ProfileInterval.status` of one constant ("" before :func:`profile`)."""
+        return "" if self.profiles is None else self.profiles[name].status
+
+    def bootstrap_interval(self, name: str) -> tuple[float, float]:
+        """Seed-cluster bootstrap percentile interval of one constant (NaN without draws). Keeps
+        the dependence of a seed's runs, but along a flat direction the refits stall at the
+        estimate and the interval has zero width: read it beside the profile interval."""
         if self.draws is None or not len(self.draws):
             return (math.nan, math.nan)
         return est.percentile_interval(self.draws[:, self.names.index(name)], self.level)
@@ -471,6 +512,118 @@ def bootstrap(fitted: Fit, data: RunData, n_bootstrap: int = 200, seed: int = 0,
     weights = est.seed_weights(len(seeds), n_bootstrap, est.estimate_rng(seed, ("model", fitted.model.name)))
     draws = np.array([fit(fitted.model, data, weights=w[index], start=fitted.theta).theta for w in weights])
     return dataclasses.replace(fitted, draws=draws, level=level)
+
+
+#: The profile's root sqrt(2 (profile nll - min nll)) is found to within this of
+#: sqrt(chi2_1(level)) (0.8% of the half-width at level 0.99), in at most PROFILE_STEPS refits.
+PROFILE_TOLERANCE, PROFILE_STEPS = 0.02, 40
+
+
+def _observed_information(fitted: Fit, data: RunData) -> np.ndarray:
+    """-d^2 ln L / d theta^2 at the estimate, by central differences of the analytic gradient."""
+    theta, P = fitted.theta, fitted.theta.size
+    h = 1e-4 * np.maximum(1.0, np.abs(theta))
+    info = np.empty((P, P))
+    for j in range(P):
+        step = np.zeros(P)
+        step[j] = h[j]
+        info[:, j] = (negative_log_likelihood(theta + step, fitted.model, data)[1]
+                      - negative_log_likelihood(theta - step, fitted.model, data)[1]) / (2 * h[j])
+    return (info + info.T) / 2
+
+
+def _profile_end(fitted: Fit, data: RunData, i: int, direction: int, target: float, first_step: float) -> float:
+    """The end of constant i's profile interval on one side (direction -1 or +1): where the
+    signed root r(c) = sqrt(2 (min_{theta_i = c} -ln L - min -ln L)) reaches ``target``; an
+    infinite end where r stays below it up to the bound. r is about linear in c near the
+    estimate (exactly so for a quadratic log-likelihood), so the search follows the secant from
+    the estimate (r = 0) outward, then regula falsi (Illinois) once bracketed."""
+    bounds = fitted.model.bounds(data)
+    center, bound = float(fitted.theta[i]), float(bounds[i][0 if direction < 0 else 1])
+    open_end = direction * math.inf
+    if direction * (bound - center) <= 1e-9:  # the estimate sits at the bound
+        return open_end
+    inner_solution, solutions = fitted.theta, {}
+
+    def root(c: float) -> float:
+        # warm start: the solution at the inner end, which lies on the path from the estimate (an
+        # outer refit may have stopped in another local optimum, and starting from it would make
+        # the profile jump back and forth)
+        start = inner_solution.copy()
+        start[i] = c
+        fixed = list(bounds)
+        fixed[i] = (c, c)
+        result = minimize_quietly(negative_log_likelihood, start, args=(fitted.model, data), bounds=fixed)
+        solutions[c] = result.x
+        deviance = 2 * (result.fun + fitted.log_likelihood)
+        if not math.isfinite(deviance):  # a degenerate refit: beyond any threshold, not a crossing to chase
+            return math.inf
+        # a refit below the estimate's -ln L means the estimate was not the global optimum: r = 0
+        return math.sqrt(max(deviance, 0.0))
+
+    span = abs(bound - center)
+
+    def toward(distance: float) -> float:  # the bound itself, exactly, when the step reaches it
+        return bound if distance >= span else center + direction * distance
+
+    # g = r - target: < 0 at ``inner`` (the estimate, g = -target, to start), > 0 at ``outer``
+    inner, inner_g, outer, outer_g = center, -target, None, math.nan
+    previous, previous_g = center, -target  # the inner point before ``inner``, for the secant
+    kept = 0  # +1 / -1: how often in a row the inner / outer end was the one kept (Illinois)
+    c = toward(first_step)
+    for _ in range(PROFILE_STEPS):
+        g = root(c) - target
+        if abs(g) <= PROFILE_TOLERANCE:
+            return c
+        if g < 0:
+            previous, previous_g, inner, inner_g = inner, inner_g, c, g
+            inner_solution = solutions[c]
+            if c == bound:
+                return open_end
+            kept = min(kept, 0) - 1
+        else:
+            outer, outer_g = c, g
+            kept = max(kept, 0) + 1
+        if outer is None:  # not bracketed: the secant through the last two inner points, 1.1x to 4x as far
+            slope = (inner_g - previous_g) / abs(inner - previous)
+            reach = abs(inner - center)
+            distance = reach - inner_g / slope if slope > 1e-9 else 4 * reach
+            c = toward(min(max(distance, 1.1 * reach), 4 * reach))
+            continue
+        if abs(outer - inner) < 1e-3 * max(1.0, abs(center)):  # a jump (another optimum): the end is there
+            return 0.5 * (inner + outer)
+        # bracketed: regula falsi, Illinois variant (an end kept twice in a row has its g halved,
+        # or a strongly curved profile would move only the other end, by ever smaller steps)
+        if kept <= -2:
+            outer_g /= 2
+        elif kept >= 2:
+            inner_g /= 2
+        c = inner + (outer - inner) * (-inner_g) / (outer_g - inner_g)
+    return c
+
+
+def profile(fitted: Fit, data: RunData, level: float | None = None) -> Fit:
+    """The fit with the profile-likelihood interval (:class:`ProfileInterval`) of every constant
+    at ``level`` (default the fit's): each end is where 2 (profile -ln L - min -ln L) reaches
+    the chi-square(1) quantile at ``level``, found by refitting the other constants with one
+    held fixed (:func:`_profile_end`). The first step is the Wald half-width from the observed
+    information; along a flat direction (no information) the search goes straight to the
+    constant's bound, where an open end is reported. Runs are treated as independent, as by the
+    likelihood itself; a seed's runs are not (shared network and data), which the seed-cluster
+    bootstrap (:func:`bootstrap`) keeps."""
+    level = fitted.level if level is None else level
+    target = float(ndtri((1 + level) / 2))  # sqrt(chi2_1(level)): a chi2_1 variable is Z^2
+    info = _observed_information(fitted, data)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variances = np.diag(np.linalg.pinv(info, rcond=1e-10, hermitian=True))
+    intervals = {}
+    for i, name in enumerate(fitted.names):
+        # no information along theta_i (a type no run has): go to the bound at once
+        flat = not np.abs(info[i]).max() > 1e-9 or not variances[i] > 0
+        step = math.inf if flat else target * math.sqrt(variances[i])
+        ends = [_profile_end(fitted, data, i, d, target, step) for d in (-1, 1)]
+        intervals[name] = ProfileInterval(ends[0], ends[1], level)
+    return dataclasses.replace(fitted, profiles=intervals, level=level)
 
 
 # --------------------------------------------------------------------------- held-out scores

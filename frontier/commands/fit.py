@@ -3,7 +3,8 @@
 first-order gap where theory gives one, else heuristic, each labelled in the printout and fit.json),
 A-free (fitted exponents) and B (a collective width effect).
 
-Prints each model's constants with seed-cluster bootstrap intervals, AIC/BIC on the fitted runs,
+Prints each model's constants with profile-likelihood intervals ("unidentified" where the data
+bound a constant on neither side) and seed-cluster bootstrap intervals, AIC/BIC on the fitted runs,
 and its held-out scores: deviance against the saturated cell model and the calibration slope,
 judged by a parametric bootstrap with held-out outcomes independent and comonotone within a seed;
 then the verdict for each model, by the rule of the frontier_prediction check (alpha/2 to each
@@ -39,10 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def format_prediction(result, level: float) -> str:
     """The printed report: constants, scores and a verdict per model."""
     from verify.model_checks import VERDICT_WORDS, prediction_verdict
+    from verify.models import UNIDENTIFIED
 
     lines = [f"fit: {result.fit_selector or 'all runs'} ({result.fit_data.runs} runs); predict: "
              f"{result.predict_selector} ({result.predict_data.runs} runs); k = {result.fit_data.k}, "
-             f"s = {result.fit_data.s}; intervals at {level:g} (seed-cluster bootstrap)"]
+             f"s = {result.fit_data.s}; intervals at {level:g}: profile likelihood (runs independent; "
+             f"'unidentified' where the data bound a constant on neither side), and seed-cluster bootstrap"]
     for name, fitted in result.fits.items():
         score = result.scores[name]
         lines.append(f"\nmodel {name}: {fitted.model.description}")
@@ -54,7 +57,10 @@ def format_prediction(result, level: float) -> str:
                                                           for t, e in exponents.items()))
         for constant, value in fitted.constants().items():
             low, high = fitted.confidence_interval(constant)
-            lines.append(f"  {constant:<12} {value:9.3f}  [{low:.3f}, {high:.3f}]")
+            b_low, b_high = fitted.bootstrap_interval(constant)
+            profile = (UNIDENTIFIED if fitted.identification(constant) == UNIDENTIFIED
+                       else f"[{low:.3f}, {high:.3f}]")
+            lines.append(f"  {constant:<12} {value:9.3f}  {profile}  (bootstrap [{b_low:.3f}, {b_high:.3f}])")
         low, high = score.calibration_interval
         co_low, co_high = score.calibration_interval_comonotone
         status, _ = prediction_verdict(score, level)
