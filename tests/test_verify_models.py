@@ -289,6 +289,35 @@ def test_fixed_exponents_are_reported_with_their_provenance():
     assert "N_1 1 (heuristic)" in text and "N_2 0 (theory: first-order gap)" in text
 
 
+def test_frontier_fit_defaults_are_the_checks(monkeypatch):
+    """`frontier fit STORE` fits and scores as frontier_prediction does: level CHECK_LEVEL, 200
+    seed-cluster draws, SCORE_BOOTSTRAP score draws (read from the check's signature), all passed
+    on to predict_frontier."""
+    import inspect
+
+    from frontier.cli import build_parser
+    from frontier.commands import fit as fit_command
+    from verify.model_checks import SCORE_BOOTSTRAP, check_frontier_prediction
+    from verify.registry import CHECK_LEVEL
+
+    args = build_parser("fit").parse_args(["fit", "runs.sqlite"])
+    assert (args.level, args.bootstrap, args.score_bootstrap) == (CHECK_LEVEL, 200, SCORE_BOOTSTRAP)
+    signature = inspect.signature(check_frontier_prediction).parameters
+    assert (args.level, args.bootstrap, args.score_bootstrap) == tuple(
+        signature[name].default for name in ("level", "model_bootstrap", "score_bootstrap"))
+    seen = {}
+
+    def capture(frame, fit, predict, **settings):
+        seen.update(settings)
+        raise RuntimeError("captured")
+
+    monkeypatch.setattr("paper_figs.common.load_runs", lambda store: _frame([RunConfig(n=20, k=3, width=8)], [True]))
+    monkeypatch.setattr("verify.prediction.predict_frontier", capture)
+    with pytest.raises(RuntimeError, match="captured"):
+        fit_command.run(args)
+    assert (seen["level"], seen["n_bootstrap"], seen["score_bootstrap"]) == (CHECK_LEVEL, 200, SCORE_BOOTSTRAP)
+
+
 # --------------------------------------------------------------------------- selectors and the width slope
 
 

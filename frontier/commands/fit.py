@@ -24,15 +24,34 @@ import json
 import sys
 
 
+def check_defaults() -> dict[str, float]:
+    """The settings of the frontier_prediction check: level, seed-cluster draws of the constants
+    (``model_bootstrap``) and parametric draws of the held-out scores (``score_bootstrap``), read
+    from its signature so that `frontier fit`'s defaults cannot drift from them (issue 23: A-free
+    PASSed at the check's 0.99 / 999 draws and FAILed at the 0.95 / 200 fit used to default to)."""
+    import inspect
+
+    from verify.model_checks import check_frontier_prediction
+
+    parameters = inspect.signature(check_frontier_prediction).parameters
+    return {name: parameters[name].default for name in ("level", "model_bootstrap", "score_bootstrap")}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = check_defaults()
     parser.add_argument("store", help="SQLite results store")
     parser.add_argument("--model", nargs="+", default=["A", "A-free", "B"], choices=["A", "A-free", "B"],
                         help="models to fit (default: all three)")
     parser.add_argument("--fit", default=None, metavar="SELECTOR", help="runs to fit, e.g. \"n <= 30\"")
     parser.add_argument("--predict", default=None, metavar="SELECTOR", help="runs to predict, e.g. \"n == 40\"")
-    parser.add_argument("--level", type=float, default=0.95, help="interval level, in [0.5, 0.9999] (default 0.95)")
-    parser.add_argument("--bootstrap", type=int, default=200, metavar="B",
-                        help="seed-cluster bootstrap draws and held-out simulations (default 200)")
+    parser.add_argument("--level", type=float, default=defaults["level"],
+                        help=f"interval level, in [0.5, 0.9999] (default {defaults['level']:g}, the check's)")
+    parser.add_argument("--bootstrap", type=int, default=defaults["model_bootstrap"], metavar="B",
+                        help=f"seed-cluster bootstrap draws of the constants (default {defaults['model_bootstrap']}, "
+                             "the check's)")
+    parser.add_argument("--score-bootstrap", type=int, default=defaults["score_bootstrap"], metavar="B",
+                        help=f"parametric draws behind the held-out scores (default {defaults['score_bootstrap']}, "
+                             "the check's; the smallest p-value is 1 / (1 + B))")
     parser.add_argument("--out", default="fit", help="folder for fit.json and the figures (default: fit)")
     parser.add_argument("--no-figures", action="store_true", help="write fit.json only")
 
@@ -87,8 +106,9 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0.5 <= args.level <= 0.9999:
         raise CliError(f"--level {args.level} must lie in [0.5, 0.9999]")
-    if args.bootstrap < 10:
-        raise CliError(f"--bootstrap {args.bootstrap} must be >= 10")
+    for flag, draws in (("--bootstrap", args.bootstrap), ("--score-bootstrap", args.score_bootstrap)):
+        if draws < 10:
+            raise CliError(f"{flag} {draws} must be >= 10")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CliError(f"--out {args.out!r} exists and is not a folder")
@@ -97,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"store {args.store!r} has no runs")
     print(f"fitting {', '.join(args.model)} ({args.bootstrap} bootstrap draws)...", file=sys.stderr, flush=True)
     result = predict_frontier(frame, args.fit, args.predict, names=args.model, level=args.level,
-                              n_bootstrap=args.bootstrap)
+                              n_bootstrap=args.bootstrap, score_bootstrap=args.score_bootstrap)
     print(format_prediction(result, args.level))
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / "fit.json", json.dumps(jsonable(result.to_dict()), indent=2) + "\n")
