@@ -6,22 +6,31 @@ at initialisation (:mod:`verify.neurons`). A model gives each neuron type t a th
 ln m_t(n) and a shared spread sigma:  pi_t(m) = Phi((ln m - ln m_t(n)) / sigma).
 
 - **Model A (independent parallel search):** a run succeeds if some neuron finds S,
-  P(success | N, m) = 1 - prod_t (1 - pi_t(m))^(N_t), with the theory's n-exponents
-  ln m_o(n) = a_o + e_o ln n + ln ln n,  e_o = max(k - o - 1, 0) for overlap o >= 1,
-  e_0 = e_dense = k - 1. Constants: one a per type and sigma (five for k = 3, s = 2).
+  P(success | N, m) = 1 - prod_t (1 - pi_t(m))^(N_t), with fixed n-exponents
+  ln m_t(n) = a_t + e_t ln n + ln ln n (:func:`n_exponents`). Where the exact first-order
+  gradient signal of theory.fourier is nonzero, e_t is the slope of ln(1 / gap(n)^2) in ln n
+  (the log(n) / gap^2 estimate of docs/science.md 4.3); for k = 3, s = 2 that gives the ticket
+  (o = 2) e = 0 and dense e = k - 1 = 2. Where it is 0 (k = 3, s = 2: o = 0 and o = 1) the
+  exponent is the heuristic's, labelled so: e_o = max(k - o - 1, 0) for o >= 1, e_0 = k - 1.
+  The log(n) / gap^2 estimate itself is off by 1-4 orders of magnitude (science.md 7); only its
+  n-exponent is used, with a fitted constant. Constants: one a per type and sigma (five for
+  k = 3, s = 2).
   Consequences: cloglog P is linear in ln r with slope exactly 1; P(success | N) does not
   depend on r; a planted ticket adds 1 - (1 - P_0)(1 - pi_ticket).
 - **Model A, free exponents:** the same with the exponents fitted (tickets, partial overlaps, and
-  o = 0 with dense sharing one); the fitted difference e_0 - e_ticket is a test (theory: 2 for k = 3,
-  s = 2).
+  o = 0 with dense sharing one); the fitted difference e_nonticket - e_ticket is a test (first-order
+  theory: e_dense - e_ticket = 2 for k = 3, s = 2; o = 0 shares e_nonticket only heuristically).
 - **Model B (collective width effect):** one threshold per run, moved by width and by having a
   ticket:  P = Phi((ln m - mu) / sigma),  mu = c_init + (k - 1) ln n + ln ln n
-  + beta (r*(n) / r)^gamma - Delta 1[N_ticket >= 1]. Its width transition is steeper than A's
-  (cloglog slopes above 1).
+  + beta (r*(n) / r)^gamma - Delta 1[N_ticket >= 1] (the exponent k - 1 for every run is
+  heuristic). Its width transition is steeper than A's (cloglog slopes above 1).
 
 Fits are binomial maximum likelihood over runs (``scipy.optimize.minimize``, analytic
-gradients); intervals on constants come from the seed-cluster bootstrap (runs of one seed
-resampled together, :mod:`verify.estimates`).
+gradients). Intervals on constants are profile-likelihood intervals (:func:`profile`: the
+chi-square(1) quantile at the level), open or "unidentified" where the profile stays flat up to a
+constant's bound; the seed-cluster bootstrap (runs of one seed resampled together,
+:mod:`verify.estimates`) gives draws for the bands of curves and a second interval that keeps a
+seed's dependence but has zero width along flat directions (its refits stall at the estimate).
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
-from scipy.special import expit, log_ndtr
+from scipy.special import expit, log_ndtr, ndtri
 
 from . import estimates as est
 from .neurons import DENSE, type_counts
@@ -65,7 +74,10 @@ class RunData:
     types: tuple[str, ...]
     critical_width: np.ndarray
     cells: np.ndarray
-    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+    # Not an init field: a copy made with dataclasses.replace (or :meth:`replace`) starts with an
+    # empty cache. As an init field it was copied by RunData(**other.__dict__), so the copy reused
+    # the conditions of the original: Model B's curve of the first width for every width.
+    _cache: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def runs(self) -> int:
@@ -88,6 +100,19 @@ class RunData:
                            cells=self.cells[rows])
             self._cache["conditions"] = (cond, index.ravel())
         return self._cache["conditions"]
+
+    def replace(self, **changes) -> "RunData":
+        """The same runs with ``changes`` (field -> new value) and a cache of its own."""
+        return dataclasses.replace(self, **changes)
+
+    def with_outcomes(self, y: np.ndarray) -> "RunData":
+        """The same design with outcomes ``y``. The cache holds functions of the design only (every
+        field but y), so the copy starts with the entries computed so far (a bootstrap draws
+        outcomes hundreds of times; recomputing the conditions costs ~8% of a refit) in a dict of
+        its own, so that nothing it computes later leaks back."""
+        copy = dataclasses.replace(self, y=np.asarray(y, dtype=bool))
+        copy._cache.update(self._cache)
+        return copy
 
     def subset(self, mask: np.ndarray) -> "RunData":
         keep = np.asarray(mask, dtype=bool)
@@ -144,14 +169,97 @@ class Model:
     counts: Callable[[RunData], np.ndarray]
     start: Callable[[RunData], np.ndarray]
     bounds: Callable[[RunData], list[tuple[float, float]]]
+    #: (k, s) -> the n-exponents the model fixes, by neuron type, with their provenance (THEORY
+    #: or HEURISTIC); empty where the model fits them.
+    fixed_exponents: Callable[[int, int], dict[str, "NExponent"]] = lambda k, s: {}
 
 
-def _exponent(column: str, k: int) -> int:
-    """The theory's n-exponent of a neuron type (docs/science.md 7.1)."""
+# --------------------------------------------------------------------------- n-exponents
+
+#: Provenance of an n-exponent: read off the exact first-order gradient signal of theory.fourier,
+#: or the log(n) / gap^2 heuristic's guess where first-order theory has no signal to read.
+THEORY, HEURISTIC = "theory: first-order gap", "heuristic"
+#: The n at which the first-order gap is evaluated to read its exponent off (doubling, so the
+#: least-squares slope weighs the scales evenly; at n < 64 a dense neuron's gap is still bending:
+#: local slopes 1.6-1.9 for k = 3 at n = 16-64).
+EXPONENT_NS: tuple[int, ...] = (64, 128, 256, 512, 1024)
+#: A slope further than this from an integer is not read as a power of n.
+EXPONENT_TOLERANCE = 0.25
+
+
+@dataclass(frozen=True)
+class NExponent:
+    """The n-exponent e of a neuron type in ln m_t(n) = a_t + e ln n + ln ln n, and where it comes
+    from: ``THEORY`` (the slope of ln(1 / gap(n)^2) in ln n, rounded; ``slope`` unrounded) or
+    ``HEURISTIC`` (``slope`` NaN: the first-order signal is 0, so it says nothing)."""
+
+    type: str
+    value: int
+    provenance: str
+    slope: float = math.nan
+
+    def to_dict(self) -> dict:
+        return {"value": self.value, "provenance": self.provenance, "slope": self.slope}
+
+
+def heuristic_exponent(column: str, k: int) -> int:
+    """The log(n) / gap^2 heuristic of docs/science.md 7.1: k - o - 1 (at least 0) for overlap
+    o >= 1, k - 1 for o = 0 and for a dense neuron."""
     if column == DENSE:
         return k - 1
     o = int(column.split("_")[1])
     return k - 1 if o == 0 else max(k - o - 1, 0)
+
+
+def first_order_gap(n: int, k: int, support: int, overlap: int) -> float:
+    """The Fourier gap |relevant| - |irrelevant| of the exact population gradient at init
+    (theory.fourier.gradient_signal) of an equal-weight neuron on ``support`` inputs with
+    ``overlap`` of them in S, bias b = beta sqrt(support) in the integer form of
+    theory.scaling.threshold_bias (beta = 1 for odd k, 0 for even k: the theory layer's bias
+    scale, under which gap = Theta(s^{-(k-1)/2}) for an over-sparse ticket)."""
+    from theory.fourier import gradient_signal
+    from theory.scaling import threshold_bias
+
+    return float(gradient_signal(n, k, support, bias=threshold_bias(support, k % 2), overlap=overlap).gap)
+
+
+def derive_exponent(column: str, k: int, s: int, gap: Callable[[int, int, int, int], float] = first_order_gap,
+                    ns: Sequence[int] = EXPONENT_NS) -> NExponent:
+    """The n-exponent of neuron type ``column`` (``N_o`` or ``N_dense``) for a k-parity and s-hot
+    sparse init, from first-order theory where it gives one.
+
+    The first-step sample estimate is m ~ log(n) / gap(n)^2 (docs/science.md 4.3), so the
+    exponent of ln m_t(n) - ln ln n is the slope of ln(1 / gap(n)^2) in ln n: fitted by least
+    squares over ``ns`` and rounded. A sparse neuron of overlap o has ``support`` s; a dense
+    neuron is the s = n neuron whose support holds S (overlap k). Where the gap is 0 at some n
+    (k = 3, s = 2: overlaps 0 and 1, whose every first-order signal is exactly 0), or the slope
+    is no power of n (further than EXPONENT_TOLERANCE from an integer), first-order theory says
+    nothing and the heuristic of :func:`heuristic_exponent` is returned, labelled so.
+
+    ``gap(n, k, support, overlap)`` is :func:`first_order_gap` (theory.fourier); a test plants a
+    wrong one. For k = 3, s = 2 this gives 0 for the ticket (o = 2: the missing coordinate gets
+    stephat_2 of the 2-hot neuron, constant in n) and 2 = k - 1 for dense (slope 1.98)."""
+    if column == DENSE:
+        gaps = [gap(n, k, n, k) for n in ns]
+    else:
+        gaps = [gap(n, k, s, int(column.split("_")[1])) for n in ns]
+    if min(gaps) > 0:
+        slope = float(np.polyfit(np.log(ns), -2 * np.log(gaps), 1)[0])
+        if abs(slope - round(slope)) <= EXPONENT_TOLERANCE:
+            return NExponent(column, int(round(slope)), THEORY, slope)
+    return NExponent(column, heuristic_exponent(column, k), HEURISTIC)
+
+
+@functools.cache
+def n_exponents(k: int, s: int) -> dict[str, NExponent]:
+    """:func:`derive_exponent` of every neuron type (N_0 .. N_min(s,k), N_dense), once per (k, s)."""
+    columns = [f"N_{o}" for o in range(min(s, k) + 1)] + [DENSE]
+    return {c: derive_exponent(c, k, s) for c in columns}
+
+
+def _exponent(column: str, k: int, s: int) -> int:
+    """Model A's n-exponent of a neuron type (:func:`n_exponents`)."""
+    return n_exponents(k, s)[column].value
 
 
 def _type_names(data: RunData) -> list[str]:
@@ -160,7 +268,7 @@ def _type_names(data: RunData) -> list[str]:
 
 def _mu_a(theta: np.ndarray, data: RunData) -> tuple[np.ndarray, np.ndarray]:
     T = len(data.types)
-    exponents = np.array([_exponent(t, data.k) for t in data.types], dtype=float)
+    exponents = np.array([_exponent(t, data.k, data.s) for t in data.types], dtype=float)
     log_n = np.log(data.n)[:, None]
     mu = theta[None, :T] + exponents[None, :] * log_n + np.log(log_n)
     jac = np.zeros((data.runs, T, T))
@@ -207,14 +315,16 @@ def _mu_b(theta: np.ndarray, data: RunData) -> tuple[np.ndarray, np.ndarray]:
 def _start_a(data: RunData) -> np.ndarray:
     mid = float(np.median(data.log_m))
     log_n = float(np.median(np.log(data.n)))
-    a = [mid - _exponent(t, data.k) * log_n - math.log(log_n) for t in data.types]
+    a = [mid - _exponent(t, data.k, data.s) * log_n - math.log(log_n) for t in data.types]
     return np.array(a + [0.0])
 
 
 def _start_a_free(data: RunData) -> np.ndarray:
     start = _start_a(data)
     k, top = data.k, data.ticket_type()
-    return np.concatenate([start[:-1], [k - 1, max(k - 2, 0), max(k - top - 1, 0)], [0.0]])
+    fixed = n_exponents(k, data.s)  # Model A's exponents; partial overlap o = 1 (or k - 2 if there is none)
+    partial = fixed["N_1"].value if top > 1 else max(k - 2, 0)
+    return np.concatenate([start[:-1], [fixed[DENSE].value, partial, fixed[f"N_{top}"].value], [0.0]])
 
 
 def _start_b(data: RunData) -> np.ndarray:
@@ -229,9 +339,10 @@ def _start_b(data: RunData) -> np.ndarray:
 # spread of e^-5); a constant at its bound is reported as such.
 _LEVEL_BOUNDS, _SIGMA_BOUNDS = (-50.0, 50.0), (-5.0, 3.0)
 
-MODEL_A = Model("A", "independent parallel search over neuron types, theory-fixed n-exponents",
+MODEL_A = Model("A", "independent parallel search over neuron types, fixed n-exponents (from the first-order "
+                "gap where theory gives one, else heuristic)",
                 lambda d: _type_names(d) + ["ln_sigma"], _mu_a, lambda d: d.counts, _start_a,
-                lambda d: [_LEVEL_BOUNDS] * len(d.types) + [_SIGMA_BOUNDS])
+                lambda d: [_LEVEL_BOUNDS] * len(d.types) + [_SIGMA_BOUNDS], n_exponents)
 MODEL_A_FREE = Model("A-free", "Model A with fitted n-exponents (o = 0 and dense, partial, ticket)",
                      lambda d: _type_names(d) + ["e_nonticket", "e_partial", "e_ticket", "ln_sigma"],
                      _mu_a_free, lambda d: d.counts, _start_a_free,
@@ -239,7 +350,9 @@ MODEL_A_FREE = Model("A-free", "Model A with fitted n-exponents (o = 0 and dense
 MODEL_B = Model("B", "collective width effect: one threshold per run moved by r*(n)/r and by having a ticket",
                 lambda d: ["c_dense", "c_sparse", "beta", "ln_gamma", "delta", "ln_sigma"], _mu_b,
                 lambda d: np.ones((d.runs, 1)), _start_b,
-                lambda d: [_LEVEL_BOUNDS, _LEVEL_BOUNDS, (-20.0, 20.0), (-3.0, 2.0), (-20.0, 20.0), _SIGMA_BOUNDS])
+                lambda d: [_LEVEL_BOUNDS, _LEVEL_BOUNDS, (-20.0, 20.0), (-3.0, 2.0), (-20.0, 20.0), _SIGMA_BOUNDS],
+                # the dense neuron's k - 1 for every run, sparse ones included: no theory says so
+                lambda k, s: {"every run": NExponent("every run", k - 1, HEURISTIC)})
 MODELS: dict[str, Model] = {m.name: m for m in (MODEL_A, MODEL_A_FREE, MODEL_B)}
 
 
@@ -287,10 +400,33 @@ def negative_log_likelihood(theta: np.ndarray, model: Model, data: RunData,
     return float(value), -grad
 
 
+IDENTIFIED, UNIDENTIFIED = "identified", "unidentified"
+
+
+@dataclass(frozen=True)
+class ProfileInterval:
+    """Profile-likelihood interval of one constant theta_i at ``level``:
+    {c : 2 (min_{theta, theta_i = c} -ln L(theta) - min_theta -ln L(theta)) <= chi2_1(level)}.
+    An end where the profile stays below chi2_1(level) up to the constant's bound is open (-inf or
+    +inf): the data do not bound the constant on that side. ``status`` is IDENTIFIED (both ends
+    finite), ``bounded below`` / ``bounded above`` (one end), or UNIDENTIFIED (neither: a flat
+    direction, e.g. the threshold of a neuron type no run has)."""
+
+    low: float
+    high: float
+    level: float
+
+    @property
+    def status(self) -> str:
+        low, high = math.isfinite(self.low), math.isfinite(self.high)
+        return IDENTIFIED if low and high else "bounded below" if low else "bounded above" if high else UNIDENTIFIED
+
+
 @dataclass(frozen=True)
 class Fit:
-    """A fitted model: constants, log-likelihood, AIC/BIC and (after :func:`bootstrap`) the
-    seed-cluster bootstrap draws of the constants."""
+    """A fitted model: constants, log-likelihood, AIC/BIC, (after :func:`profile`) the
+    profile-likelihood intervals of the constants and (after :func:`bootstrap`) their
+    seed-cluster bootstrap draws."""
 
     model: Model
     theta: np.ndarray
@@ -300,6 +436,7 @@ class Fit:
     converged: bool
     draws: np.ndarray | None = field(default=None, repr=False)
     level: float = est.INTERVAL_LEVEL
+    profiles: dict[str, ProfileInterval] | None = field(default=None, repr=False)
 
     @property
     def aic(self) -> float:
@@ -317,7 +454,21 @@ class Fit:
         return dict(zip(self.names, (float(v) for v in self.theta)))
 
     def confidence_interval(self, name: str) -> tuple[float, float]:
-        """Seed-cluster bootstrap percentile interval of one constant (NaN without draws)."""
+        """Profile-likelihood interval of one constant (:class:`ProfileInterval`; an open end is
+        -inf or +inf); NaN before :func:`profile`."""
+        if self.profiles is None:
+            return (math.nan, math.nan)
+        interval = self.profiles[name]
+        return (interval.low, interval.high)
+
+    def identification(self, name: str) -> str:
+        """:attr:`ProfileInterval.status` of one constant ("" before :func:`profile`)."""
+        return "" if self.profiles is None else self.profiles[name].status
+
+    def bootstrap_interval(self, name: str) -> tuple[float, float]:
+        """Seed-cluster bootstrap percentile interval of one constant (NaN without draws). Keeps
+        the dependence of a seed's runs, but along a flat direction the refits stall at the
+        estimate and the interval has zero width: read it beside the profile interval."""
         if self.draws is None or not len(self.draws):
             return (math.nan, math.nan)
         return est.percentile_interval(self.draws[:, self.names.index(name)], self.level)
@@ -361,6 +512,118 @@ def bootstrap(fitted: Fit, data: RunData, n_bootstrap: int = 200, seed: int = 0,
     weights = est.seed_weights(len(seeds), n_bootstrap, est.estimate_rng(seed, ("model", fitted.model.name)))
     draws = np.array([fit(fitted.model, data, weights=w[index], start=fitted.theta).theta for w in weights])
     return dataclasses.replace(fitted, draws=draws, level=level)
+
+
+#: The profile's root sqrt(2 (profile nll - min nll)) is found to within this of
+#: sqrt(chi2_1(level)) (0.8% of the half-width at level 0.99), in at most PROFILE_STEPS refits.
+PROFILE_TOLERANCE, PROFILE_STEPS = 0.02, 40
+
+
+def _observed_information(fitted: Fit, data: RunData) -> np.ndarray:
+    """-d^2 ln L / d theta^2 at the estimate, by central differences of the analytic gradient."""
+    theta, P = fitted.theta, fitted.theta.size
+    h = 1e-4 * np.maximum(1.0, np.abs(theta))
+    info = np.empty((P, P))
+    for j in range(P):
+        step = np.zeros(P)
+        step[j] = h[j]
+        info[:, j] = (negative_log_likelihood(theta + step, fitted.model, data)[1]
+                      - negative_log_likelihood(theta - step, fitted.model, data)[1]) / (2 * h[j])
+    return (info + info.T) / 2
+
+
+def _profile_end(fitted: Fit, data: RunData, i: int, direction: int, target: float, first_step: float) -> float:
+    """The end of constant i's profile interval on one side (direction -1 or +1): where the
+    signed root r(c) = sqrt(2 (min_{theta_i = c} -ln L - min -ln L)) reaches ``target``; an
+    infinite end where r stays below it up to the bound. r is about linear in c near the
+    estimate (exactly so for a quadratic log-likelihood), so the search follows the secant from
+    the estimate (r = 0) outward, then regula falsi (Illinois) once bracketed."""
+    bounds = fitted.model.bounds(data)
+    center, bound = float(fitted.theta[i]), float(bounds[i][0 if direction < 0 else 1])
+    open_end = direction * math.inf
+    if direction * (bound - center) <= 1e-9:  # the estimate sits at the bound
+        return open_end
+    inner_solution, solutions = fitted.theta, {}
+
+    def root(c: float) -> float:
+        # warm start: the solution at the inner end, which lies on the path from the estimate (an
+        # outer refit may have stopped in another local optimum, and starting from it would make
+        # the profile jump back and forth)
+        start = inner_solution.copy()
+        start[i] = c
+        fixed = list(bounds)
+        fixed[i] = (c, c)
+        result = minimize_quietly(negative_log_likelihood, start, args=(fitted.model, data), bounds=fixed)
+        solutions[c] = result.x
+        deviance = 2 * (result.fun + fitted.log_likelihood)
+        if not math.isfinite(deviance):  # a degenerate refit: beyond any threshold, not a crossing to chase
+            return math.inf
+        # a refit below the estimate's -ln L means the estimate was not the global optimum: r = 0
+        return math.sqrt(max(deviance, 0.0))
+
+    span = abs(bound - center)
+
+    def toward(distance: float) -> float:  # the bound itself, exactly, when the step reaches it
+        return bound if distance >= span else center + direction * distance
+
+    # g = r - target: < 0 at ``inner`` (the estimate, g = -target, to start), > 0 at ``outer``
+    inner, inner_g, outer, outer_g = center, -target, None, math.nan
+    previous, previous_g = center, -target  # the inner point before ``inner``, for the secant
+    kept = 0  # +1 / -1: how often in a row the inner / outer end was the one kept (Illinois)
+    c = toward(first_step)
+    for _ in range(PROFILE_STEPS):
+        g = root(c) - target
+        if abs(g) <= PROFILE_TOLERANCE:
+            return c
+        if g < 0:
+            previous, previous_g, inner, inner_g = inner, inner_g, c, g
+            inner_solution = solutions[c]
+            if c == bound:
+                return open_end
+            kept = min(kept, 0) - 1
+        else:
+            outer, outer_g = c, g
+            kept = max(kept, 0) + 1
+        if outer is None:  # not bracketed: the secant through the last two inner points, 1.1x to 4x as far
+            slope = (inner_g - previous_g) / abs(inner - previous)
+            reach = abs(inner - center)
+            distance = reach - inner_g / slope if slope > 1e-9 else 4 * reach
+            c = toward(min(max(distance, 1.1 * reach), 4 * reach))
+            continue
+        if abs(outer - inner) < 1e-3 * max(1.0, abs(center)):  # a jump (another optimum): the end is there
+            return 0.5 * (inner + outer)
+        # bracketed: regula falsi, Illinois variant (an end kept twice in a row has its g halved,
+        # or a strongly curved profile would move only the other end, by ever smaller steps)
+        if kept <= -2:
+            outer_g /= 2
+        elif kept >= 2:
+            inner_g /= 2
+        c = inner + (outer - inner) * (-inner_g) / (outer_g - inner_g)
+    return c
+
+
+def profile(fitted: Fit, data: RunData, level: float | None = None) -> Fit:
+    """The fit with the profile-likelihood interval (:class:`ProfileInterval`) of every constant
+    at ``level`` (default the fit's): each end is where 2 (profile -ln L - min -ln L) reaches
+    the chi-square(1) quantile at ``level``, found by refitting the other constants with one
+    held fixed (:func:`_profile_end`). The first step is the Wald half-width from the observed
+    information; along a flat direction (no information) the search goes straight to the
+    constant's bound, where an open end is reported. Runs are treated as independent, as by the
+    likelihood itself; a seed's runs are not (shared network and data), which the seed-cluster
+    bootstrap (:func:`bootstrap`) keeps."""
+    level = fitted.level if level is None else level
+    target = float(ndtri((1 + level) / 2))  # sqrt(chi2_1(level)): a chi2_1 variable is Z^2
+    info = _observed_information(fitted, data)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variances = np.diag(np.linalg.pinv(info, rcond=1e-10, hermitian=True))
+    intervals = {}
+    for i, name in enumerate(fitted.names):
+        # no information along theta_i (a type no run has): go to the bound at once
+        flat = not np.abs(info[i]).max() > 1e-9 or not variances[i] > 0
+        step = math.inf if flat else target * math.sqrt(variances[i])
+        ends = [_profile_end(fitted, data, i, d, target, step) for d in (-1, 1)]
+        intervals[name] = ProfileInterval(ends[0], ends[1], level)
+    return dataclasses.replace(fitted, profiles=intervals, level=level)
 
 
 # --------------------------------------------------------------------------- held-out scores
@@ -452,7 +715,7 @@ def score_held_out(fitted: Fit, data: RunData, fit_data: RunData | None = None, 
     for b in range(n_bootstrap):
         predicted = p
         if fit_data is not None:
-            simulated = RunData(**{**fit_data.__dict__, "y": draw_outcomes(p_fit, fit_data.seed, rng)})
+            simulated = fit_data.with_outcomes(draw_outcomes(p_fit, fit_data.seed, rng))
             predicted = success_probability(fitted.model, fit(fitted.model, simulated, start=fitted.theta).theta, data)
         independent = draw_outcomes(p, data.seed, rng)
         comonotone = draw_outcomes(p, data.seed, rng, comonotone=True)
@@ -506,7 +769,7 @@ def _expected_b(model: Model, theta: np.ndarray, one: RunData, q: dict, top: int
         for has in (0.0, 1.0):
             counts = np.zeros_like(one.counts)
             counts[:, top] = has
-            case = RunData(**{**one.__dict__, "width": np.full(one.runs, r), "counts": counts})
+            case = one.replace(width=np.full(one.runs, r), counts=counts)
             curves.append(success_probability(model, theta, case))
         chance = 1 - (1 - p_ticket) ** r
         out[i] = (1 - chance) * curves[0] + chance * curves[1]
@@ -573,7 +836,7 @@ def simulate_outcomes(model: Model, theta: np.ndarray, data: RunData, rng: np.ra
     (``comonotone``) from one uniform per seed, so a seed's runs succeed in order of their
     success probability (the strongest positive dependence within a seed)."""
     p = success_probability(model, np.asarray(theta, dtype=float), data)
-    return RunData(**{**data.__dict__, "y": draw_outcomes(p, data.seed, rng, comonotone)})
+    return data.with_outcomes(draw_outcomes(p, data.seed, rng, comonotone))
 
 
 def draw_outcomes(p: np.ndarray, seeds: np.ndarray, rng: np.random.Generator, comonotone: bool = False) -> np.ndarray:

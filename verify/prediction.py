@@ -2,8 +2,9 @@
 width slope of success on the complementary log-log scale (docs/science.md 7.1).
 
 Protocol: choose the runs to fit and the runs to predict with two selectors, fit every model
-by binomial maximum likelihood on the first (intervals on its constants by the seed-cluster
-bootstrap), and score each on the second: held-out deviance against the saturated cell model
+by binomial maximum likelihood on the first (profile-likelihood intervals on its constants,
+"unidentified" where the data do not bound one; seed-cluster bootstrap draws for bands), and
+score each on the second: held-out deviance against the saturated cell model
 with its p-value, calibration slope with its interval; AIC and BIC compare the models on the
 fitted runs. Model A says cloglog P(success) rises with ln r at slope exactly 1 at fixed m:
 :func:`cloglog_slope` measures that slope, seeds paired.
@@ -195,8 +196,16 @@ class FrontierPrediction:
             score = self.scores[name]
             out["models"][name] = {
                 "description": fitted.model.description, "converged": fitted.converged,
+                # the exponents the model fixes, each "theory: first-order gap" or "heuristic"
+                "n_exponents": {t: e.to_dict() for t, e in
+                                fitted.model.fixed_exponents(self.fit_data.k, self.fit_data.s).items()},
                 "log_likelihood": fitted.log_likelihood, "aic": fitted.aic, "bic": fitted.bic,
-                "constants": {c: {"value": v, "interval": list(fitted.confidence_interval(c))}
+                # interval: profile likelihood (an open end is -inf / inf; "unidentified" where
+                # both are); bootstrap_interval: seed-cluster percentiles, zero-width along flat
+                # directions
+                "constants": {c: {"value": v, "interval": list(fitted.confidence_interval(c)),
+                                  "identification": fitted.identification(c),
+                                  "bootstrap_interval": list(fitted.bootstrap_interval(c))}
                               for c, v in fitted.constants().items()},
                 "held_out": {"runs": score.runs, "cells": score.cells, "deviance": score.deviance,
                              "p_value": score.p_value, "calibration_slope": score.calibration_slope,
@@ -225,7 +234,8 @@ def predict_frontier(frame: "pd.DataFrame", fit: str | None = None, predict: str
                      names: Sequence[str] = ("A", "A-free", "B"), level: float = est.INTERVAL_LEVEL,
                      n_bootstrap: int = 200, seed: int = 0, score_bootstrap: int | None = None) -> FrontierPrediction:
     """Fit each named model on the runs ``fit`` selects and score it on those ``predict`` selects
-    (defaults: :func:`default_split`); ``n_bootstrap`` seed-cluster draws for the constants,
+    (defaults: :func:`default_split`); profile-likelihood intervals at ``level`` for the
+    constants (:func:`verify.models.profile`), ``n_bootstrap`` seed-cluster draws of them,
     ``score_bootstrap`` (default the same) parametric draws for the held-out scores. ValueError
     when a part is empty or they overlap."""
     unknown = [n for n in names if n not in models.MODELS]
@@ -248,7 +258,7 @@ def predict_frontier(frame: "pd.DataFrame", fit: str | None = None, predict: str
         names = [name for name in names if name != "A-free"]
         notes.append("model A-free left out: its n-exponents need fitted runs at two or more n")
     for name in names:
-        fitted = models.fit(models.MODELS[name], fit_data)
+        fitted = models.profile(models.fit(models.MODELS[name], fit_data), fit_data, level)
         fits[name] = models.bootstrap(fitted, fit_data, n_bootstrap, seed, level)
         scores[name] = models.score_held_out(fitted, predict_data, fit_data,
                                              n_bootstrap if score_bootstrap is None else score_bootstrap, seed, level)

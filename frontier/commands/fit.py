@@ -1,8 +1,10 @@
 """Fit models of the frontier to a results store and predict runs the fit never saw (docs/science.md
-7.1; docs/verification.md): Model A (independent parallel search, theory-fixed n-exponents),
+7.1; docs/verification.md): Model A (independent parallel search, fixed n-exponents: from the
+first-order gap where theory gives one, else heuristic, each labelled in the printout and fit.json),
 A-free (fitted exponents) and B (a collective width effect).
 
-Prints each model's constants with seed-cluster bootstrap intervals, AIC/BIC on the fitted runs,
+Prints each model's constants with profile-likelihood intervals ("unidentified" where the data
+bound a constant on neither side) and seed-cluster bootstrap intervals, AIC/BIC on the fitted runs,
 and its held-out scores: deviance against the saturated cell model and the calibration slope,
 judged by a parametric bootstrap with held-out outcomes independent and comonotone within a seed;
 then the verdict for each model, by the rule of the frontier_prediction check (alpha/2 to each
@@ -22,15 +24,34 @@ import json
 import sys
 
 
+def check_defaults() -> dict[str, float]:
+    """The settings of the frontier_prediction check: level, seed-cluster draws of the constants
+    (``model_bootstrap``) and parametric draws of the held-out scores (``score_bootstrap``), read
+    from its signature so that `frontier fit`'s defaults cannot drift from them (issue 23: A-free
+    PASSed at the check's 0.99 / 999 draws and FAILed at the 0.95 / 200 fit used to default to)."""
+    import inspect
+
+    from verify.model_checks import check_frontier_prediction
+
+    parameters = inspect.signature(check_frontier_prediction).parameters
+    return {name: parameters[name].default for name in ("level", "model_bootstrap", "score_bootstrap")}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = check_defaults()
     parser.add_argument("store", help="SQLite results store")
     parser.add_argument("--model", nargs="+", default=["A", "A-free", "B"], choices=["A", "A-free", "B"],
                         help="models to fit (default: all three)")
     parser.add_argument("--fit", default=None, metavar="SELECTOR", help="runs to fit, e.g. \"n <= 30\"")
     parser.add_argument("--predict", default=None, metavar="SELECTOR", help="runs to predict, e.g. \"n == 40\"")
-    parser.add_argument("--level", type=float, default=0.95, help="interval level, in [0.5, 0.9999] (default 0.95)")
-    parser.add_argument("--bootstrap", type=int, default=200, metavar="B",
-                        help="seed-cluster bootstrap draws and held-out simulations (default 200)")
+    parser.add_argument("--level", type=float, default=defaults["level"],
+                        help=f"interval level, in [0.5, 0.9999] (default {defaults['level']:g}, the check's)")
+    parser.add_argument("--bootstrap", type=int, default=defaults["model_bootstrap"], metavar="B",
+                        help=f"seed-cluster bootstrap draws of the constants (default {defaults['model_bootstrap']}, "
+                             "the check's)")
+    parser.add_argument("--score-bootstrap", type=int, default=defaults["score_bootstrap"], metavar="B",
+                        help=f"parametric draws behind the held-out scores (default {defaults['score_bootstrap']}, "
+                             "the check's; the smallest p-value is 1 / (1 + B))")
     parser.add_argument("--out", default="fit", help="folder for fit.json and the figures (default: fit)")
     parser.add_argument("--no-figures", action="store_true", help="write fit.json only")
 
@@ -38,18 +59,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def format_prediction(result, level: float) -> str:
     """The printed report: constants, scores and a verdict per model."""
     from verify.model_checks import VERDICT_WORDS, prediction_verdict
+    from verify.models import UNIDENTIFIED
 
     lines = [f"fit: {result.fit_selector or 'all runs'} ({result.fit_data.runs} runs); predict: "
              f"{result.predict_selector} ({result.predict_data.runs} runs); k = {result.fit_data.k}, "
-             f"s = {result.fit_data.s}; intervals at {level:g} (seed-cluster bootstrap)"]
+             f"s = {result.fit_data.s}; intervals at {level:g}: profile likelihood (runs independent; "
+             f"'unidentified' where the data bound a constant on neither side), and seed-cluster bootstrap"]
     for name, fitted in result.fits.items():
         score = result.scores[name]
         lines.append(f"\nmodel {name}: {fitted.model.description}")
         lines.append(f"  log-likelihood {fitted.log_likelihood:.1f}, AIC {fitted.aic:.1f}, BIC {fitted.bic:.1f}"
                      + ("" if fitted.converged else " (did not converge)"))
+        exponents = fitted.model.fixed_exponents(result.fit_data.k, result.fit_data.s)
+        if exponents:
+            lines.append("  fixed n-exponents: " + ", ".join(f"{t} {e.value} ({e.provenance})"
+                                                          for t, e in exponents.items()))
         for constant, value in fitted.constants().items():
             low, high = fitted.confidence_interval(constant)
-            lines.append(f"  {constant:<12} {value:9.3f}  [{low:.3f}, {high:.3f}]")
+            b_low, b_high = fitted.bootstrap_interval(constant)
+            profile = (UNIDENTIFIED if fitted.identification(constant) == UNIDENTIFIED
+                       else f"[{low:.3f}, {high:.3f}]")
+            lines.append(f"  {constant:<12} {value:9.3f}  {profile}  (bootstrap [{b_low:.3f}, {b_high:.3f}])")
         low, high = score.calibration_interval
         co_low, co_high = score.calibration_interval_comonotone
         status, _ = prediction_verdict(score, level)
@@ -76,8 +106,9 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0.5 <= args.level <= 0.9999:
         raise CliError(f"--level {args.level} must lie in [0.5, 0.9999]")
-    if args.bootstrap < 10:
-        raise CliError(f"--bootstrap {args.bootstrap} must be >= 10")
+    for flag, draws in (("--bootstrap", args.bootstrap), ("--score-bootstrap", args.score_bootstrap)):
+        if draws < 10:
+            raise CliError(f"{flag} {draws} must be >= 10")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CliError(f"--out {args.out!r} exists and is not a folder")
@@ -86,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"store {args.store!r} has no runs")
     print(f"fitting {', '.join(args.model)} ({args.bootstrap} bootstrap draws)...", file=sys.stderr, flush=True)
     result = predict_frontier(frame, args.fit, args.predict, names=args.model, level=args.level,
-                              n_bootstrap=args.bootstrap)
+                              n_bootstrap=args.bootstrap, score_bootstrap=args.score_bootstrap)
     print(format_prediction(result, args.level))
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / "fit.json", json.dumps(jsonable(result.to_dict()), indent=2) + "\n")
