@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from sim.files import write_text
 from verify import estimates as est
 from verify.checks import FAIL, INCONCLUSIVE, PASS, CheckResult
-from verify.model_checks import prediction_verdict
+from verify.model_checks import JUDGED_MODEL, prediction_verdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -101,13 +101,15 @@ def prediction_markdown(prediction) -> str:
         constants = "; ".join(f"{c} {v:.2f} [{fitted.confidence_interval(c)[0]:.2f}, "
                               f"{fitted.confidence_interval(c)[1]:.2f}]" for c, v in fitted.constants().items())
         low, high = score.calibration_interval
-        status, _ = prediction_verdict(score, prediction.level)
+        status = (prediction_verdict(score, prediction.level)[0] if name == JUDGED_MODEL
+                  else "not judged (reported only)")
         lines.append(f"| {name} | {constants} | {fitted.log_likelihood:.1f} | {fitted.aic:.1f} | {fitted.bic:.1f} | "
                      f"{score.deviance:.1f} ({score.cells}) | {score.p_value:.3g} ({score.p_value_comonotone:.3g}) | "
                      f"{score.calibration_slope:.2f} [{low:.2f}, {high:.2f}] | {status} |")
-    lines += ["", f"By AIC on the fitted runs the data favour model {prediction.best_by('aic')}. A model predicts the "
-              "held-out runs by the rule of the frontier_prediction check (alpha/2 each to the deviance p-value "
-              "and the calibration interval; a verdict holds under independent and seed-comonotone outcomes)."]
+    lines += ["", f"By AIC on the fitted runs the data favour model {prediction.best_by('aic')}. Only model "
+              f"{JUDGED_MODEL} is judged (by the frontier_prediction check: alpha/2 each to the deviance p-value and "
+              "the calibration interval; a verdict holds under independent and seed-comonotone outcomes); the other "
+              "models' scores are reported for comparison."]
     lines += [f"Note: {note}." for note in prediction.notes]
     return "\n".join(lines)
 

@@ -22,6 +22,8 @@ MIN_SPLIT_RUNS = 100
 #: which must lie well below alpha / 2 = 0.005 at the default level (399 draws put the demo's
 #: p-value on the threshold itself, 2/400: CHANGELOG.md).
 SCORE_BOOTSTRAP = 999
+#: The one model frontier_prediction judges; the others are fitted and reported, never given a verdict.
+JUDGED_MODEL = "A"
 #: parallel_search_slope PASSes only when its interval lies inside this band around 1.
 SLOPE_BAND = (2 / 3, 3 / 2)
 
@@ -92,7 +94,8 @@ def prediction_verdict(score, level: float) -> tuple[str, dict]:
 
 
 @register("frontier_prediction",
-          claim=("Model A (independent parallel search, theory-fixed n-exponents) fitted on the smaller sizes "
+          claim=("Model A (independent parallel search; n-exponents from theory where it gives one, heuristic "
+                 "elsewhere) fitted on the smaller sizes "
                  "predicts the held-out largest n (or width): held-out deviance and calibration slope consistent "
                  "with the fit (docs/science.md 7.1)."),
           describe=_describe_prediction, effect="data from Model B (FAIL)")
@@ -115,7 +118,7 @@ def check_frontier_prediction(frame: "pd.DataFrame", level: float = CHECK_LEVEL,
         return CheckResult("frontier_prediction", INCONCLUSIVE, reason, {})
     fit, predict = result.fit_selector, result.predict_selector
     details = result.to_dict()
-    a, score = result.fits["A"], result.scores["A"]
+    a, score = result.fits[JUDGED_MODEL], result.scores[JUDGED_MODEL]
     status, rule = prediction_verdict(score, level)
     details["rule"] = rule
     co_low, co_high = rule["calibration_intervals"]["comonotone"]

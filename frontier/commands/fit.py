@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def format_prediction(result, level: float) -> str:
     """The printed report: constants, scores and a verdict per model."""
-    from verify.model_checks import VERDICT_WORDS, prediction_verdict
+    from verify.model_checks import JUDGED_MODEL, VERDICT_WORDS, prediction_verdict
     from verify.models import UNIDENTIFIED
 
     lines = [f"fit: {result.fit_selector or 'all runs'} ({result.fit_data.runs} runs); predict: "
@@ -87,7 +87,8 @@ def format_prediction(result, level: float) -> str:
                      f"(seed-comonotone {score.p_value_comonotone:.3g}); calibration slope "
                      f"{score.calibration_slope:.2f} [{low:.2f}, {high:.2f}] (comonotone [{co_low:.2f}, {co_high:.2f}]); "
                      f"success {score.observed_rate:.2f} observed, {score.predicted_rate:.2f} predicted")
-        lines.append(f"  verdict: {VERDICT_WORDS[status]} the held-out runs")
+        judged = "" if name == JUDGED_MODEL else " (by the check's rule; the check itself judges model A only)"
+        lines.append(f"  verdict: {VERDICT_WORDS[status]} the held-out runs{judged}")
     best = result.best_by("aic")
     lines.append(f"\nby AIC on the fitted runs the data favour model {best}")
     lines += [f"note: {note}" for note in result.notes]
