@@ -7,10 +7,12 @@ Pure Python + sympy: imports nothing else of this project, and neither numpy, to
 - :mod:`theory.activations`: activations as data (named ones and any exact callable).
 - :mod:`theory.ltf`: exact coefficients of any linear-threshold neuron (subset-sum DP).
 - :mod:`theory.neuron`: the gradient signal of actual neurons; 2-hot tickets carrying signal.
-- :mod:`theory.lottery`: ticket probabilities, overlap law, critical width (docs/science.md 4.4).
+- :mod:`theory.lottery`: ticket probabilities, overlap law, critical width (docs/science.md 4.4), for
+  both ticket kinds (inclusion: S ⊆ U or U ⊆ S; first order: |U ∩ S| >= k - 1).
 - :mod:`theory.sq`: the SQ lower bound as a frontier in params, steps, samples, luck (4.1).
 - :mod:`theory.predict`: Theorem 4 / Theorem 5 width and sample scalings (4.3).
-- :mod:`theory.symbolic`: closed forms in n and s, asymptotic expansions, the symbolic table.
+- :mod:`theory.symbolic`: closed forms in n and s (with their domains), asymptotic expansions, the
+  symbolic table.
 - :mod:`theory.scaling`: the constants of gap(s) = Theta(s^{-(k-1)/2}).
 - :mod:`theory.anticoncentration`: exact census of random dense neurons' coefficients.
 - :mod:`theory.tables`: the bound tables ``frontier bounds`` prints.
@@ -30,6 +32,7 @@ from theory.anticoncentration import (
 )
 from theory.fourier import ACTIVATIONS, GradientSignal, coefficient, gradient_signal, spectrum
 from theory.lottery import (
+    TICKET_KINDS,
     critical_width,
     critical_width_exact,
     is_ticket,
@@ -79,8 +82,10 @@ from theory.targets import (
 from theory.symbolic import (
     Asymptotic,
     ClosedForm,
+    Formula,
     asymptotic,
     coefficient_closed_form,
+    formula,
     symbolic_rows,
     symbolic_table,
 )
@@ -90,6 +95,7 @@ __all__ = [
     "Activation",
     "Asymptotic",
     "ClosedForm",
+    "Formula",
     "GradientSignal",
     "GridNeuron",
     "MajorityGap",
@@ -101,6 +107,7 @@ __all__ = [
     "RoundedCoefficient",
     "ScalingConstants",
     "TARGET_NAMES",
+    "TICKET_KINDS",
     "TargetExpansion",
     "TargetSignal",
     "TargetTickets",
@@ -115,6 +122,7 @@ __all__ = [
     "degree2_coefficient_of_2hot",
     "draw_grid_neuron",
     "first_order_ticket",
+    "formula",
     "gaussian_limit",
     "gradient_signal",
     "is_ticket",

@@ -15,7 +15,9 @@ and each ``min_*`` below is the smallest integer value of one resource with q_ma
 All arithmetic is exact (``math.comb``, integers, ``Fraction``); n = 10^4, k = 10 is instant.
 The ``min_*_exact`` variants solve 2 p T m / C(n, k) = q for one resource *before* rounding
 (no ceiling, no floor at 1). Every function here also takes sympy symbols (n, the resources,
-q; k too, leaving C(n, k) as a binomial unless k is an integer) and returns a closed form.
+q; k too, leaving C(n, k) as a binomial unless k is an integer) and returns a closed form; the
+numbers among the arguments are checked as on the numeric path (q in (0, 1], resources integers
+>= 1), and a symbol whose assumptions contradict its range is refused.
 """
 
 from __future__ import annotations
@@ -27,12 +29,14 @@ import sympy
 
 from theory._exact import (
     RationalLike,
-    as_expression,
     as_fraction,
     binomial_expression,
     ceil_fraction,
     check_int,
     check_nks,
+    check_probability_expression,
+    check_size_expression,
+    check_symbolic_sizes,
     is_symbolic,
     to_rational,
 )
@@ -46,7 +50,7 @@ def mlp_params(n: int, width: int, output_bias: bool = False) -> int:
     Per neuron: n input weights, one bias, one output weight (docs/science.md 4.1).
     """
     if is_symbolic(n, width):
-        return as_expression(width, "width") * (as_expression(n, "n") + 2) + (1 if output_bias else 0)
+        return check_size_expression(width, "width") * (check_size_expression(n, "n") + 2) + (1 if output_bias else 0)
     n_i = check_int(n, "n", 1)
     r = check_int(width, "width", 1)
     return r * (n_i + 2) + (1 if output_bias else 0)
@@ -60,7 +64,7 @@ def _check_probability(value: RationalLike) -> Fraction:
 
 
 def _symbolic_budget(n: object, k: object) -> tuple[sympy.Expr, sympy.Expr]:
-    n_e, k_e = as_expression(n, "n"), as_expression(k, "k")
+    n_e, k_e, _ = check_symbolic_sizes(n, k)
     return n_e, binomial_expression(n_e, k_e)
 
 
@@ -75,7 +79,8 @@ def max_success_probability(n: object, k: object, params: object, steps: object,
     """
     if is_symbolic(n, k, params, steps, samples):
         _, budget = _symbolic_budget(n, k)
-        p, t, m = (as_expression(v, name) for v, name in ((params, "params"), (steps, "steps"), (samples, "samples")))
+        p, t, m = (check_size_expression(v, name)
+                   for v, name in ((params, "params"), (steps, "steps"), (samples, "samples")))
         return sympy.Min(1, sympy.factor(2 * p * t * m / budget))
     n_i, k_i, _ = check_nks(n, k)
     p = check_int(params, "params", 1)
@@ -96,8 +101,9 @@ def _resource_before_rounding(n: object, k: object, first: tuple[object, str], s
     """x = q C(n, k) / (2 * first * second), exact or symbolic (docs/science.md 4.1)."""
     if is_symbolic(n, k, first[0], second[0], success_probability):
         _, budget = _symbolic_budget(n, k)
-        a, b = as_expression(*first), as_expression(*second)
-        return sympy.factor(as_expression(success_probability, "success_probability") * budget / (2 * a * b))
+        a, b = check_size_expression(*first), check_size_expression(*second)
+        q = check_probability_expression(success_probability, "success_probability")
+        return sympy.factor(q * budget / (2 * a * b))
     n_i, k_i, _ = check_nks(n, k)
     a_i, b_i = check_int(first[0], first[1], 1), check_int(second[0], second[1], 1)
     q = _check_probability(success_probability)
