@@ -9,7 +9,8 @@ Pure Python + sympy: imports nothing else of this project, and neither numpy, to
 - :mod:`theory.neuron`: the gradient signal of actual neurons; 2-hot tickets carrying signal.
 - :mod:`theory.lottery`: ticket probabilities, overlap law, critical width (docs/science.md 4.4), for
   both ticket kinds (inclusion: S ⊆ U or U ⊆ S; first order: |U ∩ S| >= k - 1).
-- :mod:`theory.sq`: the SQ lower bound as a frontier in params, steps, samples, luck (4.1).
+- :mod:`theory.sq`: the SQ lower bound as a frontier in params, steps, samples, luck (4.1), and in
+  its own tau and delta (:func:`sq_bound`).
 - :mod:`theory.predict`: Theorem 4 / Theorem 5 width and sample scalings (4.3).
 - :mod:`theory.symbolic`: closed forms in n and s (with their domains), asymptotic expansions, the
   symbolic table.
@@ -68,6 +69,8 @@ from theory.sq import (
     min_steps,
     min_steps_exact,
     mlp_params,
+    SQBound,
+    sq_bound,
 )
 from theory.targets import (
     TARGET_NAMES,
@@ -105,6 +108,7 @@ __all__ = [
     "Prediction",
     "QuantileBand",
     "RoundedCoefficient",
+    "SQBound",
     "ScalingConstants",
     "TARGET_NAMES",
     "TICKET_KINDS",
@@ -147,6 +151,7 @@ __all__ = [
     "scaling_constants",
     "signal_carrying_fraction",
     "spectrum",
+    "sq_bound",
     "success_with_width",
     "symbolic_rows",
     "symbolic_table",

@@ -18,6 +18,10 @@ The ``min_*_exact`` variants solve 2 p T m / C(n, k) = q for one resource *befor
 q; k too, leaving C(n, k) as a binomial unless k is an integer) and returns a closed form; the
 numbers among the arguments are checked as on the numeric path (q in (0, 1], resources integers
 >= 1), and a symbol whose assumptions contradict its range is refused.
+
+:func:`sq_bound` states the theorem itself, in its four resources p, T, tau and delta (no
+reading of tau as 1/sqrt(m)): it decides the condition, or solves it for the one resource left
+out.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from fractions import Fraction
 
 import sympy
 
+from dataclasses import dataclass
+
 from theory._exact import (
     RationalLike,
     as_fraction,
@@ -34,6 +40,7 @@ from theory._exact import (
     ceil_fraction,
     check_int,
     check_nks,
+    check_positive_expression,
     check_probability_expression,
     check_size_expression,
     check_symbolic_sizes,
@@ -153,3 +160,96 @@ def min_steps_exact(n: object, k: object, params: object, samples: object, succe
 def min_params_exact(n: object, k: object, steps: object, samples: object, success_probability: object) -> sympy.Expr:
     """p = q C(n, k) / (2 T m) before rounding: :func:`min_params` is max(1, ceil(this))."""
     return _resource_before_rounding(n, k, (steps, "steps"), (samples, "samples"), success_probability)
+
+
+# ----------------------------------------------------------------------------- the theorem in tau and delta
+#: The resources of :func:`sq_bound`, in the order of its arguments.
+SQ_RESOURCES: tuple[str, ...] = ("params", "steps", "tau", "delta")
+
+
+@dataclass(frozen=True)
+class SQBound:
+    """The SQ lower bound at one point (docs/science.md 4.1):  P T / (tau^2 delta) <= C(n, k) / 2
+    implies that for some (n, k)-parity the first T iterates are independent of the target with
+    probability >= 1 - delta.
+
+    ``cost`` = P T / (tau^2 delta) and ``budget`` = C(n, k) / 2 (None where a resource was solved
+    for). ``solved_for`` names the resource left out (None when all four were given) and
+    ``threshold`` its value at equality: the largest ``params`` or ``steps``, or the smallest
+    ``tau`` or ``delta``, at which the condition holds. ``independent`` is True / False when all
+    four are numbers (the theorem applies / says nothing), a sympy relation otherwise.
+    """
+
+    n: sympy.Expr
+    k: sympy.Expr
+    params: sympy.Expr | None
+    steps: sympy.Expr | None
+    tau: sympy.Expr | None
+    delta: sympy.Expr | None
+    budget: sympy.Expr
+    cost: sympy.Expr | None
+    solved_for: str | None
+    threshold: sympy.Expr | None
+    independent: bool | sympy.Basic | None
+
+    def with_samples(self, samples: object) -> SQBound:
+        """The same bound with tau = 1/sqrt(m), the paper's reading of m samples (4.1)."""
+        if self.solved_for == "tau" or self.tau is None:
+            raise ValueError("with_samples sets tau: give the bound with tau left out")
+        m = check_size_expression(samples, "samples")
+        return sq_bound(self.n, self.k, self.params, self.steps, 1 / sympy.sqrt(m), self.delta)
+
+
+def sq_bound(n: object, k: object, params: object = None, steps: object = None, tau: object = None,
+             delta: object = None) -> SQBound:
+    """The SQ theorem of docs/science.md 4.1 in its own four resources:
+
+        P T / (tau^2 delta) <= C(n, k) / 2   =>   for some (n, k)-parity the first T iterates of
+                                                  SGD are independent of the target w.p. >= 1 - delta,
+
+    P the trainable parameters (:func:`mlp_params`, not the width), T the steps, tau the gradient
+    tolerance, delta the failure probability. Give all four to decide the condition, or leave one
+    out (None) to solve for it at equality:
+        params <= tau^2 delta C(n, k) / (2 T),     steps <= tau^2 delta C(n, k) / (2 P),
+        tau    >= sqrt(2 P T / (delta C(n, k))),   delta >= 2 P T / (tau^2 C(n, k)).
+    The last is :func:`max_success_probability` when tau = 1/sqrt(m) (before the min with 1).
+    Exact: integers and rationals give ``sympy`` numbers (tau may be exact irrational, e.g.
+    1/sqrt(m)); sympy symbols give closed forms.
+
+    Raises:
+        ValueError: more than one resource left out; bad sizes; params or steps not integers >= 1;
+            tau <= 0; delta outside (0, 1] (each also for symbols whose assumptions say so).
+    """
+    given = {"params": params, "steps": steps, "tau": tau, "delta": delta}
+    missing = [name for name, value in given.items() if value is None]
+    if len(missing) > 1:
+        raise ValueError(f"sq_bound solves for one resource; leave out at most one of {SQ_RESOURCES}, got "
+                         f"{', '.join(missing)} missing")
+    if is_symbolic(n, k):
+        n_e, k_e, _ = check_symbolic_sizes(n, k)
+    else:
+        n_i, k_i, _ = check_nks(n, k)
+        n_e, k_e = sympy.Integer(n_i), sympy.Integer(k_i)
+    p = None if params is None else check_size_expression(params, "params")
+    t = None if steps is None else check_size_expression(steps, "steps")
+    tau_e = None if tau is None else check_positive_expression(tau, "tau")
+    d = None if delta is None else check_probability_expression(delta, "delta")
+    budget = binomial_expression(n_e, k_e) / 2
+    symbolic = is_symbolic(n_e, k_e, p, t, tau_e, d)
+
+    def solved(expression: sympy.Expr) -> sympy.Expr:
+        return sympy.factor(expression) if symbolic else sympy.simplify(expression)
+
+    if not missing:
+        cost = p * t / (tau_e**2 * d)
+        relation = sympy.Le(cost, budget)
+        independent: bool | sympy.Basic = bool(relation) if relation in (sympy.true, sympy.false) else relation
+        return SQBound(n_e, k_e, p, t, tau_e, d, solved(budget), solved(cost), None, None, independent)
+    name = missing[0]
+    threshold = {
+        "params": lambda: tau_e**2 * d * budget / t,
+        "steps": lambda: tau_e**2 * d * budget / p,
+        "tau": lambda: sympy.sqrt(p * t / (d * budget)),
+        "delta": lambda: p * t / (tau_e**2 * budget),
+    }[name]()
+    return SQBound(n_e, k_e, p, t, tau_e, d, solved(budget), None, name, solved(threshold), None)
