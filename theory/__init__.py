@@ -12,6 +12,8 @@ Pure Python + sympy: imports nothing else of this project, and neither numpy, to
 - :mod:`theory.sq`: the SQ lower bound as a frontier in params, steps, samples, luck (4.1), and in
   its own tau and delta (:func:`sq_bound`).
 - :mod:`theory.predict`: Theorem 4 / Theorem 5 width and sample scalings (4.3).
+- :mod:`theory.perturbed`: the ones-plus-epsilon neuron with epsilon a symbol: Theorem 5's signal
+  as a series in epsilon and its leading term.
 - :mod:`theory.symbolic`: closed forms in n and s (with their domains), asymptotic expansions, the
   symbolic table.
 - :mod:`theory.scaling`: the constants of gap(s) = Theta(s^{-(k-1)/2}).
@@ -50,6 +52,7 @@ from theory.neuron import (
     neuron_gradient_signal,
     signal_carrying_fraction,
 )
+from theory.perturbed import EpsilonSignal, epsilon_signal
 from theory.predict import Prediction, predicted_frontier, theorem4, theorem5
 from theory.scaling import (
     MajorityGap,
@@ -98,6 +101,7 @@ __all__ = [
     "Activation",
     "Asymptotic",
     "ClosedForm",
+    "EpsilonSignal",
     "Formula",
     "GradientSignal",
     "GridNeuron",
@@ -125,6 +129,7 @@ __all__ = [
     "critical_width_exact",
     "degree2_coefficient_of_2hot",
     "draw_grid_neuron",
+    "epsilon_signal",
     "first_order_ticket",
     "formula",
     "gaussian_limit",

@@ -160,7 +160,9 @@ def theorem5(
         samples m = c_samples * (n / k)^{k-s-1}
         steps   T = 1 (one step of clipped batch gradient descent)
 
-    suffice for a subnetwork computing the parity to exist (docs/science.md 4.3).
+    suffice for a subnetwork computing the parity to exist (docs/science.md 4.3). The signal behind
+    the sample count, as a series in the symbol epsilon of the init, is
+    :func:`theory.perturbed.epsilon_signal` (its leading term ~ (n - s)^{-(k-s-1)/2}).
 
     Raises:
         ValueError: bad sizes or constants; with ``check_hypotheses`` (default) also k or s
