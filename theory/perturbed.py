@@ -18,17 +18,19 @@ theory.fourier). As epsilon -> 0+ each term is a polynomial in epsilon:
     z0 < 0:  step 0,  sign -1,  relu 0
     z0 = 0:  step step(z1), sign sign(z1), relu epsilon relu(z1)   (epsilon breaks the tie)
 
-exact for 0 < epsilon < min_{z0 != 0} |z0| / (n - s) (``valid_below``; at least 1/(n - s) for an
-integer bias, the paper's condition epsilon < 1/(n - s)). So the signal is a polynomial of degree <= 1 in epsilon there,
-its *series*. Only tie levels (z0 = 0) see the off-support bits: for j in S \\ U with U ⊆ S the
+exact for 0 < epsilon < min_{z0 != 0} |z0| / (n - s) (``valid_below``; at least 1/(n - s) for
+an integer bias, the paper's condition epsilon < 1/(n - s)). So the signal is a polynomial of
+degree <= 1 in epsilon there, its *series*. Only tie levels (z0 = 0) see the off-support bits: for j in S \\ U with U ⊆ S the
 leading term of the step signal is
 
     epsilon^0 * 2^{-s} K_{(s+b)/2}(s; s) * stephat_{k-s-1}(n - s bits, bias 0),
 
 nonzero only when a tie level exists (b an integer of the parity of s, |b| <= s: why Theorem 5
-wants s even with b = 0) and the majority-like coefficient of degree k - s - 1 on n - s bits is
-nonzero (k - s - 1 odd for n - s even: why it wants k even). Its size ~ (n - s)^{-(k-s-1)/2} is
-the origin of the theorem's m = O((n/k)^{k-s-1}) samples. With epsilon = 0 the same signal is 0.
+takes s even with b = 0) and step's degree-(k-s-1) coefficient on the n - s off-support bits is
+nonzero. For odd k - s - 1 (k and s even, as the theorem assumes) that is half the majority
+coefficient, of size ~ (n - s)^{-(k-s-1)/2} for every n: the origin of the theorem's
+m = O((n/k)^{k-s-1}) samples. For even k - s - 1 it comes only from B's own tie, 1[B = 0], and vanishes for odd
+n - s. With epsilon = 0 the same signal is 0.
 """
 
 from __future__ import annotations
