@@ -25,6 +25,7 @@ from typing import NoReturn, Sequence
 # (name, one-line help). Order is the order shown by `frontier --help`.
 COMMANDS: list[tuple[str, str]] = [
     ("bounds", "exact bound tables: ticket odds, Fourier gaps, SQ frontier per (n, k, s)"),
+    ("conjecture", "search exact theory for a counterexample to a conjectured inequality (exit 1 if found)"),
     ("anticoncentration", "exact census of random dense neurons' Fourier coefficients and gaps as n grows"),
     ("train", "train a few runs of one configuration and print a table"),
     ("sweep", "run a grid (TOML) into a results store: resumable, local pool or Dask"),

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from cli_contract import one_error_line
 from frontier.cli import main
 
 COLUMNS = [
     "n", "k", "s", "bias", "ticket_probability", "ticket_probability_exact", "critical_width", "confidence",
     "width_for_confidence", "relevant_coefficient", "irrelevant_coefficient", "gap", "predicted_samples",
-    "sq_min_samples",
+    "sq_min_samples", "first_order_ticket_probability", "first_order_ticket_probability_exact",
+    "first_order_critical_width",
 ]
 
 
@@ -196,3 +198,32 @@ def test_anticoncentration_table_and_figure(tmp_path, capsys: pytest.CaptureFixt
     assert [row["n"] for row in payload["rows"]] == [8, 12]
     assert (tmp_path / "theory_anticoncentration.png").stat().st_size > 2000
     assert main(["anticoncentration", "--n", "3", "--k", "3"]) == 2
+
+
+def test_both_ticket_kinds_in_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """First-order tickets (|U n S| >= k - 1), counted here by enumerating all s-subsets of n = 9."""
+    status, out, _ = run_cli(capsys, "--n", "9", "30", "--k", "3", "4", "--s", "2", "3", "4", "--format", "json")
+    assert status == 0
+    rows = {(r["n"], r["k"], r["s"]): r for r in json.loads(out)["rows"]}
+    for (n, k, s), row in rows.items():
+        if n != 9:
+            continue
+        supports = list(itertools.combinations(range(n), s))
+        first_order = Fraction(sum(len(set(u) & set(range(k))) >= k - 1 for u in supports), len(supports))
+        assert row["first_order_ticket_probability_exact"] == str(first_order)
+        assert row["first_order_critical_width"] == (math.ceil(1 / first_order) if first_order else None)
+    assert [rows[(30, 3, s)]["first_order_critical_width"] for s in (2, 3, 4)] == [145, 50, 26]
+    assert rows[(30, 4, 2)]["first_order_critical_width"] is None  # p1 = 0: no 2-hot neuron gets signal at k = 4
+
+
+def test_symbolic_uses_steps_and_refuses_options_it_cannot_use(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bounds", "--symbolic", "--k", "3", "--s", "2", "--steps", "100"]) == 0
+    with_steps = capsys.readouterr().out
+    assert "(n - 2)/(400*(n + 2))" in with_steps and "*T*" not in with_steps.splitlines()[2]
+    assert main(["bounds", "--symbolic", "--k", "3", "--s", "2", "--success-probability", "1"]) == 0
+    assert "(n - 2)/(2*T*(n + 2))" in capsys.readouterr().out
+    for argv, fragment in [(["--bias", "1"], "--bias"), (["--confidence", "0.9"], "--confidence"),
+                           (["--success-probability", "2"], "--success-probability"), (["--steps", "0"], "--steps")]:
+        status = main(["bounds", "--symbolic", "--k", "3", "--s", "2", *argv])
+        err = capsys.readouterr().err
+        assert one_error_line(status, err, fragment), (argv, err)

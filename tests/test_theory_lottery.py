@@ -17,6 +17,8 @@ from scipy.stats import binomtest
 from strategies import parity_sizes, probabilities
 from theory.lottery import (
     critical_width,
+    critical_width_exact,
+    is_ticket,
     overlap_distribution,
     success_with_width,
     ticket_probability,
@@ -137,4 +139,79 @@ def test_critical_width_values() -> None:
 )
 def test_bad_input_raises_value_error_naming_it(call, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
+        call()
+
+
+# --------------------------------------------------------------------------- issue 27: two ticket kinds
+def enumerate_kinds(n: int, k: int, s: int) -> tuple[Fraction, Fraction]:
+    """(inclusion, first-order) ticket frequencies over all s-subsets U of [n], S = {0..k-1}, by the
+    definitions themselves: inclusion S ⊆ U or U ⊆ S; first order: S Δ {j} ⊆ U for some j in S."""
+    target = frozenset(range(k))
+    inclusion = first_order = total = 0
+    for support in itertools.combinations(range(n), s):
+        u = frozenset(support)
+        inclusion += (target <= u) if s >= k else (u <= target)
+        first_order += any((target ^ {j}) <= u for j in target)
+        total += 1
+    return Fraction(inclusion, total), Fraction(first_order, total)
+
+
+@settings(max_examples=60, deadline=None)
+@given(parity_sizes(max_n=11))
+def test_both_ticket_kinds_equal_subset_enumeration(sizes: tuple[int, int, int]) -> None:
+    n, k, s = sizes
+    inclusion, first_order = enumerate_kinds(n, k, s)
+    assert ticket_probability(n, k, s) == ticket_probability(n, k, s, "inclusion") == inclusion
+    assert ticket_probability(n, k, s, "first_order") == first_order
+    target = range(k)
+    for support in itertools.islice(itertools.combinations(range(n), s), 40):
+        assert is_ticket(support, target, "first_order") == any((frozenset(target) ^ {j}) <= set(support) for j in target)
+    if first_order:
+        assert critical_width(n, k, s, "first_order") == math.ceil(1 / first_order)
+        assert critical_width_exact(n, k, s, "first_order") == 1 / first_order
+    else:
+        assert s < k - 1 and critical_width_exact(n, k, s, "first_order") == sympy.oo
+        with pytest.raises(ValueError, match="infinite"):
+            critical_width(n, k, s, "first_order")
+
+
+@pytest.mark.parametrize("s", [1, 2, 3, 4, 5, 8])
+def test_first_order_kind_is_the_parity_case_of_target_tickets(s: int) -> None:
+    """theory.targets counts first-order tickets by intersections: the same number for the parity."""
+    from theory.targets import target_expansion, target_tickets
+
+    for k in (1, 2, 3, 4):
+        tickets = target_tickets(30, s, target_expansion("parity", k))
+        assert ticket_probability(30, k, s, "first_order") == tickets.probability
+        if tickets.critical_width is not None:
+            assert critical_width(30, k, s, "first_order") == tickets.critical_width
+
+
+def test_critical_widths_of_both_kinds_at_n30_k3() -> None:
+    """The issue's numbers: the two notions differ by up to two orders of magnitude at n = 30, k = 3."""
+    inclusion = {s: critical_width(30, 3, s) for s in (2, 3, 4, 8)}
+    first_order = {s: critical_width(30, 3, s, "first_order") for s in (2, 3, 4, 8)}
+    assert inclusion == {2: 145, 3: 4060, 4: 1015, 8: 73}
+    assert first_order == {2: 145, 3: 50, 4: 26, 8: 7}
+
+
+@pytest.mark.parametrize(("k", "s"), [(3, 2), (3, 3), (3, 8), (4, 2), (4, 3), (5, 7), (1, 4)])
+def test_first_order_closed_form(k: int, s: int) -> None:
+    n = sympy.Symbol("n", positive=True)
+    closed = ticket_probability(n, k, s, "first_order")
+    for value in range(max(k, s), 40):
+        assert closed.subs(n, value) == ticket_probability(value, k, s, "first_order")
+    t = sympy.Symbol("t", nonnegative=True, integer=True)
+    general = ticket_probability(n, 3, 2 + t, "first_order")  # s >= k - 1 decided by the assumption
+    assert all(general.subs({n: 20, t: extra}) == ticket_probability(20, 3, 2 + extra, "first_order")
+               for extra in range(6))
+
+
+@pytest.mark.parametrize("call", [
+    lambda: ticket_probability(10, 3, 2, "strict"),
+    lambda: is_ticket([0, 1], [0, 1, 2], "first-order"),
+    lambda: critical_width(10, 3, 2, kind=None),
+])
+def test_an_unknown_ticket_kind_is_refused(call) -> None:
+    with pytest.raises(ValueError, match="kind"):
         call()

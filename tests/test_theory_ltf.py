@@ -204,3 +204,40 @@ def test_a_planted_off_by_one_is_caught_by_the_brute_force_oracle(monkeypatch, m
     assert disagreements > 0
     monkeypatch.undo()
     assert all(ltf_coefficient(w, b, [0], "relu") == brute_force_ltf(w, b, [0], "relu") for w, b in cases)
+
+
+# --------------------------------------------------------------------------- issue 27: the size limit up front
+@settings(max_examples=80, deadline=None)
+@given(rational_weight_vectors(max_len=10, max_abs=4, max_denominator=4), rational_biases(max_abs=4, max_denominator=4))
+def test_state_count_bound_bounds_the_reachable_partial_sums(weights: list[Fraction], bias: Fraction) -> None:
+    """The bound is known before the DP and is never below the number of partial sums it reaches."""
+    from theory.ltf import state_count_bound
+
+    neuron = IntegerNeuron.from_weights(weights, bias)
+    reachable = {0}
+    for e in neuron.magnitudes:
+        reachable |= {y + e for y in reachable}
+    assert len(reachable) <= state_count_bound(neuron.magnitudes) <= sum(neuron.magnitudes) + 1
+    assert state_count_bound([3] * 30) == 31  # equal weights: s + 1 sums, not 2^s
+
+
+def test_a_dense_float_neuron_is_refused_before_any_state_is_built(monkeypatch) -> None:
+    """24 distinct float weights (up to 2^24 partial sums) used to build 10^7 states for 41 s and 2.85 GB
+    before failing; now the bound refuses them before either DP runs (both are made to fail here)."""
+    import theory.ltf as ltf
+
+    def never(*args):
+        raise AssertionError("the DP ran")
+
+    monkeypatch.setattr(ltf, "sparse_measure", never)
+    monkeypatch.setattr(ltf, "dense_measure", never)
+    rng = random.Random(0)
+    weights = [rng.uniform(-1, 1) for _ in range(24)]
+    with pytest.raises(ValueError, match=r"up to 16777216 partial sums .* MAX_STATES = 4194304"):
+        ltf_coefficient(weights, 0.1, [0, 1], "step")
+    # The same neuron rounded to a grid stays exact and cheap (the error message's advice).
+    monkeypatch.undo()
+    assert ltf_coefficient_on_grid(weights, 0.1, [0, 1], "relu", grid=16).error_bound <= Fraction(25, 32)
+    # A neuron under the limit still runs: 2^10 sums.
+    assert ltf_coefficient(weights[:10], 0.1, [0, 1], "step") == brute_force_ltf(
+        [Fraction(w) for w in weights[:10]], Fraction(0.1), [0, 1], "step")

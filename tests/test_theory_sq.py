@@ -122,3 +122,47 @@ def test_mlp_params() -> None:
 def test_bad_input_raises_value_error_naming_it(call, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         call()
+
+
+# --------------------------------------------------------------------------- issue 27: tau and delta
+@settings(max_examples=60, deadline=None)
+@given(frontier_points(max_n=200, max_k=5), st.fractions(min_value=Fraction(1, 1000), max_value=10, max_denominator=1000),
+       probabilities(max_denominator=1000))
+def test_sq_bound_decides_the_theorem_and_solves_each_resource(point: dict, tau: Fraction, delta: Fraction) -> None:
+    """P T / (tau^2 delta) <= C(n, k) / 2, decided exactly, and each solved resource sits on the boundary."""
+    from theory.sq import sq_bound
+
+    n, k, params, steps = point["n"], point["k"], point["params"], point["steps"]
+    budget = Fraction(math.comb(n, k), 2)
+    cost = Fraction(params * steps) / (tau**2 * delta)
+    bound = sq_bound(n, k, params, steps, tau, delta)
+    assert bound.independent is (cost <= budget)
+    assert bound.cost == sympy.Rational(cost.numerator, cost.denominator)
+    assert sq_bound(n, k, None, steps, tau, delta).threshold == sympy.Rational(tau**2 * delta * budget / steps)
+    assert sq_bound(n, k, params, None, tau, delta).threshold == sympy.Rational(tau**2 * delta * budget / params)
+    assert sq_bound(n, k, params, steps, tau, None).threshold == sympy.Rational(params * steps / (tau**2 * budget))
+    tau_min = sq_bound(n, k, params, steps, None, delta).threshold
+    assert sympy.simplify(tau_min**2 - sympy.Rational(params * steps / (delta * budget))) == 0
+    # tau = 1/sqrt(m) recovers the frontier of max_success_probability (before the min with 1)
+    m = point["samples"]
+    delta_min = sq_bound(n, k, params, steps, 1 / sympy.sqrt(m), None).threshold
+    assert min(delta_min, 1) == max_success_probability(n, k, params, steps, m)
+
+
+def test_sq_bound_symbolic_and_refusals() -> None:
+    from theory.sq import sq_bound
+
+    n, P, T, tau, delta = sympy.symbols("n P T tau delta", positive=True)
+    bound = sq_bound(n, 3, P, T, tau, delta)
+    assert bound.budget == n * (n - 1) * (n - 2) / 12 and bound.cost == P * T / (tau**2 * delta)
+    assert sympy.simplify(sq_bound(n, 3, P, T, tau).threshold - 12 * P * T / (tau**2 * n * (n - 1) * (n - 2))) == 0
+    assert sq_bound(100, 3, 1000, 10, sympy.Rational(1, 10), sympy.Rational(1, 2)).independent is False
+    assert sq_bound(100, 3, 1000, 10, 1, sympy.Rational(1, 2)).independent is True
+    for kwargs, fragment in [({"delta": 2}, "delta"), ({"delta": 0}, "delta"), ({"tau": 0}, "tau"),
+                             ({"tau": -1}, "tau"), ({"params": 0}, "params"), ({"steps": 1.5}, "steps"),
+                             ({"tau": None, "delta": None}, "at most one")]:
+        args = {"params": 10, "steps": 10, "tau": 1, "delta": sympy.Rational(1, 2), **kwargs}
+        with pytest.raises(ValueError, match=fragment):
+            sq_bound(100, 3, **args)
+    with pytest.raises(ValueError, match="delta"):
+        sq_bound(n, 3, P, T, tau, sympy.Symbol("d", negative=True))

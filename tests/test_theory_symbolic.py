@@ -24,7 +24,7 @@ from theory.sq import (
     min_steps_exact,
     mlp_params,
 )
-from theory.symbolic import asymptotic, coefficient_closed_form, symbolic_rows, symbolic_table
+from theory.symbolic import asymptotic, coefficient_closed_form, formula, symbolic_rows, symbolic_table
 
 n = sympy.Symbol("n", positive=True)
 KS_GRID = [(k, s) for k in (1, 2, 3, 4, 5) for s in (1, 2, 3, 4, 6, 9)]
@@ -205,3 +205,86 @@ def test_symbolic_table_plain_and_latex() -> None:
     assert r"\frac{6}{n \left(n - 1\right)}" in latex and latex.count(r"\\") == 2
     with pytest.raises(ValueError, match="fmt"):
         symbolic_table([3], [2], fmt="html")
+
+
+# --------------------------------------------------------------------------- issue 27: domains
+SYMBOL_N = sympy.Symbol("n", positive=True)
+
+
+@pytest.mark.parametrize(("call", "fragment"), [
+    pytest.param(lambda: ticket_probability(SYMBOL_N, 3, 0), "s must be >= 1, got 0", id="ticket_probability_s0"),
+    pytest.param(lambda: ticket_probability(SYMBOL_N, 0, 2), "k must be >= 1, got 0", id="ticket_probability_k0"),
+    pytest.param(lambda: ticket_probability(SYMBOL_N, -1, 2), "k must be >= 1, got -1", id="ticket_probability_k_neg"),
+    pytest.param(lambda: ticket_probability(SYMBOL_N, 3, 2.5), "s must be an integer, got 2.5",
+                 id="ticket_probability_s_float"),
+    pytest.param(lambda: ticket_probability(SYMBOL_N, 3, sympy.Rational(5, 2)), "s must be an integer",
+                 id="ticket_probability_s_rational"),
+    pytest.param(lambda: ticket_probability(SYMBOL_N, sympy.Symbol("k", negative=True), 2), "k must be >= 1",
+                 id="ticket_probability_k_negative_symbol"),
+    pytest.param(lambda: ticket_probability(sympy.Symbol("n", integer=False), 3, 2), "n must be an integer",
+                 id="ticket_probability_n_noninteger_symbol"),
+    pytest.param(lambda: ticket_probability(2, 3, sympy.Symbol("s", positive=True, integer=True)), "k=3 exceeds n=2",
+                 id="ticket_probability_k_above_n"),
+    pytest.param(lambda: critical_width_exact(SYMBOL_N, 3, 0), "s must be >= 1", id="critical_width_exact_s0"),
+    pytest.param(lambda: overlap_distribution(sympy.Symbol("n", negative=True), 3, 2), "n must be >= 1",
+                 id="overlap_distribution_negative_n"),
+    pytest.param(lambda: min_samples_exact(SYMBOL_N, 3, 10, 10, 2), "success_probability must lie in",
+                 id="min_samples_exact_q2"),
+    pytest.param(lambda: min_steps_exact(SYMBOL_N, 3, 10, 10, 0), "success_probability", id="min_steps_exact_q0"),
+    pytest.param(lambda: min_params_exact(SYMBOL_N, 3, 0, 10, "1/2"), "steps must be >= 1", id="min_params_exact_T0"),
+    pytest.param(lambda: max_success_probability(SYMBOL_N, 3, 2.5, 1, 1), "params must be an integer",
+                 id="max_success_probability_float_params"),
+    pytest.param(lambda: mlp_params(SYMBOL_N, 0), "width must be >= 1", id="mlp_params_width0"),
+    pytest.param(lambda: theorem4(SYMBOL_N, 0, 8), "k must be >= 1", id="theorem4_k0"),
+    pytest.param(lambda: theorem5(SYMBOL_N, 4, -2), "s must be >= 1", id="theorem5_s_neg"),
+    pytest.param(lambda: symbolic_rows([3], [2], steps=0), "steps must be >= 1", id="symbolic_rows_steps0"),
+    pytest.param(lambda: symbolic_rows([3], [2], success_probability=2), "success_probability",
+                 id="symbolic_rows_q2"),
+    pytest.param(lambda: formula("ticket_probability", 3, 2).at(2), "outside the domain", id="closed_form_at_n2"),
+])
+def test_formerly_silent_symbolic_inputs_are_refused(call, fragment: str) -> None:
+    """Each of these returned a value before issue 27 (e.g. ticket_probability(n, 3, 0) was 1 and
+    6/(n(n-1)) at n = 2 was 3); the numeric path refuses the same inputs."""
+    with pytest.raises(ValueError, match=fragment):
+        call()
+
+
+def test_symbols_with_undecided_assumptions_still_give_closed_forms() -> None:
+    plain_n = sympy.Symbol("n")  # no assumptions: read as an integer n >= max(k, s)
+    assert ticket_probability(plain_n, 3, 2) == 6 / (plain_n * (plain_n - 1))
+    assert min_samples_exact(SYMBOL_N, 3, 10, 10, sympy.Symbol("q", positive=True)) is not None
+
+
+@pytest.mark.parametrize("quantity", ["ticket_probability", "critical_width", "first_order_ticket_probability",
+                                      "first_order_critical_width", "sq_budget", "sq_samples_at_critical_width"])
+@pytest.mark.parametrize(("k", "s"), [(3, 2), (3, 8), (4, 3), (2, 5)])
+def test_formula_carries_its_domain_and_equals_the_function_on_it(quantity: str, k: int, s: int) -> None:
+    f = formula(quantity, k, s, steps=100)
+    assert f.lowest == (k if quantity == "sq_budget" else max(k, s))
+    assert f.domain == sympy.Ge(f.variable, f.lowest)
+    exact = {
+        "ticket_probability": lambda v: ticket_probability(v, k, s),
+        "critical_width": lambda v: critical_width_exact(v, k, s),
+        "first_order_ticket_probability": lambda v: ticket_probability(v, k, s, "first_order"),
+        "first_order_critical_width": lambda v: critical_width_exact(v, k, s, "first_order"),
+        "sq_budget": lambda v: sympy.Rational(math.comb(v, k), 4),
+        # q C(n, k) / (2 P T) with P = r* (n + 2) parameters, r* before the ceiling, T = 100
+        "sq_samples_at_critical_width": lambda v: Fraction(1, 2) * math.comb(v, k) / (
+            2 * critical_width_exact(v, k, s) * (v + 2) * 100),
+    }[quantity]
+    for value in range(f.lowest, f.lowest + 25):
+        assert f.at(value) == exact(value)
+    with pytest.raises(ValueError, match="outside the domain"):
+        f.at(f.lowest - 1)
+    assert f"n >= {f.lowest}" in str(f)
+
+
+def test_symbolic_rows_have_both_ticket_kinds_and_a_domain() -> None:
+    rows = {(int(r["k"]), int(r["s"])): r for r in symbolic_rows([3, 4], [2, 3, 8])}
+    assert rows[(3, 8)]["domain"] == sympy.Ge(n, 8)
+    assert rows[(3, 3)]["first_order_critical_width"].subs(n, 30) == sympy.Rational(4060, 82)
+    assert rows[(4, 2)]["first_order_ticket_probability"] == 0 and rows[(4, 2)]["first_order_critical_width"] == sympy.oo
+    header = symbolic_table([3], [2]).splitlines()[0]
+    assert "p1(n), first order" in header and "valid for" in header
+    # the parameter count is not called p, which is the ticket probability
+    assert "params*T*m" in header and "p T m" not in header

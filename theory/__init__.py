@@ -7,10 +7,15 @@ Pure Python + sympy: imports nothing else of this project, and neither numpy, to
 - :mod:`theory.activations`: activations as data (named ones and any exact callable).
 - :mod:`theory.ltf`: exact coefficients of any linear-threshold neuron (subset-sum DP).
 - :mod:`theory.neuron`: the gradient signal of actual neurons; 2-hot tickets carrying signal.
-- :mod:`theory.lottery`: ticket probabilities, overlap law, critical width (docs/science.md 4.4).
-- :mod:`theory.sq`: the SQ lower bound as a frontier in params, steps, samples, luck (4.1).
+- :mod:`theory.lottery`: ticket probabilities, overlap law, critical width (docs/science.md 4.4), for
+  both ticket kinds (inclusion: S ⊆ U or U ⊆ S; first order: |U ∩ S| >= k - 1).
+- :mod:`theory.sq`: the SQ lower bound as a frontier in params, steps, samples, luck (4.1), and in
+  its own tau and delta (:func:`sq_bound`).
 - :mod:`theory.predict`: Theorem 4 / Theorem 5 width and sample scalings (4.3).
-- :mod:`theory.symbolic`: closed forms in n and s, asymptotic expansions, the symbolic table.
+- :mod:`theory.perturbed`: the ones-plus-epsilon neuron with epsilon a symbol: Theorem 5's signal
+  as a series in epsilon and its leading term.
+- :mod:`theory.symbolic`: closed forms in n and s (with their domains), asymptotic expansions, the
+  symbolic table.
 - :mod:`theory.scaling`: the constants of gap(s) = Theta(s^{-(k-1)/2}).
 - :mod:`theory.anticoncentration`: exact census of random dense neurons' coefficients.
 - :mod:`theory.tables`: the bound tables ``frontier bounds`` prints.
@@ -30,6 +35,7 @@ from theory.anticoncentration import (
 )
 from theory.fourier import ACTIVATIONS, GradientSignal, coefficient, gradient_signal, spectrum
 from theory.lottery import (
+    TICKET_KINDS,
     critical_width,
     critical_width_exact,
     is_ticket,
@@ -46,6 +52,7 @@ from theory.neuron import (
     neuron_gradient_signal,
     signal_carrying_fraction,
 )
+from theory.perturbed import EpsilonSignal, epsilon_signal
 from theory.predict import Prediction, predicted_frontier, theorem4, theorem5
 from theory.scaling import (
     MajorityGap,
@@ -65,6 +72,8 @@ from theory.sq import (
     min_steps,
     min_steps_exact,
     mlp_params,
+    SQBound,
+    sq_bound,
 )
 from theory.targets import (
     TARGET_NAMES,
@@ -79,8 +88,10 @@ from theory.targets import (
 from theory.symbolic import (
     Asymptotic,
     ClosedForm,
+    Formula,
     asymptotic,
     coefficient_closed_form,
+    formula,
     symbolic_rows,
     symbolic_table,
 )
@@ -90,6 +101,8 @@ __all__ = [
     "Activation",
     "Asymptotic",
     "ClosedForm",
+    "EpsilonSignal",
+    "Formula",
     "GradientSignal",
     "GridNeuron",
     "MajorityGap",
@@ -99,8 +112,10 @@ __all__ = [
     "Prediction",
     "QuantileBand",
     "RoundedCoefficient",
+    "SQBound",
     "ScalingConstants",
     "TARGET_NAMES",
+    "TICKET_KINDS",
     "TargetExpansion",
     "TargetSignal",
     "TargetTickets",
@@ -114,7 +129,9 @@ __all__ = [
     "critical_width_exact",
     "degree2_coefficient_of_2hot",
     "draw_grid_neuron",
+    "epsilon_signal",
     "first_order_ticket",
+    "formula",
     "gaussian_limit",
     "gradient_signal",
     "is_ticket",
@@ -139,6 +156,7 @@ __all__ = [
     "scaling_constants",
     "signal_carrying_fraction",
     "spectrum",
+    "sq_bound",
     "success_with_width",
     "symbolic_rows",
     "symbolic_table",

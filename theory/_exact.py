@@ -128,3 +128,79 @@ def binomial_expression(n: sympy.Expr, k: sympy.Expr) -> sympy.Expr:
     if isinstance(k, sympy.Integer):
         return sympy.ff(n, int(k)) / sympy.factorial(int(k))
     return sympy.binomial(n, k)
+
+
+# ----------------------------------------------------------------------------- the symbolic path's checks
+def _contradicted(relation: sympy.Basic) -> bool:
+    """Whether sympy can show ``relation`` false (from the symbols' assumptions); undecided is not."""
+    return relation in (sympy.false, False)
+
+
+def check_size_expression(value: object, name: str, minimum: int = 1) -> sympy.Expr:
+    """A size (n, k, s, a width, T, ...) on the symbolic path, as a sympy expression.
+
+    A number must be an integer >= ``minimum``, exactly as :func:`check_int` demands on the numeric
+    path (``s = 2.5``, ``k = 0`` are refused). A sympy expression with free symbols is read as such
+    an integer: it is refused when its assumptions contradict that (``Symbol("k", negative=True)``,
+    ``Symbol("s", integer=False)``) and accepted when they do not decide it (a plain
+    ``Symbol("n")``); the closed form then holds on the integers >= ``minimum`` only.
+
+    Raises:
+        ValueError: naming ``name`` and the value.
+    """
+    if isinstance(value, sympy.Basic) and value.free_symbols:
+        if value.is_integer is False:
+            raise ValueError(f"{name} must be an integer, got {value}, which its assumptions make a non-integer")
+        if _contradicted(sympy.Ge(value, minimum)):
+            raise ValueError(f"{name} must be >= {minimum}, got {value}, which its assumptions make smaller")
+        return value  # type: ignore[return-value]
+    return sympy.Integer(check_int(value, name, minimum))
+
+
+def check_symbolic_sizes(n: object, k: object, s: object | None = None
+                         ) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr | None]:
+    """:func:`check_nks` for the symbolic path: 1 <= k, s <= n as integers, each check made where
+    the numbers or the symbols' assumptions decide it (``k = 3`` with ``n = 2`` is refused, ``k = 3``
+    with a symbol n is read as n >= 3: the closed form's domain)."""
+    n_e = check_size_expression(n, "n")
+    k_e = check_size_expression(k, "k")
+    if _contradicted(sympy.Le(k_e, n_e)):
+        raise ValueError(f"k={k_e} exceeds n={n_e}: a parity on k of n bits needs k <= n")
+    if s is None:
+        return n_e, k_e, None
+    s_e = check_size_expression(s, "s")
+    if _contradicted(sympy.Le(s_e, n_e)):
+        raise ValueError(f"s={s_e} exceeds n={n_e}: a support is an s-subset of the n inputs")
+    return n_e, k_e, s_e
+
+
+def check_probability_expression(value: object, name: str, allow_zero: bool = False) -> sympy.Expr:
+    """A probability on the symbolic path: a number must lie in (0, 1] ([0, 1] with ``allow_zero``),
+    as on the numeric path; a symbol is refused when its assumptions put it outside."""
+    if isinstance(value, sympy.Basic) and value.free_symbols:
+        low = sympy.Ge(value, 0) if allow_zero else sympy.Gt(value, 0)
+        if value.is_real is False or _contradicted(low) or _contradicted(sympy.Le(value, 1)):
+            raise ValueError(f"{name} must lie in {'[0, 1]' if allow_zero else '(0, 1]'}, got {value}, "
+                             "which its assumptions put outside")
+        return value  # type: ignore[return-value]
+    q = as_fraction(value, name)  # type: ignore[arg-type]
+    if not (0 <= q <= 1 if allow_zero else 0 < q <= 1):
+        raise ValueError(f"{name} must lie in {'[0, 1]' if allow_zero else '(0, 1]'}, got {q}")
+    return to_rational(q)
+
+
+def check_positive_expression(value: object, name: str) -> sympy.Expr:
+    """A positive real on the symbolic path (a tolerance tau, an epsilon): a number must be a finite
+    rational > 0; a symbol is refused when its assumptions make it non-positive or non-real."""
+    if isinstance(value, sympy.Basic) and value.free_symbols:
+        if value.is_real is False or _contradicted(sympy.Gt(value, 0)):
+            raise ValueError(f"{name} must be positive, got {value}, which its assumptions make non-positive")
+        return value  # type: ignore[return-value]
+    if isinstance(value, sympy.Basic) and value.is_number and not isinstance(value, sympy.Rational):
+        if not (value.is_real and value.is_positive):  # e.g. 1/sqrt(m) at a number m: exact, positive
+            raise ValueError(f"{name} must be positive, got {value}")
+        return value  # type: ignore[return-value]
+    q = as_fraction(value, name)  # type: ignore[arg-type]
+    if not q > 0:
+        raise ValueError(f"{name} must be positive, got {q}")
+    return to_rational(q)

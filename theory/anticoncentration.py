@@ -119,8 +119,9 @@ def census_neurons(n: int, k: int, neurons: int, grid: int, seed: int) -> list[G
 
 def neuron_census(n: int, k: int = 3, neurons: int = 200, grid: int = 8, seed: int = 0) -> NeuronCensus:
     """Draw ``neurons`` grid neurons (:func:`census_neurons`) and compute each one's |ghat(T)|
-    and gap exactly. Cost O(neurons * n^2 * grid): about 1 ms a neuron at n = 50, q = 8 and
-    6 ms at n = 100 on one core (docs/theory_for_proofs.md)."""
+    and gap exactly. Cost O(neurons * n^2 * grid): doubling n costs about 6x per neuron (n^2 from
+    the DP's size times the longer integers). Times per neuron are measured by
+    ``python -m theory.benchmark`` and listed in docs/theory_for_proofs.md ("Speed"), not here."""
     n_i, k_i = check_int(n, "n", 2), check_int(k, "k", 1)
     if k_i >= n_i:
         raise ValueError(f"k={k_i} must be below n={n_i}: the gap needs a coordinate outside S")

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from theory.anticoncentration import neuron_census
 from theory.fourier import _coefficient_fraction, coefficient
-from theory.ltf import ltf_coefficient
+from theory.ltf import MAX_STATES, ltf_coefficient
 from theory.neuron import neuron_gradient_signal
 
 
@@ -55,6 +55,16 @@ def main() -> None:
     for size in (50, 100):
         census = best_of(1, lambda: neuron_census(size, 3, 100, 8, 0))
         print(f"neuron_census n = {size}, grid 8: {census / 100 * 1e3:.2f} ms per neuron (all n coordinates)")
+    floats = [rng.uniform(-1, 1) for _ in range(24)]
+    started = time.perf_counter()
+    try:
+        ltf_coefficient(floats, 0.1, [0, 1], "step")
+    except ValueError:
+        pass
+    print(f"ltf_coefficient refuses 24 distinct float weights (2^24 > MAX_STATES = {MAX_STATES} sums) in "
+          f"{(time.perf_counter() - started) * 1e3:.2f} ms")
+    largest = best_of(1, lambda: ltf_coefficient(floats[:20], 0.1, [0, 1], "step"))
+    print(f"ltf_coefficient, 20 distinct float weights (2^20 partial sums), step, |T| = 2: {largest:.1f} s")
 
 
 if __name__ == "__main__":

@@ -159,7 +159,8 @@ class GradientSignal:
     |relevant| - |irrelevant| is the Fourier gap. For an over-sparse ticket (S ⊆ U) they are
     stephat_{k-1} and stephat_{k+1} (0 if s = k). For an under-sparse ticket (U ⊆ S) with
     s = k - 1 the missing coordinate gets stephat_s; with k - s >= 2 everything is 0
-    (the paper then adds a small dense component epsilon; not modelled here).
+    (the paper then adds a small dense component epsilon: :func:`theory.perturbed.epsilon_signal`
+    gives that signal as a series in a symbol epsilon).
 
     ``sample_estimate`` = log(n) / gap^2 (natural log; ``inf`` if gap <= 0) is an
     order-of-magnitude estimate of the samples m this neuron needs (the empirical gradient has

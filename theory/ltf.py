@@ -42,8 +42,11 @@ import sympy
 from theory._exact import RationalLike, as_fraction, check_int, to_rational
 from theory.activations import Activation, ActivationLike, activation_key, resolve_activation
 
-#: The dictionary DP refuses neurons with more reachable partial sums than this.
-MAX_STATES = 10**7
+#: The DP refuses neurons with more reachable partial sums than this, before it allocates anything
+#: (:func:`state_count_bound`). 2^22 states of the dictionary DP take about 0.8 GB and 15 s
+#: (measured in docs/theory_for_proofs.md, "Speed"): 22 distinct float weights are the most a dense
+#: float neuron may have; round larger ones with :func:`ltf_coefficient_on_grid`.
+MAX_STATES = 1 << 22
 
 
 def exact_weight(value: RationalLike, name: str) -> Fraction:
@@ -108,10 +111,39 @@ class IntegerNeuron:
         """D * (w . x + b) at partial sum y: A - 2 g y + c."""
         return self.total - 2 * self.gcd * y + self.offset
 
+    def state_count_bound(self) -> int:
+        """An upper bound on the DP's states, known before any is built (:func:`state_count_bound`)."""
+        return state_count_bound(self.magnitudes)
+
     def is_dense(self) -> bool:
         """Whether a list over y = 0..Y is at most 4x the worst-case number of reachable sums."""
         span = sum(self.magnitudes) + 1
         return span <= 4 << min(len(self.magnitudes), 64) and span <= MAX_STATES
+
+
+def state_count_bound(magnitudes: Sequence[int]) -> int:
+    """Upper bound on the partial sums y = sum of a sub-multiset of ``magnitudes`` (the DP's states):
+
+        min( Y + 1,  prod over distinct values e of (count(e) + 1) ),   Y = sum of the magnitudes,
+
+    since y lies in 0..Y and is fixed by how many copies of each distinct value it uses. Equal
+    weights cost s + 1 states, not 2^s; s distinct float weights cost up to 2^s.
+    """
+    counts: dict[int, int] = {}
+    for e in magnitudes:
+        counts[e] = counts.get(e, 0) + 1
+    by_multiplicity = math.prod(c + 1 for c in counts.values())
+    return min(sum(magnitudes) + 1, by_multiplicity)
+
+
+def check_state_count(neuron: IntegerNeuron) -> None:
+    """Refuse, before allocating, a neuron whose DP may need more than ``MAX_STATES`` states."""
+    bound = neuron.state_count_bound()
+    if bound > MAX_STATES:
+        raise ValueError(
+            f"the exact DP of this neuron may need up to {bound} partial sums ({len(neuron.magnitudes)} nonzero "
+            f"weights), above the limit MAX_STATES = {MAX_STATES}: round it with ltf_coefficient_on_grid"
+        )
 
 
 def dense_measure(magnitudes: Sequence[int], flipped: Sequence[bool]) -> list[int]:
@@ -159,6 +191,7 @@ def integer_neuron_coefficient(neuron: IntegerNeuron, subset: frozenset[int], ac
     """ghat(T) of a neuron in integer form (module docstring, steps 2-4)."""
     if subset & neuron.zero:
         return Fraction(0)  # E[x_i] = 0 for a coordinate the neuron ignores
+    check_state_count(neuron)
     flipped = [i in subset for i in neuron.index]
     if neuron.is_dense():
         measure: dict[int, int] | list[int] = dense_measure(neuron.magnitudes, flipped)
@@ -203,10 +236,15 @@ def ltf_coefficient(
         subset: T as indices into ``weights`` (any iterable of distinct ints).
         activation: a name, an :class:`~theory.activations.Activation` or an exact callable.
 
+    Size limit: before building anything, the state count is bounded by
+    min(Y + 1, prod over distinct |D w_i| / g of (multiplicity + 1)) (:func:`state_count_bound`);
+    above ``MAX_STATES`` = 2^22 the call is refused at once (a dense neuron with 24 distinct float
+    weights used to build 10^7 states for 41 s and 2.85 GB before failing).
+
     Raises:
         ValueError: empty weights, a non-rational or non-finite weight or bias, a subset index
-            out of range or repeated, an unknown activation, or more than ``MAX_STATES``
-            reachable partial sums.
+            out of range or repeated, an unknown activation, or a state-count bound above
+            ``MAX_STATES`` (raised before any allocation).
     """
     return to_rational(ltf_fraction(weights, bias, subset, activation))
 

@@ -22,7 +22,7 @@ from fractions import Fraction
 
 import sympy
 
-from theory._exact import RationalLike, check_int, to_rational
+from theory._exact import RationalLike, check_int, check_symbolic_sizes, to_rational
 from theory.activations import ActivationLike, activation_key
 from theory.lottery import is_ticket
 from theory.ltf import IntegerNeuron, exact_weight, integer_neuron_coefficient
@@ -232,9 +232,7 @@ def signal_carrying_fraction(n: int | sympy.Expr, k: int = 3, s: int = 2, values
         raise ValueError(f"signal_carrying_fraction is derived for s = 2, k >= 3 only, got s={s_i}, k={k_i}")
     if values not in ("uniform", "sign"):
         raise ValueError(f"values must be 'uniform' or 'sign', got {values!r}")
-    n_e = n if isinstance(n, sympy.Basic) and not isinstance(n, sympy.Integer) else sympy.Integer(check_int(n, "n", 1))
-    if isinstance(n_e, sympy.Integer) and n_e < k_i:
-        raise ValueError(f"n={n_e} is smaller than k={k_i}")
+    n_e, _, _ = check_symbolic_sizes(n, k_i, s_i)  # integers exactly; a symbol is read as n >= k
     if k_i >= 4:
         return sympy.Integer(0)
     if values == "sign":

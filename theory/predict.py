@@ -19,7 +19,7 @@ from typing import Union
 
 import sympy
 
-from theory._exact import as_expression, check_nks, decided, is_symbolic
+from theory._exact import as_expression, check_nks, check_symbolic_sizes, decided, is_symbolic
 
 Number = Union[float, sympy.Expr]
 
@@ -61,7 +61,7 @@ def _check_even(value: sympy.Expr, name: str, theorem: str) -> None:
 
 
 def _symbolic_theorem4(n, k, s, epsilon, constants, check_hypotheses) -> Prediction:
-    n_e, k_e, s_e = (as_expression(v, name) for v, name in ((n, "n"), (k, "k"), (s, "s")))
+    n_e, k_e, s_e = check_symbolic_sizes(n, k, s)
     c1, c2, c3, c4 = (_positive_expression(c, name) for c, name in zip(constants, ("c1", "c2", "c3", "c4")))
     if check_hypotheses:
         _check_even(k_e, "k", "Theorem 4")
@@ -127,7 +127,7 @@ def theorem4(
 
 
 def _symbolic_theorem5(n, k, s, c_width, c_samples, check_hypotheses) -> Prediction:
-    n_e, k_e, s_e = (as_expression(v, name) for v, name in ((n, "n"), (k, "k"), (s, "s")))
+    n_e, k_e, s_e = check_symbolic_sizes(n, k, s)
     c_w, c_m = _positive_expression(c_width, "c_width"), _positive_expression(c_samples, "c_samples")
     if check_hypotheses:
         _check_even(k_e, "k", "Theorem 5")
@@ -160,7 +160,9 @@ def theorem5(
         samples m = c_samples * (n / k)^{k-s-1}
         steps   T = 1 (one step of clipped batch gradient descent)
 
-    suffice for a subnetwork computing the parity to exist (docs/science.md 4.3).
+    suffice for a subnetwork computing the parity to exist (docs/science.md 4.3). The signal behind
+    the sample count, as a series in the symbol epsilon of the init, is
+    :func:`theory.perturbed.epsilon_signal` (its leading term ~ (n - s)^{-(k-s-1)/2}).
 
     Raises:
         ValueError: bad sizes or constants; with ``check_hypotheses`` (default) also k or s
@@ -191,7 +193,8 @@ def theorem5(
 def predicted_frontier(n: int, k: int, s: int, **constants: float) -> Prediction:
     """Theorem 4 when s >= k, Theorem 5 when s < k (hypotheses checked; constants passed on)."""
     if is_symbolic(n, k, s):
-        over = decided(sympy.Ge(as_expression(s, "s"), as_expression(k, "k")), "whether s >= k")
+        _, k_e, s_e = check_symbolic_sizes(n, k, s)
+        over = decided(sympy.Ge(s_e, k_e), "whether s >= k")
         return theorem4(n, k, s, **constants) if over else theorem5(n, k, s, **constants)
     _, k_i, s_i = check_nks(n, k, s)
     return theorem4(n, k, s, **constants) if s_i is not None and s_i >= k_i else theorem5(n, k, s, **constants)

@@ -15,7 +15,13 @@ and each ``min_*`` below is the smallest integer value of one resource with q_ma
 All arithmetic is exact (``math.comb``, integers, ``Fraction``); n = 10^4, k = 10 is instant.
 The ``min_*_exact`` variants solve 2 p T m / C(n, k) = q for one resource *before* rounding
 (no ceiling, no floor at 1). Every function here also takes sympy symbols (n, the resources,
-q; k too, leaving C(n, k) as a binomial unless k is an integer) and returns a closed form.
+q; k too, leaving C(n, k) as a binomial unless k is an integer) and returns a closed form; the
+numbers among the arguments are checked as on the numeric path (q in (0, 1], resources integers
+>= 1), and a symbol whose assumptions contradict its range is refused.
+
+:func:`sq_bound` states the theorem itself, in its four resources p, T, tau and delta (no
+reading of tau as 1/sqrt(m)): it decides the condition, or solves it for the one resource left
+out.
 """
 
 from __future__ import annotations
@@ -25,14 +31,19 @@ from fractions import Fraction
 
 import sympy
 
+from dataclasses import dataclass
+
 from theory._exact import (
     RationalLike,
-    as_expression,
     as_fraction,
     binomial_expression,
     ceil_fraction,
     check_int,
     check_nks,
+    check_positive_expression,
+    check_probability_expression,
+    check_size_expression,
+    check_symbolic_sizes,
     is_symbolic,
     to_rational,
 )
@@ -46,7 +57,7 @@ def mlp_params(n: int, width: int, output_bias: bool = False) -> int:
     Per neuron: n input weights, one bias, one output weight (docs/science.md 4.1).
     """
     if is_symbolic(n, width):
-        return as_expression(width, "width") * (as_expression(n, "n") + 2) + (1 if output_bias else 0)
+        return check_size_expression(width, "width") * (check_size_expression(n, "n") + 2) + (1 if output_bias else 0)
     n_i = check_int(n, "n", 1)
     r = check_int(width, "width", 1)
     return r * (n_i + 2) + (1 if output_bias else 0)
@@ -60,7 +71,7 @@ def _check_probability(value: RationalLike) -> Fraction:
 
 
 def _symbolic_budget(n: object, k: object) -> tuple[sympy.Expr, sympy.Expr]:
-    n_e, k_e = as_expression(n, "n"), as_expression(k, "k")
+    n_e, k_e, _ = check_symbolic_sizes(n, k)
     return n_e, binomial_expression(n_e, k_e)
 
 
@@ -75,7 +86,8 @@ def max_success_probability(n: object, k: object, params: object, steps: object,
     """
     if is_symbolic(n, k, params, steps, samples):
         _, budget = _symbolic_budget(n, k)
-        p, t, m = (as_expression(v, name) for v, name in ((params, "params"), (steps, "steps"), (samples, "samples")))
+        p, t, m = (check_size_expression(v, name)
+                   for v, name in ((params, "params"), (steps, "steps"), (samples, "samples")))
         return sympy.Min(1, sympy.factor(2 * p * t * m / budget))
     n_i, k_i, _ = check_nks(n, k)
     p = check_int(params, "params", 1)
@@ -96,8 +108,9 @@ def _resource_before_rounding(n: object, k: object, first: tuple[object, str], s
     """x = q C(n, k) / (2 * first * second), exact or symbolic (docs/science.md 4.1)."""
     if is_symbolic(n, k, first[0], second[0], success_probability):
         _, budget = _symbolic_budget(n, k)
-        a, b = as_expression(*first), as_expression(*second)
-        return sympy.factor(as_expression(success_probability, "success_probability") * budget / (2 * a * b))
+        a, b = check_size_expression(*first), check_size_expression(*second)
+        q = check_probability_expression(success_probability, "success_probability")
+        return sympy.factor(q * budget / (2 * a * b))
     n_i, k_i, _ = check_nks(n, k)
     a_i, b_i = check_int(first[0], first[1], 1), check_int(second[0], second[1], 1)
     q = _check_probability(success_probability)
@@ -147,3 +160,96 @@ def min_steps_exact(n: object, k: object, params: object, samples: object, succe
 def min_params_exact(n: object, k: object, steps: object, samples: object, success_probability: object) -> sympy.Expr:
     """p = q C(n, k) / (2 T m) before rounding: :func:`min_params` is max(1, ceil(this))."""
     return _resource_before_rounding(n, k, (steps, "steps"), (samples, "samples"), success_probability)
+
+
+# ----------------------------------------------------------------------------- the theorem in tau and delta
+#: The resources of :func:`sq_bound`, in the order of its arguments.
+SQ_RESOURCES: tuple[str, ...] = ("params", "steps", "tau", "delta")
+
+
+@dataclass(frozen=True)
+class SQBound:
+    """The SQ lower bound at one point (docs/science.md 4.1):  P T / (tau^2 delta) <= C(n, k) / 2
+    implies that for some (n, k)-parity the first T iterates are independent of the target with
+    probability >= 1 - delta.
+
+    ``cost`` = P T / (tau^2 delta) and ``budget`` = C(n, k) / 2 (None where a resource was solved
+    for). ``solved_for`` names the resource left out (None when all four were given) and
+    ``threshold`` its value at equality: the largest ``params`` or ``steps``, or the smallest
+    ``tau`` or ``delta``, at which the condition holds. ``independent`` is True / False when all
+    four are numbers (the theorem applies / says nothing), a sympy relation otherwise.
+    """
+
+    n: sympy.Expr
+    k: sympy.Expr
+    params: sympy.Expr | None
+    steps: sympy.Expr | None
+    tau: sympy.Expr | None
+    delta: sympy.Expr | None
+    budget: sympy.Expr
+    cost: sympy.Expr | None
+    solved_for: str | None
+    threshold: sympy.Expr | None
+    independent: bool | sympy.Basic | None
+
+    def with_samples(self, samples: object) -> SQBound:
+        """The same bound with tau = 1/sqrt(m), the paper's reading of m samples (4.1)."""
+        if self.solved_for == "tau" or self.tau is None:
+            raise ValueError("with_samples sets tau: give the bound with tau left out")
+        m = check_size_expression(samples, "samples")
+        return sq_bound(self.n, self.k, self.params, self.steps, 1 / sympy.sqrt(m), self.delta)
+
+
+def sq_bound(n: object, k: object, params: object = None, steps: object = None, tau: object = None,
+             delta: object = None) -> SQBound:
+    """The SQ theorem of docs/science.md 4.1 in its own four resources:
+
+        P T / (tau^2 delta) <= C(n, k) / 2   =>   for some (n, k)-parity the first T iterates of
+                                                  SGD are independent of the target w.p. >= 1 - delta,
+
+    P the trainable parameters (:func:`mlp_params`, not the width), T the steps, tau the gradient
+    tolerance, delta the failure probability. Give all four to decide the condition, or leave one
+    out (None) to solve for it at equality:
+        params <= tau^2 delta C(n, k) / (2 T),     steps <= tau^2 delta C(n, k) / (2 P),
+        tau    >= sqrt(2 P T / (delta C(n, k))),   delta >= 2 P T / (tau^2 C(n, k)).
+    The last is :func:`max_success_probability` when tau = 1/sqrt(m) (before the min with 1).
+    Exact: integers and rationals give ``sympy`` numbers (tau may be exact irrational, e.g.
+    1/sqrt(m)); sympy symbols give closed forms.
+
+    Raises:
+        ValueError: more than one resource left out; bad sizes; params or steps not integers >= 1;
+            tau <= 0; delta outside (0, 1] (each also for symbols whose assumptions say so).
+    """
+    given = {"params": params, "steps": steps, "tau": tau, "delta": delta}
+    missing = [name for name, value in given.items() if value is None]
+    if len(missing) > 1:
+        raise ValueError(f"sq_bound solves for one resource; leave out at most one of {SQ_RESOURCES}, got "
+                         f"{', '.join(missing)} missing")
+    if is_symbolic(n, k):
+        n_e, k_e, _ = check_symbolic_sizes(n, k)
+    else:
+        n_i, k_i, _ = check_nks(n, k)
+        n_e, k_e = sympy.Integer(n_i), sympy.Integer(k_i)
+    p = None if params is None else check_size_expression(params, "params")
+    t = None if steps is None else check_size_expression(steps, "steps")
+    tau_e = None if tau is None else check_positive_expression(tau, "tau")
+    d = None if delta is None else check_probability_expression(delta, "delta")
+    budget = binomial_expression(n_e, k_e) / 2
+    symbolic = is_symbolic(n_e, k_e, p, t, tau_e, d)
+
+    def solved(expression: sympy.Expr) -> sympy.Expr:
+        return sympy.factor(expression) if symbolic else sympy.simplify(expression)
+
+    if not missing:
+        cost = p * t / (tau_e**2 * d)
+        relation = sympy.Le(cost, budget)
+        independent: bool | sympy.Basic = bool(relation) if relation in (sympy.true, sympy.false) else relation
+        return SQBound(n_e, k_e, p, t, tau_e, d, solved(budget), solved(cost), None, None, independent)
+    name = missing[0]
+    threshold = {
+        "params": lambda: tau_e**2 * d * budget / t,
+        "steps": lambda: tau_e**2 * d * budget / p,
+        "tau": lambda: sympy.sqrt(p * t / (d * budget)),
+        "delta": lambda: p * t / (tau_e**2 * budget),
+    }[name]()
+    return SQBound(n_e, k_e, p, t, tau_e, d, solved(budget), None, name, solved(threshold), None)

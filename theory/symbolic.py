@@ -10,8 +10,10 @@
   (1-z)^d (1+z)^{s-d} / (1-z)). It covers step, sign and relu for every fixed degree and
   rational bias where the sum telescopes, and raises ValueError where it does not (partial
   sums of binomial coefficients have no closed form).
-* :func:`symbolic_rows` / :func:`symbolic_table`: p(n), r*(n) and the SQ frontier in n for a
-  grid of (k, s), as data and as plain text or LaTeX (docs/science.md 4.1, 4.4).
+* :func:`symbolic_rows` / :func:`symbolic_table`: p(n), r*(n) (both ticket kinds) and the SQ
+  frontier in n for a grid of (k, s), as data and as plain text or LaTeX (docs/science.md 4.1,
+  4.4), each row with the domain its closed forms hold on; :func:`formula` gives one column as a
+  :class:`Formula` that carries that domain and refuses points outside it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from fractions import Fraction
 import mpmath
 import sympy
 
-from theory._exact import RationalLike, as_fraction, check_int
+from theory._exact import (
+    RationalLike,
+    as_fraction,
+    check_int,
+    check_probability_expression,
+    check_size_expression,
+)
 from theory.lottery import critical_width_exact, ticket_probability
 from theory.sq import min_samples_exact, mlp_params
 
@@ -273,16 +281,124 @@ def coefficient_closed_form(
 
 
 # ----------------------------------------------------------------------------- the bound table in n
-#: Columns of :func:`symbolic_rows`, in order, with their plain and LaTeX headers.
+#: Columns of :func:`symbolic_rows`, in order, with their plain and LaTeX headers. The parameter
+#: count of the SQ columns is written P ("params"), never p: p is the ticket probability.
 TABLE_COLUMNS: dict[str, tuple[str, str]] = {
     "k": ("k", "$k$"),
     "s": ("s", "$s$"),
+    "domain": ("valid for", "valid for"),
     "ticket_probability": ("p(n)", "$p(n)$"),
     "critical_width": ("r*(n) = 1/p", "$r^*(n) = 1/p$"),
     "critical_width_leading": ("r* ~ (n -> oo)", r"$r^* \sim$"),
-    "sq_budget": ("SQ: p T m >=", r"SQ: $p\,T\,m \ge$"),
+    "first_order_ticket_probability": ("p1(n), first order", "$p_1(n)$, first order"),
+    "first_order_critical_width": ("r1*(n) = 1/p1", "$r_1^*(n) = 1/p_1$"),
+    "sq_budget": ("SQ: params*T*m >=", r"SQ: $P\,T\,m \ge$"),
     "sq_samples_at_critical_width": ("SQ m at r*, T", r"SQ $m$ at $r^*$, $T$"),
 }
+
+#: The quantities :func:`formula` gives (the closed-form columns of :data:`TABLE_COLUMNS`).
+FORMULA_QUANTITIES: tuple[str, ...] = (
+    "ticket_probability", "critical_width", "critical_width_leading", "first_order_ticket_probability",
+    "first_order_critical_width", "sq_budget", "sq_samples_at_critical_width",
+)
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A closed form in n with the domain it holds on: integers n >= ``lowest``.
+
+    ``expression`` equals the exact function it stands for at every integer n >= ``lowest`` (and
+    only there: 6/(n(n-1)), the ticket probability of k = 3, s = 2, is 3 at n = 2, where no
+    3-parity exists). ``domain`` is that condition as a sympy relation; :meth:`at` refuses a point
+    outside it. ``critical_width_leading`` is an asymptote, not an identity: it agrees as n -> oo.
+    """
+
+    quantity: str
+    expression: sympy.Expr
+    variable: sympy.Symbol
+    lowest: int
+    exact: bool = True
+
+    @property
+    def domain(self) -> sympy.Basic:
+        """The condition n >= lowest (n an integer)."""
+        return sympy.Ge(self.variable, self.lowest)
+
+    def at(self, n: int, **values: object) -> sympy.Expr:
+        """The closed form at integer n (and other symbols by name, e.g. ``T=100``).
+
+        Raises:
+            ValueError: n not an integer >= ``lowest``.
+        """
+        n_i = check_int(n, "n")
+        if n_i < self.lowest:
+            raise ValueError(f"n={n_i} is outside the domain of the closed form of {self.quantity}: "
+                             f"it holds for integers n >= {self.lowest}")
+        by_name = {str(symbol): symbol for symbol in self.expression.free_symbols}
+        unknown = sorted(set(values) - set(by_name))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)} is not a symbol of {self.expression}")
+        point = {self.variable: n_i, **{by_name[name]: value for name, value in values.items()}}
+        return self.expression.subs(point)
+
+    def __str__(self) -> str:
+        relation = "~" if not self.exact else "="
+        return f"{self.quantity}(n) {relation} {sympy.sstr(self.expression)}  for integers n >= {self.lowest}"
+
+
+def _success_probability(value: RationalLike | sympy.Expr) -> sympy.Expr:
+    return check_probability_expression(value, "success_probability")
+
+
+def _steps(steps: sympy.Expr | int | None) -> sympy.Expr:
+    if steps is None:
+        return sympy.Symbol("T", positive=True)
+    return check_size_expression(steps, "steps")
+
+
+def formula(quantity: str, k: int, s: int, n: sympy.Symbol | None = None, steps: sympy.Expr | int | None = None,
+            success_probability: RationalLike | sympy.Expr = Fraction(1, 2)) -> Formula:
+    """One closed-form column of the bound table, with its domain (a :class:`Formula`).
+
+    ``quantity`` is one of :data:`FORMULA_QUANTITIES` (docs/science.md 4.1, 4.4): the inclusion and
+    first-order ticket probabilities and critical widths (:func:`theory.lottery.ticket_probability`,
+    ``kind``), the leading term of r*, the SQ budget q C(n, k) / 2 and the SQ samples at r*. The
+    domain is n >= max(k, s) (n >= k for ``sq_budget``). Example: ``formula("ticket_probability",
+    3, 2).at(2)`` raises, ``.at(30)`` is 1/145.
+
+    Raises:
+        ValueError: an unknown quantity, k or s not integers >= 1, a bad ``steps`` or
+            ``success_probability``.
+    """
+    if quantity not in FORMULA_QUANTITIES:
+        raise ValueError(f"quantity must be one of {FORMULA_QUANTITIES}, got {quantity!r}")
+    k_i, s_i = check_int(k, "k", 1), check_int(s, "s", 1)
+    n_sym = sympy.Symbol("n", positive=True, integer=True) if n is None else n
+    row = _row(k_i, s_i, n_sym, _steps(steps), _success_probability(success_probability), {quantity})
+    lowest = k_i if quantity == "sq_budget" else max(k_i, s_i)
+    return Formula(quantity, row[quantity], n_sym, lowest, exact=quantity != "critical_width_leading")
+
+
+def _row(k: int, s: int, n: sympy.Symbol, steps: sympy.Expr, q: sympy.Expr, wanted: set[str]) -> dict[str, sympy.Expr]:
+    """The closed forms of one (k, s) row (only the ``wanted`` columns and what they need)."""
+    row: dict[str, sympy.Expr] = {"k": sympy.Integer(k), "s": sympy.Integer(s),
+                                  "domain": sympy.Ge(n, max(k, s))}
+    if wanted & {"ticket_probability"}:
+        row["ticket_probability"] = ticket_probability(n, k, s)
+    if wanted & {"critical_width", "critical_width_leading", "sq_samples_at_critical_width"}:
+        width = critical_width_exact(n, k, s)
+        row["critical_width"] = width
+        if "critical_width_leading" in wanted:
+            row["critical_width_leading"] = asymptotic(width, n, 1).leading
+        if "sq_samples_at_critical_width" in wanted:
+            row["sq_samples_at_critical_width"] = min_samples_exact(n, k, mlp_params(n, width), steps, q)
+    if "first_order_ticket_probability" in wanted:
+        row["first_order_ticket_probability"] = ticket_probability(n, k, s, "first_order")
+    if "first_order_critical_width" in wanted:
+        row["first_order_critical_width"] = critical_width_exact(n, k, s, "first_order")
+    if "sq_budget" in wanted:
+        row["sq_budget"] = sympy.factor(q * sympy.ff(n, k) / (2 * math.factorial(k)))
+    return row
 
 
 def symbolic_rows(
@@ -292,36 +408,28 @@ def symbolic_rows(
     steps: sympy.Expr | int | None = None,
     success_probability: RationalLike | sympy.Expr = Fraction(1, 2),
 ) -> list[dict[str, sympy.Expr]]:
-    """One dict of closed forms in n per (k, s) (docs/science.md 4.1 and 4.4):
+    """One dict of closed forms in n per (k, s) (docs/science.md 4.1 and 4.4), keys
+    :data:`TABLE_COLUMNS`:
 
-    * ``ticket_probability`` p(n) = ff(s, k)/ff(n, k) or ff(k, s)/ff(n, s);
+    * ``domain``: where every closed form of the row holds, n >= max(k, s) (n an integer);
+    * ``ticket_probability`` p(n) = ff(s, k)/ff(n, k) or ff(k, s)/ff(n, s) (inclusion tickets);
     * ``critical_width`` r*(n) = 1/p(n) (before the ceiling) and its leading term;
+    * ``first_order_ticket_probability`` p1(n) = [ff(s, k) + k ff(s, k-1) (n - s)] / ff(n, k)
+      (overlap >= k - 1; 0 for s < k - 1) and ``first_order_critical_width`` 1/p1 (oo where p1 = 0);
     * ``sq_budget``: the SQ frontier, q C(n, k) / 2, which params * steps * samples must reach
       for success probability q (independent of s);
     * ``sq_samples_at_critical_width``: m = q C(n, k) / (2 r*(n) (n + 2) T), the samples the SQ
       bound asks of a width-r* MLP run for T steps (T a symbol unless ``steps`` is given).
+
+    Raises:
+        ValueError: k or s not integers >= 1; ``steps`` not an integer >= 1 (or a symbol that may
+            be one); ``success_probability`` outside (0, 1].
     """
     n_sym = sympy.Symbol("n", positive=True) if n is None else n
-    t = sympy.Symbol("T", positive=True) if steps is None else sympy.sympify(steps)
-    q = sympy.sympify(success_probability) if isinstance(success_probability, sympy.Basic) else (
-        sympy.Rational(str(as_fraction(success_probability, "success_probability"))))
-    rows = []
-    for k in k_values:
-        k_i = check_int(k, "k", 1)
-        budget = sympy.factor(q * sympy.ff(n_sym, k_i) / (2 * math.factorial(k_i)))
-        for s in s_values:
-            s_i = check_int(s, "s", 1)
-            width = critical_width_exact(n_sym, k_i, s_i)
-            rows.append({
-                "k": sympy.Integer(k_i),
-                "s": sympy.Integer(s_i),
-                "ticket_probability": ticket_probability(n_sym, k_i, s_i),
-                "critical_width": width,
-                "critical_width_leading": asymptotic(width, n_sym, 1).leading,
-                "sq_budget": budget,
-                "sq_samples_at_critical_width": min_samples_exact(n_sym, k_i, mlp_params(n_sym, width), t, q),
-            })
-    return rows
+    t = _steps(steps)
+    q = _success_probability(success_probability)
+    return [_row(check_int(k, "k", 1), check_int(s, "s", 1), n_sym, t, q, set(TABLE_COLUMNS))
+            for k in k_values for s in s_values]
 
 
 def symbolic_table(

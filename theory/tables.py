@@ -20,10 +20,10 @@ COLUMN_HELP = """\
 
   n, k, s                    parity on k of n bits; s-hot neuron support
   bias                       neuron bias b (exact)
-  ticket_probability         p = P(random s-subset U is a ticket): C(n-k,s-k)/C(n,s) if s >= k
-                             (S in U), C(k,s)/C(n,s) if s < k (U in S)
+  ticket_probability         p = P(random s-subset U is an inclusion ticket): C(n-k,s-k)/C(n,s)
+                             if s >= k (S in U), C(k,s)/C(n,s) if s < k (U in S)
   ticket_probability_exact   p as an exact fraction, e.g. 3/1225
-  critical_width             ceil(1/p): width at which one ticket is expected
+  critical_width             ceil(1/p): width at which one (inclusion) ticket is expected
   confidence                 the target probability c of at least one ticket
   width_for_confidence       smallest r with 1 - (1-p)^r >= c
   relevant_coefficient       exact population-gradient signal on the target coordinates that
@@ -35,8 +35,15 @@ COLUMN_HELP = """\
                              (no constant; inf when gap <= 0). Measured thresholds differ from it
                              by 1-4 orders of magnitude (docs/science.md section 7): a heuristic.
   sq_min_samples             SQ frontier for the dense MLP at the critical width: smallest m with
-                             2 p T m / C(n,k) >= q, p = critical_width*(n+2) parameters,
+                             2 P T m / C(n,k) >= q, P = critical_width*(n+2) parameters,
                              T steps, q success probability. Vacuous (1) at every feasible size.
+  first_order_ticket_probability
+                             p1 = P(|U n S| >= k-1): the neuron's initial gradient can carry signal
+                             on a target bit (first-order ticket; = p at s = k-1, 0 for s < k-1)
+  first_order_ticket_probability_exact
+                             p1 as an exact fraction
+  first_order_critical_width ceil(1/p1) (inf when p1 = 0). Which kind each check uses:
+                             docs/theory_for_proofs.md
 """
 
 COLUMNS: tuple[str, ...] = (
@@ -54,6 +61,9 @@ COLUMNS: tuple[str, ...] = (
     "gap",
     "predicted_samples",
     "sq_min_samples",
+    "first_order_ticket_probability",
+    "first_order_ticket_probability_exact",
+    "first_order_critical_width",
 )
 
 LATEX_HEADERS: dict[str, str] = {
@@ -71,6 +81,9 @@ LATEX_HEADERS: dict[str, str] = {
     "gap": "gap",
     "predicted_samples": r"$\log n/\mathrm{gap}^2$",
     "sq_min_samples": r"SQ $m_{\min}$",
+    "first_order_ticket_probability": "$p_1$",
+    "first_order_ticket_probability_exact": "$p_1$ (exact)",
+    "first_order_critical_width": r"$\lceil 1/p_1 \rceil$",
 }
 
 FORMATS = ("markdown", "csv", "latex", "json")
@@ -80,7 +93,8 @@ def bound_rows(
     ns: list[int], ks: list[int], ss: list[int], bias: str | Fraction = "0", confidence: Fraction = Fraction(99, 100),
     steps: int = 10**5, success_probability: Fraction = Fraction(1, 2),
 ) -> list[dict[str, Any]]:
-    """One dict per (n, k, s) with the columns of ``COLUMNS`` (floats, ints and strings)."""
+    """One dict per (n, k, s) with the columns of ``COLUMNS`` (floats, ints and strings; an infinite
+    first-order critical width is ``math.inf``, printed as inf / null)."""
     from theory import (
         critical_width,
         gradient_signal,
@@ -96,6 +110,7 @@ def bound_rows(
             for s in ss:
                 p = ticket_probability(n, k, s)
                 width = critical_width(n, k, s)
+                p1 = ticket_probability(n, k, s, "first_order")
                 signal = gradient_signal(n, k, s, bias)
                 rows.append({
                     "n": n,
@@ -112,6 +127,9 @@ def bound_rows(
                     "gap": float(signal.gap),
                     "predicted_samples": signal.sample_estimate,
                     "sq_min_samples": min_samples(n, k, mlp_params(n, width), steps, success_probability),
+                    "first_order_ticket_probability": float(p1),
+                    "first_order_ticket_probability_exact": str(p1),
+                    "first_order_critical_width": critical_width(n, k, s, "first_order") if p1 else math.inf,
                 })
     return rows
 
@@ -128,7 +146,7 @@ def _latex_cell(column: str, value: Any) -> str:
             return r"$\infty$"
         mantissa, _, exponent = f"{value:.3g}".partition("e")
         return f"${mantissa}\\times 10^{{{int(exponent)}}}$" if exponent else f"${mantissa}$"
-    if column in ("ticket_probability_exact", "bias"):
+    if column in ("ticket_probability_exact", "first_order_ticket_probability_exact", "bias"):
         return f"${value}$"
     return str(value)
 
@@ -145,14 +163,14 @@ def render(rows: list[dict[str, Any]], fmt: str, settings: str = "") -> str:
         writer.writerows({c: (repr(v) if isinstance(v, float) else v) for c, v in row.items()} for row in rows)
         return buffer.getvalue()
     if fmt == "markdown":
-        left_aligned = {"ticket_probability_exact", "bias"}
+        left_aligned = {"ticket_probability_exact", "first_order_ticket_probability_exact", "bias"}
         lines = ["| " + " | ".join(COLUMNS) + " |",
                  "|" + "|".join(":---" if c in left_aligned else "---:" for c in COLUMNS) + "|"]
         lines += ["| " + " | ".join(_short(row[c]) for c in COLUMNS) + " |" for row in rows]
         return "\n".join(lines) + "\n"
     if fmt == "latex":
         lines = [f"% frontier bounds {settings}".rstrip(), "% needs \\usepackage{booktabs}",
-                 "\\begin{tabular}{" + "".join("l" if c == "ticket_probability_exact" else "r" for c in COLUMNS) + "}",
+                 "\\begin{tabular}{" + "".join("l" if c.endswith("_exact") else "r" for c in COLUMNS) + "}",
                  "\\toprule",
                  " & ".join(LATEX_HEADERS[c] for c in COLUMNS) + " \\\\",
                  "\\midrule"]

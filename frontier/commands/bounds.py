@@ -4,8 +4,12 @@ Exact theory from `theory/` (docs/science.md 4.1-4.4; the columns are described 
 theory/tables.py and docs/cli.md). For every combination of --n, --k and --s one row.
 With b = 0 and odd k the relevant coefficient of an odd-s ticket is exactly 0: try --bias 1.
 
+With --symbolic the table is closed forms in n (each row says for which n they hold); it uses
+--steps (T, a symbol when left out) and --success-probability, and refuses --n, --bias and
+--confidence, which its columns do not depend on.
+
 example: frontier bounds --n 50 100 --k 3 4 --s 2 4 8 --bias 1 --format latex --out bounds.tex
-         frontier bounds --symbolic --k 3 4 --s 2 [--format latex]
+         frontier bounds --symbolic --k 3 4 --s 2 [--steps 100000] [--format latex]
 """
 
 from __future__ import annotations
@@ -36,13 +40,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--k", type=int, nargs="+", required=True, metavar="K", help="parity degrees k (one or more)")
     parser.add_argument("--s", type=int, nargs="+", required=True, metavar="S",
                         help="support sizes s of the s-hot neurons (one or more)")
-    parser.add_argument("--bias", default="0", metavar="B",
+    # None marks "not given": --symbolic refuses --bias and --confidence rather than ignore them.
+    parser.add_argument("--bias", default=None, metavar="B",
                         help="neuron bias b, exact: 0, 1, 1/2, 0.25 (default: 0; see the note on odd k above)")
-    parser.add_argument("--confidence", default="0.99", metavar="C",
+    parser.add_argument("--confidence", default=None, metavar="C",
                         help="target probability of at least one ticket, in (0,1), for width_for_confidence "
                              "(default: 0.99)")
-    parser.add_argument("--steps", type=int, default=10**5, metavar="T",
-                        help="SGD steps T for sq_min_samples (default: 100000, the paper's budget)")
+    parser.add_argument("--steps", type=int, default=None, metavar="T",
+                        help="SGD steps T for sq_min_samples (default: 100000, the paper's budget; with --symbolic "
+                             "a symbol T)")
     parser.add_argument("--success-probability", default="1/2", metavar="Q",
                         help="success probability q for sq_min_samples, in (0,1] (default: 1/2)")
     parser.add_argument("--format", choices=FORMATS, default="markdown",
@@ -56,9 +62,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from theory import tables
 
-    confidence = _exact_argument(args.confidence, "--confidence")
     success_probability = _exact_argument(args.success_probability, "--success-probability")
-    if args.steps < 1:
+    if not 0 < success_probability <= 1:
+        raise ValueError(f"--success-probability must lie in (0, 1], got {success_probability}")
+    if args.steps is not None and args.steps < 1:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
     out = Path(args.out) if args.out else None
     if out is not None and not out.parent.is_dir():
@@ -69,17 +76,26 @@ def run(args: argparse.Namespace) -> int:
 
         if args.n is not None:
             raise ValueError("--symbolic takes n as a symbol: leave out --n")
+        if args.bias is not None:
+            raise ValueError("--symbolic has no column that depends on the bias (the gap does not depend on n): "
+                             "leave out --bias, or drop --symbolic for the numeric table")
+        if args.confidence is not None:
+            raise ValueError("--symbolic has no width_for_confidence column: leave out --confidence, or drop "
+                             "--symbolic for the numeric table")
         if args.format not in ("markdown", "latex"):
             raise ValueError(f"--symbolic prints plain text or LaTeX, not --format {args.format}")
         rows = [None] * (len(args.k) * len(args.s))
         text = symbolic_table(args.k, args.s, fmt="latex" if args.format == "latex" else "plain",
-                              success_probability=success_probability)
+                              steps=args.steps, success_probability=success_probability)
     else:
         if args.n is None:
             raise ValueError("give --n (or --symbolic for closed forms in n)")
-        rows = tables.bound_rows(args.n, args.k, args.s, args.bias, confidence, args.steps, success_probability)
-        settings = (f"(confidence c = {confidence}; SQ: T = {args.steps} steps, success probability q = "
-                    f"{success_probability}, params = critical_width*(n+2))")
+        confidence = _exact_argument("0.99" if args.confidence is None else args.confidence, "--confidence")
+        steps = 10**5 if args.steps is None else args.steps
+        rows = tables.bound_rows(args.n, args.k, args.s, "0" if args.bias is None else args.bias, confidence, steps,
+                                 success_probability)
+        settings = (f"(confidence c = {confidence}; SQ: T = {steps} steps, success probability q = "
+                    f"{success_probability}, params P = critical_width*(n+2))")
         text = tables.render(rows, args.format, settings)
     if out is None:
         print(text, end="")
