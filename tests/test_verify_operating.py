@@ -120,3 +120,20 @@ def test_the_table_flags_an_exceeded_size():
     fine = oc.OperatingRow("x", "finding", "boundary", "t", 100, {PASS: 0.0, FAIL: 0.01, INCONCLUSIVE: 0.99},
                            FAIL, None, 0.01, 1.0)
     assert fine.size_ok() and "ok" in oc.format_table([fine])
+
+
+def test_cli_calibrate_prints_the_table_and_refuses_bad_input(tmp_path, capsys):
+    from frontier.cli import main
+    from test_verify_checks import write_store
+
+    store = write_store(tmp_path / "s.sqlite", lambda i, w, m: 0.2 if w == 8 else 0.8, widths=(8, 256),
+                        inits=("dense", "sparse"), samples=(100, 200), seeds=12)
+    out_md = tmp_path / "oc.md"
+    assert main(["calibrate", str(store), "--checks", "ticket_frequency", "--stores", "2",
+                 "--markdown", str(out_md)]) == 0
+    text = capsys.readouterr().out
+    assert "| `ticket_frequency` | gate | correct code |" in text and "planted defect" in text
+    assert "latent seed correlations" in text and out_md.read_text().startswith("`frontier calibrate")
+    assert main(["calibrate", str(store), "--stores", "0"]) == 2
+    assert main(["calibrate", str(tmp_path / "missing.sqlite")]) == 2
+    assert "error:" in capsys.readouterr().err

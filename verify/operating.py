@@ -696,9 +696,9 @@ def run_scenario(check: str, scenario: Scenario, stores: int, seed: int = 0, lev
 
 
 #: Stores per scenario by default, and for the checks that retrain or refit per store.
-DEFAULT_STORES = 200
-SLOW_STORES = {"init_gradient": 20, "frontier_prediction": 20, "ticket_frequency": 40, "fourier_vs_bruteforce": 1,
-               "parallel_search_slope": 40}
+DEFAULT_STORES = 100
+SLOW_STORES = {"init_gradient": 10, "frontier_prediction": 10, "ticket_frequency": 20, "fourier_vs_bruteforce": 1,
+               "parallel_search_slope": 20}
 
 
 def operating_characteristics(frame: "pd.DataFrame", checks: Sequence[str] | None = None,

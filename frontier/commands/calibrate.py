@@ -1,6 +1,6 @@
 """Measure the checks' operating characteristics by simulation (docs/verification.md).
 
-  frontier calibrate out/runs.sqlite [--stores 200] [--checks NAME ...] [--json] [--markdown FILE]
+  frontier calibrate out/runs.sqlite [--stores 100] [--checks NAME ...] [--json] [--markdown FILE]
 
 Fits the generative model of verify.operating to the store (a probit curve per n, arm and width;
 the latent seed correlations, measured and printed), simulates synthetic stores at each check's
@@ -50,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
     say = (lambda message: None) if args.json else (lambda message: print(message, file=sys.stderr, flush=True))
     model, rows = operating_characteristics(frame, args.checks, args.stores, args.seed, args.level, progress=say)
     table = format_table(rows)
-    text = format_correlations(model) + "\n\n" + table
+    checks = " ".join(args.checks) if args.checks else "all"
+    text = (f"`frontier calibrate {args.store} --stores {args.stores} --seed {args.seed} --level {args.level:g}` "
+            f"(checks: {checks}; {len(frame)} runs in the store)\n\n" + format_correlations(model) + "\n\n" + table)
     if args.markdown:
         write_text(args.markdown, text + "\n")
     if args.json:
