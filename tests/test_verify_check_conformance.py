@@ -23,6 +23,12 @@ from verify.designs import DESIGNS
 from verify.registry import FAIL, INCONCLUSIVE, KINDS, PASS, STATUSES, CheckResult
 
 SLOW = {"frontier_prediction"}
+#: Verdicts a check cannot reach at the demo's design, as its description says (its operating
+#: characteristics measure it); each is reached on larger synthetic data in the check's own tests.
+UNREACHABLE_AT_DEMO_SIZE = {
+    # PASS needs the slope's interval inside [2/3, 3/2]: tests/test_verify_models.py reaches it.
+    "parallel_search_slope": {PASS},
+}
 #: Stores tried per scenario before a verdict counts as unreachable (fixed seeds).
 TRIES = 3
 
@@ -69,7 +75,9 @@ def test_every_verdict_is_reachable_and_round_trips(name):
     reached.setdefault(INCONCLUSIVE, CHECKS[name].function(_empty()))
     if name == "fourier_vs_bruteforce":  # exact: INCONCLUSIVE only when nothing is compared
         reached[INCONCLUSIVE] = CHECKS[name].function(_empty(), max_s=0)
-    assert set(reached) == set(STATUSES), (name, sorted(reached))
+    expected = set(STATUSES) - UNREACHABLE_AT_DEMO_SIZE.get(name, set())
+    assert set(reached) >= expected, (name, sorted(reached))
+    assert "at the demo's size" in CHECKS[name].claim or name not in UNREACHABLE_AT_DEMO_SIZE
     for status, result in reached.items():
         payload = json.loads(json.dumps(result.to_dict()))
         assert payload["kind"] == CHECKS[name].kind
