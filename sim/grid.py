@@ -210,9 +210,14 @@ def parse_grid(text: str, source: str = "grid", max_runs: int = MAX_GRID_RUNS) -
 
 def load_grid(path: str | Path, max_runs: int = MAX_GRID_RUNS) -> list[RunConfig]:
     """The runs of the grid file at ``path``; ValueError/FileNotFoundError naming the problem."""
+    from .files import path_kind
+
     path = Path(path)
-    if not path.is_file():
+    kind = path_kind(path)
+    if kind == "missing":
         raise FileNotFoundError(f"grid file {str(path)!r} does not exist")
+    if kind != "a regular file":
+        raise ValueError(f"grid file {str(path)!r} is {kind}, not a file: a grid is a TOML file")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:

@@ -38,11 +38,12 @@ def output_format(out: Path, requested: str | None) -> str:
 
 
 def check_output_path(out: Path, store: Path) -> None:
-    """Refuse an --out that would destroy data: the store itself (by any name) or another database."""
-    if not out.parent.is_dir():
-        raise ValueError(f"--out {str(out)!r}: directory {str(out.parent)!r} does not exist")
-    if out.is_dir():
-        raise ValueError(f"--out {str(out)!r} is a directory")
+    """Refuse an --out that would destroy data: the store itself (by any name), another database,
+    or anything :func:`sim.files.check_output_path` refuses (a device, a FIFO, a symlink that
+    does not end at a regular file, a database's -wal/-shm/-journal file)."""
+    from sim.files import check_output_path as check_file
+
+    check_file(out, "--out")
     store_files = [Path(f"{store}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")]
     if out.exists() and any(f.exists() and out.samefile(f) for f in store_files) \
             or out.resolve() in {f.resolve() for f in store_files}:
@@ -55,10 +56,11 @@ def check_output_path(out: Path, store: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sim.files import atomic_path
-    from sim.store import load
+    from sim.store import check_existing_store, load
 
     out, store = Path(args.out), Path(args.store)
     fmt = output_format(out, args.format)
+    check_existing_store(store)
     check_output_path(out, store)
     frame = load(store)
     with atomic_path(out) as tmp:
