@@ -28,6 +28,7 @@ from theory._exact import (
     is_symbolic,
     to_rational,
 )
+from theory.limits import check_exact_width, check_overlap
 
 #: An argument that may be an int or a sympy symbol/expression (closed forms in n, s, k).
 SizeLike = Union[int, sympy.Expr]
@@ -104,6 +105,7 @@ def overlap_distribution(n: SizeLike, k: int, s: int) -> dict[int, sympy.Expr]:
     integers, they index the keys): then each value is a rational function of n, e.g.
     (n-3)(n-4)/(n(n-1)) for o = 0, k = 3, s = 2.
     """
+    check_overlap(k, s)  # size guard (theory.limits)
     if is_symbolic(n):
         k_i, s_i = check_int(k, "k", 1), check_int(s, "s", 1)
         n_e = as_expression(n, "n")
@@ -165,6 +167,7 @@ def width_for_confidence(n: int, k: int, s: int, confidence: RationalLike) -> in
     Raises:
         ValueError: bad sizes, or confidence outside the open interval (0, 1).
     """
+    check_exact_width(n, k, s)  # size guard (theory.limits)
     n_i, k_i, s_i = check_nks(n, k, s)
     assert s_i is not None
     c = as_fraction(confidence, "confidence")

@@ -25,6 +25,7 @@ import mpmath
 import sympy
 
 from theory._exact import RationalLike, as_fraction, check_int
+from theory.limits import check_symbolic
 from theory.lottery import critical_width_exact, ticket_probability
 from theory.sq import min_samples_exact, mlp_params
 
@@ -301,6 +302,7 @@ def symbolic_rows(
     * ``sq_samples_at_critical_width``: m = q C(n, k) / (2 r*(n) (n + 2) T), the samples the SQ
       bound asks of a width-r* MLP run for T steps (T a symbol unless ``steps`` is given).
     """
+    check_symbolic(k_values)  # size guard (theory.limits)
     n_sym = sympy.Symbol("n", positive=True) if n is None else n
     t = sympy.Symbol("T", positive=True) if steps is None else sympy.sympify(steps)
     q = sympy.sympify(success_probability) if isinstance(success_probability, sympy.Basic) else (
