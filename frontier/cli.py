@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sqlite3
 import sys
 import traceback
@@ -157,9 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         sys.stderr.write(f"error: {describe_error(exc)}\n")
         return 2
-    except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted\n")
-        return 130
+    except KeyboardInterrupt as exc:
+        # A sweep says how many runs it wrote and that a rerun resumes (sim.sweep.SweepInterrupted).
+        sys.stderr.write(f"error: {describe_error(exc) if str(exc) else 'interrupted'}\n")
+        return 128 + int(getattr(exc, "signum", signal.SIGINT))
     except Exception as exc:  # a bug of ours: say so in one line, keep the traceback for --debug
         if args.debug:
             traceback.print_exc()

@@ -76,6 +76,39 @@ class StoreWriteError(OSError):
     says how many runs of the sweep were written, and that a rerun resumes."""
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """A sweep stopped by SIGINT (Ctrl-C) or SIGTERM (what a cluster scheduler sends at the end of
+    a job's time): its workers are stopped, every run that had finished is written, and the message
+    says how many and that a rerun resumes. ``signum`` is the signal (exit status 128 + signum)."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.signum = signum
+
+
+class _Terminated(KeyboardInterrupt):
+    """Raised in the client's main thread by the SIGTERM handler a sweep installs."""
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While a sweep runs, SIGTERM stops it as Ctrl-C does (an exception in the main thread, so
+    the pool is shut down and finished runs are written) instead of killing the process at once,
+    which left the pool's semaphores to the resource tracker's warnings and no resume line."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(signum, frame):  # noqa: ARG001
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class WorkersDiedError(ChildProcessError):
     """Workers kept dying (killed, out of memory) without finishing a run: the local pool's, or a
     batch Dask gave up on. An OSError: the machine said no, the input may be fine."""
@@ -151,6 +184,8 @@ def _init_worker(result_queue, parent_pid: int) -> None:
     # Ctrl-C reaches the whole process group: the client alone handles it (and stops us),
     # instead of every worker printing its own traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Likewise SIGTERM sent to the whole job (a cluster scheduler's): the client stops us.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent(parent_pid)
 
 
@@ -272,6 +307,18 @@ class _Writer:
             self.bar.update(1)
             self.bar.set_postfix(success=f"{self.succeeded}/{len(self.written)}", refresh=False)
 
+    def interrupted(self, signum: int) -> SweepInterrupted:
+        """The error for a sweep stopped by ``signum``, once what finished is written (if the
+        store lets us now: a locked store keeps the rest in the count of runs not written)."""
+        try:
+            self.flush()
+        except StoreWriteError:
+            pass
+        name = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C (SIGINT)"
+        lost = f"; {len(self.backlog)} finished runs could not be written" if self.backlog else ""
+        return SweepInterrupted(f"interrupted by {name}: {len(self.written)} runs of this sweep were written to "
+                                f"{str(self.store.path)!r}{lost}; rerun the same command to resume", signum)
+
     def _write_error(self, reason: str) -> StoreWriteError:
         lost = f"; {len(self.backlog)} finished runs could not be written" if self.backlog else ""
         return StoreWriteError(f"cannot write to store {str(self.store.path)!r}: {reason}; {len(self.written)} runs "
@@ -333,13 +380,18 @@ def sweep(
             bar = _progress_bar(total, already, description) if progress else None
             writer = _Writer(store, backend, device, dtype, bar, lock_wait, lock_timeout)
             try:
-                if client is not None:
-                    _sweep_dask(pending, writer, client, batch_runs)
-                elif workers == 1:
-                    train(make_batches(pending, len(pending))[0], backend=backend, device=device, dtype=dtype,
-                          on_finished=writer)
-                else:
-                    _sweep_pool(pending, writer, workers, batch_runs)
+                with _terminate_as_interrupt():
+                    try:
+                        if client is not None:
+                            _sweep_dask(pending, writer, client, batch_runs)
+                        elif workers == 1:
+                            train(make_batches(pending, len(pending))[0], backend=backend, device=device,
+                                  dtype=dtype, on_finished=writer)
+                        else:
+                            _sweep_pool(pending, writer, workers, batch_runs)
+                    except KeyboardInterrupt as exc:
+                        raise writer.interrupted(signal.SIGTERM if isinstance(exc, _Terminated)
+                                                 else signal.SIGINT) from None
                 writer.finish()
             finally:
                 if bar is not None:
@@ -426,7 +478,9 @@ def _pool_round(pending: list[RunConfig], writer: _Writer, workers: int, batch_r
             workers_alive = list(getattr(executor, "_processes", {}).values())
             executor.shutdown(wait=False, cancel_futures=True)
             for process in workers_alive:
-                process.terminate()
+                process.kill()  # SIGKILL: workers ignore SIGINT and SIGTERM (_init_worker)
+            for process in workers_alive:
+                process.join(5.0)
             if isinstance(exc, concurrent.futures.process.BrokenProcessPool):
                 drain()  # runs the other workers sent before the pool broke are kept
             raise
