@@ -38,9 +38,10 @@ import json
 import os
 import socket
 import sqlite3
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from .config import CONFIG_FIELDS, FIELD_SPECS, RESULT_FIELDS, RunConfig, RunResult
 from .files import path_kind as _path_kind, sqlite_companion_of
@@ -287,7 +288,9 @@ def _sql_value(value: object) -> object:
 
 #: Errors SQLite gives when it may not create a store's -shm/-wal files (read-only media or
 #: folder, or a file the user may not write): only these send a reader to the next way of opening.
-_READ_ONLY_SYMPTOMS = ("readonly database", "unable to open database file", "read-only file system")
+_READ_ONLY_SYMPTOMS = ("readonly database", "unable to open database file", "read-only file system",
+                       # a full disk: the -shm file cannot be made, but reading needs no space
+                       "disk I/O error", "database or disk is full")
 
 
 def read_only_uris(path: Path) -> list[tuple[str, bool]]:
@@ -526,7 +529,7 @@ def table_names(path: str | Path) -> set[str]:
         with contextlib.closing(connect_read_only(path)) as connection:
             rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     except sqlite3.DatabaseError as exc:
-        raise ValueError(f"{str(path)!r} is not a SQLite store: {exc}") from None
+        raise ValueError(f"store {str(path)!r} cannot be read: {exc}") from None
     return {name for (name,) in rows}
 
 
@@ -547,3 +550,134 @@ def configs_of(frame: "pandas.DataFrame") -> list[RunConfig]:
         values = {k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in record.items()}
         configs.append(RunConfig(**values))
     return configs
+
+
+# --------------------------------------------------------------------------- merging stores
+
+#: The result columns two copies of one run must agree on to be the same run (wall time and
+#: provenance may differ: the same run trained twice, or on two machines).
+OUTCOME_COLUMNS: tuple[str, ...] = tuple(name for name in RESULT_FIELDS if name != "wall_seconds")
+
+
+@dataclass(frozen=True)
+class MergeConflict:
+    """One run id whose outcomes differ between two inputs: ``column`` is the first that differs."""
+
+    run_id: str
+    column: str
+    first: tuple[str, object]   # (input path, value)
+    second: tuple[str, object]
+
+    def describe(self) -> str:
+        return (f"run {self.run_id}: {self.column} = {self.first[1]!r} in {self.first[0]!r} but "
+                f"{self.second[1]!r} in {self.second[0]!r}")
+
+
+@dataclass(frozen=True)
+class MergeSummary:
+    """What :func:`merge_stores` did: runs read per input, distinct runs written, duplicates whose
+    outcomes agreed, runs left out by the filter, and the conflicts (kept: the first input's row)."""
+
+    inputs: tuple[tuple[str, int], ...]
+    written: int
+    duplicates: int
+    filtered_out: int
+    conflicts: tuple[MergeConflict, ...]
+
+
+class MergeConflictError(ValueError):
+    """Two inputs hold one run id with different outcomes, and the merge was told to refuse."""
+
+
+def read_rows(path: str | Path) -> list[dict[str, object]]:
+    """Every run of a store as stored (dicts of :data:`COLUMNS`, SQLite's own values: 0/1 outcomes,
+    NULLs), after the same checks as :func:`load`; a column an older store lacks holds its default."""
+    path = _existing_file(path)
+    try:
+        with contextlib.closing(connect_read_only(path)) as db:
+            _check_runs_table(db, path)
+            check_runs_values(db, path)
+            cursor = db.execute("SELECT * FROM runs ORDER BY rowid")
+            names = [column[0] for column in cursor.description]
+            rows = [dict(zip(names, row)) for row in cursor]
+    except sqlite3.DatabaseError as exc:
+        raise ValueError(f"store {str(path)!r}: {exc}") from None
+    for row in rows:
+        for name in ADDED_COLUMNS:
+            row.setdefault(name, _FIELD_DEFAULTS.get(name))
+    return [{name: row[name] for name in COLUMNS} for row in rows]
+
+
+def _config_of_row(row: dict[str, object]) -> RunConfig:
+    return RunConfig(**{name: row[name] for name in CONFIG_FIELDS})
+
+
+def merge_stores(
+    out: str | Path, inputs: Sequence[str | Path], keep: Callable[["pandas.DataFrame"], object] | None = None,
+    on_conflict: str = "refuse",
+) -> MergeSummary:
+    """Write the runs of ``inputs`` to the new store ``out``, each run id once.
+
+    Every input is opened read-only and checked as :func:`load` checks it (integrity, columns,
+    values), and every row's id must be the hash of its configuration (:func:`run_id`): a row
+    edited by hand is refused, not merged. A run id in several inputs is written once; if their
+    outcomes (:data:`OUTCOME_COLUMNS`) differ, ``on_conflict="refuse"`` (the default) raises
+    :class:`MergeConflictError` naming the first conflicts and writes nothing, ``"first"`` keeps
+    the row of the first input that has it. ``keep``: a function of a :func:`load` frame returning a
+    boolean mask of the runs to write (``frontier merge --where``). ``out`` must not exist; it is
+    built under a temporary name beside it and renamed into place when complete."""
+    from .files import atomic_path, check_output_path
+
+    if on_conflict not in ("refuse", "first"):
+        raise ValueError(f"on_conflict={on_conflict!r} must be 'refuse' or 'first'")
+    if not inputs:
+        raise ValueError("give at least one store to merge")
+    out = Path(out)
+    target = check_output_path(out, "merge output")
+    if target.exists() or out.is_symlink():
+        raise ValueError(f"merge output {str(out)!r} exists: merge writes a new store; give a new file name "
+                         "(an existing store can be one of the inputs)")
+    paths = [check_existing_store(path) for path in inputs]
+    for path in paths:
+        if path.resolve() == target.resolve():
+            raise ValueError(f"merge output {str(out)!r} is also an input")
+    chosen: dict[str, tuple[str, dict[str, object]]] = {}
+    read, duplicates, filtered_out, conflicts = [], 0, 0, []
+    for path in paths:
+        rows = read_rows(path)
+        read.append((str(path), len(rows)))
+        for row in rows:
+            if run_id(_config_of_row(row)) != row["run_id"]:
+                raise StoreDamagedError(f"store {str(path)!r}: run {row['run_id']!r} does not have the id of its "
+                                        "configuration (a row changed outside parity-frontier): not merged")
+        if keep is not None and rows:
+            mask = keep(load(path))
+            selected = {row["run_id"] for row, kept in zip(rows, list(mask)) if kept}
+            filtered_out += len(rows) - len(selected)
+            rows = [row for row in rows if row["run_id"] in selected]
+        for row in rows:
+            key = str(row["run_id"])
+            if key not in chosen:
+                chosen[key] = (str(path), row)
+                continue
+            duplicates += 1
+            where, earlier = chosen[key]
+            differing = next((name for name in OUTCOME_COLUMNS if earlier[name] != row[name]), None)
+            if differing is not None:
+                conflicts.append(MergeConflict(key, differing, (where, earlier[differing]),
+                                               (str(path), row[differing])))
+    if conflicts and on_conflict == "refuse":
+        shown = "; ".join(conflict.describe() for conflict in conflicts[:3])
+        raise MergeConflictError(f"{len(conflicts)} run(s) have different outcomes in different inputs ({shown}"
+                                 f"{'; ...' if len(conflicts) > 3 else ''}): nothing written; pass on_conflict='first' "
+                                 "(frontier merge --on-conflict first) to keep the first input's row")
+    with atomic_path(out) as tmp:
+        with Store(tmp) as store:
+            placeholders = ", ".join("?" for _ in COLUMNS)
+            with store._db:
+                store._db.execute("BEGIN IMMEDIATE")
+                store._db.executemany(f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({placeholders})",
+                                      [tuple(row[name] for name in COLUMNS) for _, row in chosen.values()])
+            # Fold the WAL into the file before it is renamed (a sweep into it switches back to WAL).
+            store._db.execute("PRAGMA journal_mode=DELETE")
+    return MergeSummary(tuple(read), len(chosen), duplicates, filtered_out, tuple(conflicts))
