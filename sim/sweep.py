@@ -368,6 +368,7 @@ def sweep(
         workers = 1 if device == "cuda" else (os.cpu_count() or 1)
     if scheduler is None:
         check_memory(configs, backend)  # a Dask worker checks its own memory when it trains
+        _check_main_guard(workers)
 
     client = _connect(scheduler, connect_timeout) if scheduler is not None else None
     try:
@@ -401,6 +402,42 @@ def sweep(
     finally:
         if client is not None:
             client.close()
+
+
+def main_script_without_guard() -> str | None:
+    """The path of the script this process runs if it has no ``if __name__ == "__main__":`` block
+    (None for a guarded script, ``python -c``, a notebook or the interactive prompt).
+
+    A local pool starts its workers with *spawn*: each imports the main script again, so an
+    unguarded script would start a sweep in every worker, which multiprocessing refuses, and the
+    pool would break as if its workers had been killed."""
+    import ast
+
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if not path:
+        return None
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.If) and "__name__" in ast.unparse(node.test) and "__main__" in ast.unparse(node.test):
+            return None
+    return str(path)
+
+
+def _check_main_guard(workers: int) -> None:
+    """ValueError, before any process starts, for a local pool started from an unguarded script."""
+    if workers <= 1 or multiprocessing.current_process().name != "MainProcess":
+        return
+    script = main_script_without_guard()
+    if script is not None:
+        raise ValueError(
+            f"sweep(workers={workers}) was called from the script {script!r}, which has no "
+            "'if __name__ == \"__main__\":' block: every worker process imports the script again (spawn start "
+            "method) and would start a sweep of its own. Put the script's work under that block (docs/api.md, "
+            "'sim'), or pass workers=1")
 
 
 def _progress_bar(total: int, already: int, description: str):

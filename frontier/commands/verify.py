@@ -3,8 +3,8 @@
   frontier verify runs.sqlite [--json] [--level 0.99]
   frontier verify --quick            # CI validation run: its own small sweep, then the checks
 
-The checks and their claims are listed by --help's --checks choices and in docs/verification.md
-(see verify/checks.py for how each decides). Exit status 0 when no check FAILs, 1 when one does,
+The checks and their claims are listed below and in docs/verification.md (verify/checks.py
+says how each decides). Exit status 0 when no check FAILs, 1 when one does,
 2 on bad input, including a store with no usable (non-diverged) runs.
 --json prints {"checks": [{"name", "status", "summary", "details", "statements"}, ...]}.
 """
@@ -18,6 +18,18 @@ import time
 
 from frontier.cli import CliError
 
+
+
+def description() -> str:
+    """The --help text: this docstring and every registered check with its claim."""
+    import textwrap
+
+    from verify.checks import CHECKS
+
+    lines = []
+    for name, check in CHECKS.items():
+        lines += textwrap.wrap(check.claim, 96, initial_indent=f"  {name:<24} ", subsequent_indent=" " * 27)
+    return f"{__doc__.strip()}\n\nchecks (--checks NAME ..., in report order):\n" + "\n".join(lines)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +69,7 @@ def require_usable_runs(frame, store: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from verify.checks import FAIL, run_checks
+    from verify.checks import CHECK_NAMES, FAIL, run_checks
     from verify.registry import check_cli_level
 
     check_cli_level(args.level)
@@ -84,8 +96,12 @@ def run(args: argparse.Namespace) -> int:
 
         frame = load(args.store)
         require_usable_runs(frame, args.store)
+        names = list(args.checks or CHECK_NAMES)
+        done = iter(range(1, len(names) + 1))
+        log(f"{len(names)} checks on {len(frame)} runs; thresholds and model fits first (the longest part)...")
         results = run_checks(frame, level=args.level, backend=args.backend, names=args.checks,
-                             progress=lambda name: log(f"check {name}"))
+                             progress=lambda name: log(f"check {next(done)}/{len(names)} {name} "
+                                                       f"({time.perf_counter() - start:.0f} s)"))
         header = f"{args.store}: {len(frame)} runs"
     if args.json:
         print(json.dumps({"checks": [r.to_dict() for r in results]}, indent=2))
