@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sqlite3
 import sys
 import traceback
@@ -29,8 +30,9 @@ COMMANDS: list[tuple[str, str]] = [
     ("anticoncentration", "exact census of random dense neurons' Fourier coefficients and gaps as n grows"),
     ("train", "train a few runs of one configuration and print a table"),
     ("sweep", "run a grid (TOML) into a results store: resumable, local pool or Dask"),
-    ("export", "export a results store to CSV or Parquet"),
-    ("info", "summarise a results store: runs, settings, grids, backends, versions, cells"),
+    ("export", "export a results store to CSV or Parquet, optionally only the runs a selector picks"),
+    ("merge", "merge results stores (one per job) into a new store: each run once, conflicts refused"),
+    ("info", "summarise a results store: runs, settings (widths, m, seeds, cells), backends, versions"),
     ("bench", "benchmark our backends against torch baselines (run-steps/s, GFLOP/s, speedups)"),
     ("tabular", "tabular study: wide sparse-init MLPs vs tuned random forests on real data"),
     ("figs", "render every paper and theory figure a results store has data for (PNG + PDF)"),
@@ -58,6 +60,19 @@ class CliError(ValueError):
     """A user-facing error: printed as ``error: <message>``, exit status 2. A ValueError, so it is
     caught as bad input whichever copy of this module raised it (``python -m frontier.cli`` runs
     this file as ``__main__`` while the commands import ``frontier.cli``)."""
+
+
+def check_matplotlib() -> None:
+    """CliError before any output folder is made when matplotlib cannot start: not installed, or
+    ``MPLBACKEND`` names a backend it does not know (its own error lists all of them, and the
+    command used to leave an empty output folder behind)."""
+    try:
+        import matplotlib  # noqa: F401  (reads MPLBACKEND when imported)
+    except ImportError:
+        raise CliError("figures need matplotlib: install the [figs] extra (pip install '.[figs]')") from None
+    except ValueError:
+        raise CliError(f"matplotlib does not know the backend MPLBACKEND={os.environ.get('MPLBACKEND', '')!r}: "
+                       "unset MPLBACKEND (the figures need none) or set it to Agg") from None
 
 
 #: Failures that are the user's input or the machine's state, not a bug: one ``error:`` line, status 2.
@@ -147,8 +162,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if sys.stdout is None:  # started with stdout closed (`>&-`): every line printed would vanish, exit 0
+        if sys.stderr is not None:
+            sys.stderr.write("error: standard output is closed: nothing could be printed; redirect it to a file "
+                             "or /dev/null instead of closing it\n")
+        return 2
     try:
-        return int(args._module.run(args) or 0)
+        status = int(args._module.run(args) or 0)
+        sys.stdout.flush()  # a full disk under a redirected stdout is an error, not a silent loss
+        return status
     except BrokenPipeError:
         # The reader went away (`frontier info S | head`): not an error. Point stdout at devnull so
         # the interpreter's final flush does not fail again.
@@ -159,9 +181,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         sys.stderr.write(f"error: {describe_error(exc)}\n")
         return 2
-    except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted\n")
-        return 130
+    except KeyboardInterrupt as exc:
+        # A sweep says how many runs it wrote and that a rerun resumes (sim.sweep.SweepInterrupted).
+        sys.stderr.write(f"error: {describe_error(exc) if str(exc) else 'interrupted'}\n")
+        return 128 + int(getattr(exc, "signum", signal.SIGINT))
     except Exception as exc:  # a bug of ours: say so in one line, keep the traceback for --debug
         if args.debug:
             traceback.print_exc()

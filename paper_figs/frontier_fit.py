@@ -189,8 +189,9 @@ def fit_ratio(frame: "pd.DataFrame", prediction: "FrontierPrediction", model: st
                 continue
             value, lo, hi = est.ratio_interval(dense, sparse, fitted.level)
             if math.isfinite(value) and value > 0:
-                ax.errorbar([width / r_star], [value], yerr=[[value - max(lo, 1e-3)], [min(hi, 1e3) - value]],
-                            fmt="o", color=colour, ms=3, lw=0.7)
+                # never negative: the clip (a censored m_50) or a percentile interval may not contain the value
+                below, above = max(value - max(lo, 1e-3), 0.0), max(min(hi, 1e3) - value, 0.0)
+                ax.errorbar([width / r_star], [value], yerr=[[below], [above]], fmt="o", color=colour, ms=3, lw=0.7)
     ax.axvline(1.0, color="0.5", lw=0.8, ls=":")
     ax.axhline(1.0, color="0.7", lw=0.6)
     ax.set_xscale("log")

@@ -74,13 +74,22 @@ LOSSES = ("hinge", "square", "logistic")
 LOSS_IDS: dict[str, int] = {name: i for i, name in enumerate(LOSSES)}
 
 
+#: The largest integer a field may hold: the results store keeps integers as SQLite's signed
+#: 64-bit INTEGER, so a larger seed (or any count) would train and then fail to be stored.
+INT64_MAX = 2**63 - 1
+
+
 def _as_int(name: str, value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError(f"RunConfig.{name}={value!r} must be an integer")
     try:
-        return operator.index(value)
+        result = operator.index(value)
     except TypeError:
         raise ValueError(f"RunConfig.{name}={value!r} must be an integer") from None
+    if not -INT64_MAX - 1 <= result <= INT64_MAX:
+        raise ValueError(f"RunConfig.{name}={result} must be at most 2**63 - 1 = {INT64_MAX} (the results "
+                         "store's integer range)")
+    return result
 
 
 def _as_float(name: str, value: Any) -> float:

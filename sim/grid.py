@@ -47,7 +47,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .config import (AXIS_FIELDS, FIELD_SPECS, FIELD_TYPES, PLANTS, REQUIRED_FIELDS, SCALAR_FIELDS,
+from .config import (AXIS_FIELDS, FIELD_SPECS, FIELD_TYPES, INT64_MAX, PLANTS, REQUIRED_FIELDS, SCALAR_FIELDS,
                      SPARSE_ONLY_FIELDS, TARGET_ONLY_FIELDS, RunConfig, unread_values, who_reads)
 
 # Every key derives from RunConfig's schema (sim.config.FIELD_SPECS): a new field is a new key.
@@ -107,6 +107,9 @@ def _seeds(source: str, raw: Any) -> Sequence[int]:
     if isinstance(raw, int):
         if raw < 1:
             raise ValueError(f"{source}: seeds = {raw} must be >= 1 (the count of seeds 0..N-1)")
+        if raw - 1 > INT64_MAX:
+            raise ValueError(f"{source}: seeds = {raw} reaches seed {raw - 1}, above 2**63 - 1 (the results "
+                             "store's integer range)")
         return range(raw)  # lazy: a count of 10**12 is counted, never listed
     if isinstance(raw, dict):
         unknown = sorted(set(raw) - {"start", "count"})
@@ -116,13 +119,16 @@ def _seeds(source: str, raw: Any) -> Sequence[int]:
         for name, v in (("start", start), ("count", count)):
             if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "start" else 1):
                 raise ValueError(f"{source}: seeds.{name} = {v!r} must be an integer >= {0 if name == 'start' else 1}")
+        if start + count - 1 > INT64_MAX:
+            raise ValueError(f"{source}: seeds = {raw!r} reaches seed {start + count - 1}, above 2**63 - 1 = "
+                             f"{INT64_MAX} (the results store's integer range)")
         return range(start, start + count)
     if isinstance(raw, list):
         if not raw:
             raise ValueError(f"{source}: seeds = [] is empty")
         for v in raw:
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ValueError(f"{source}: seeds value {v!r} must be an integer >= 0")
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= INT64_MAX:
+                raise ValueError(f"{source}: seeds value {v!r} must be an integer in [0, 2**63 - 1]")
         if len(set(raw)) != len(raw):
             raise ValueError(f"{source}: seeds = {raw!r} repeats a seed")
         return list(raw)
@@ -210,9 +216,14 @@ def parse_grid(text: str, source: str = "grid", max_runs: int = MAX_GRID_RUNS) -
 
 def load_grid(path: str | Path, max_runs: int = MAX_GRID_RUNS) -> list[RunConfig]:
     """The runs of the grid file at ``path``; ValueError/FileNotFoundError naming the problem."""
+    from .files import path_kind
+
     path = Path(path)
-    if not path.is_file():
+    kind = path_kind(path)
+    if kind == "missing":
         raise FileNotFoundError(f"grid file {str(path)!r} does not exist")
+    if kind != "a regular file":
+        raise ValueError(f"grid file {str(path)!r} is {kind}, not a file: a grid is a TOML file")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:

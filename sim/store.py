@@ -35,13 +35,16 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import os
 import socket
 import sqlite3
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from .config import CONFIG_FIELDS, FIELD_SPECS, RESULT_FIELDS, RunConfig, RunResult
+from .files import path_kind as _path_kind, sqlite_companion_of
 
 if TYPE_CHECKING:  # pandas is imported lazily: the sweep client does not need it
     import pandas
@@ -136,14 +139,25 @@ def _schema() -> str:
 
 
 def check_store_path(path: str | Path) -> Path:
-    """Validate a store path without touching it: its directory must exist, and an existing
-    file must be an SQLite database. ValueError naming the path otherwise."""
+    """Validate a store path without touching it: its directory must exist, an existing path must
+    be a regular file (or a symlink to one) holding an SQLite database, and it may not be the
+    ``-wal``/``-shm``/``-journal`` file of another database. ValueError naming the path and what
+    it is otherwise (a directory, a FIFO, a device, a socket, a symlink loop)."""
     path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"store {str(path)!r} is a directory, not a file")
-    if not path.parent.is_dir():
-        raise ValueError(f"store {str(path)!r}: directory {str(path.parent)!r} does not exist")
-    if path.exists():
+    kind = _path_kind(path)
+    if kind == "missing":
+        if not path.parent.is_dir():
+            raise ValueError(f"store {str(path)!r}: directory {str(path.parent)!r} does not exist")
+        if path.is_symlink():
+            raise ValueError(f"store {str(path)!r} is a symlink to {os.readlink(path)!r}, which does not exist: "
+                             "give a file name")
+    elif kind != "a regular file":
+        raise ValueError(f"store {str(path)!r} is {kind}, not a file: a store is an SQLite file")
+    database = sqlite_companion_of(path)
+    if database is not None:
+        raise ValueError(f"store {str(path)!r} is the {path.name[len(database.name):]} file of the SQLite database "
+                         f"{str(database)!r}, not a store: give the database itself or a new file name")
+    if kind != "missing":
         with open(path, "rb") as handle:
             head = handle.read(len(_SQLITE_MAGIC))
         if head and head != _SQLITE_MAGIC:
@@ -194,6 +208,8 @@ class Store:
         """Create, check or upgrade the ``runs`` table (see the class docstring)."""
         tables = _tables(self._db)
         _refuse_foreign(self.path, tables)
+        if tables:  # an existing store: intact, with values we wrote, before anything is added
+            check_integrity(self._db, self.path)
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > STORE_SCHEMA_VERSION:
             raise ValueError(f"store {str(self.path)!r} has schema version {version}, written by a newer "
@@ -205,6 +221,8 @@ class Store:
                 f"store {str(self.path)!r}: table runs lacks columns {missing} "
                 "(written by an incompatible version, or not a parity-frontier store)"
             )
+        if existing:
+            check_runs_values(self._db, self.path)
         if self._db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             self._db.execute("PRAGMA journal_mode=WAL")
         if existing and not missing and version == STORE_SCHEMA_VERSION:
@@ -270,7 +288,9 @@ def _sql_value(value: object) -> object:
 
 #: Errors SQLite gives when it may not create a store's -shm/-wal files (read-only media or
 #: folder, or a file the user may not write): only these send a reader to the next way of opening.
-_READ_ONLY_SYMPTOMS = ("readonly database", "unable to open database file", "read-only file system")
+_READ_ONLY_SYMPTOMS = ("readonly database", "unable to open database file", "read-only file system",
+                       # a full disk: the -shm file cannot be made, but reading needs no space
+                       "disk I/O error", "database or disk is full")
 
 
 def read_only_uris(path: Path) -> list[tuple[str, bool]]:
@@ -308,13 +328,20 @@ def connect_read_only(path: str | Path) -> sqlite3.Connection:
     last_error: sqlite3.OperationalError | None = None
     for target, is_uri in read_only_uris(path):
         try:
-            return _open_and_probe(target, is_uri)
+            db = _open_and_probe(target, is_uri)
         except sqlite3.OperationalError as exc:
             if not any(symptom in str(exc) for symptom in _READ_ONLY_SYMPTOMS):
                 raise  # locked, I/O error, ...: not a question of read-only media
             last_error = exc
+            continue
         except sqlite3.DatabaseError as exc:
             raise ValueError(f"store {str(path)!r} is not a readable SQLite database: {exc}") from None
+        try:
+            check_integrity(db, path)
+        except BaseException:
+            db.close()
+            raise
+        return db
     assert last_error is not None
     raise last_error
 
@@ -333,6 +360,102 @@ def _check_runs_table(db: sqlite3.Connection, path: Path) -> None:
                          "incompatible version)")
 
 
+class StoreDamagedError(ValueError):
+    """A store that fails SQLite's integrity check or holds a value parity-frontier never writes
+    (a NULL or out-of-range outcome, a text width, a runs table without its primary key): refused
+    whole, before anything is read from it or written to it. The message names the run and column."""
+
+
+#: The SQL form of each range rule of :class:`sim.config.FieldSpec` (``{c}`` is the column).
+SQL_RULES: dict[str, str] = {
+    ">= 0": "{c} >= 0", ">= 1": "{c} >= 1", "> 0": "{c} > 0", "in [0, 1)": "{c} >= 0 AND {c} < 1",
+    "in [0, 1/2)": "{c} >= 0 AND {c} < 0.5",
+}
+_SQL_TYPES = {"INTEGER": ("typeof({c}) = 'integer'", "an integer"),
+              "REAL": ("typeof({c}) IN ('real', 'integer')", "a number"),
+              "TEXT": ("typeof({c}) = 'text'", "text")}
+
+
+def _sql_choices(choices: tuple[str, ...]) -> str:
+    return "(" + ", ".join(_sql_literal(choice) for choice in choices) + ")"
+
+
+@cache
+def value_rules() -> dict[str, tuple[str, str]]:
+    """column -> (the SQL condition every stored value meets, the same in words): what
+    :meth:`Store.write` can write, from the config schema (``FIELD_SPECS``) and the result types."""
+    rules = {"run_id": ("typeof(run_id) = 'text' AND length(run_id) = 32", "a 32-character text id")}
+    for name in CONFIG_FIELDS:
+        spec = FIELD_SPECS[name]
+        condition, words = (part.format(c=name) for part in _SQL_TYPES[spec.sql])
+        if spec.choices is not None:
+            condition += f" AND {name} IN {_sql_choices(spec.choices)}"
+            words = f"one of {', '.join(spec.choices)}"
+        if spec.rule is not None:
+            condition += " AND " + SQL_RULES[spec.rule].format(c=name)
+            words += f" {spec.rule}"
+        if spec.nullable:
+            condition, words = f"{name} IS NULL OR ({condition})", f"{words}, or NULL (online)"
+        rules[name] = (condition, words)
+    error = "typeof({c}) IN ('real', 'integer') AND {c} >= 0 AND {c} <= 1"
+    rules |= {
+        "success": ("typeof(success) = 'integer' AND success IN (0, 1)", "0 or 1"),
+        "diverged": ("typeof(diverged) = 'integer' AND diverged IN (0, 1)", "0 or 1"),
+        "steps_to_success": ("steps_to_success IS NULL OR (typeof(steps_to_success) = 'integer' AND "
+                             "steps_to_success >= 0)", "an integer >= 0, or NULL (no success)"),
+        "steps_run": ("typeof(steps_run) = 'integer' AND steps_run >= 0", "an integer >= 0"),
+        "final_test_error": (f"final_test_error IS NULL OR ({error.format(c='final_test_error')})",
+                             "a number in [0, 1], or NULL (diverged)"),
+        "final_train_error": (f"final_train_error IS NULL OR ({error.format(c='final_train_error')})",
+                              "a number in [0, 1], or NULL"),
+        "wall_seconds": ("typeof(wall_seconds) IN ('real', 'integer') AND wall_seconds >= 0", "a number >= 0"),
+        "task_test_errors": ("task_test_errors IS NULL OR typeof(task_test_errors) = 'text'",
+                             "a JSON list, or NULL"),
+    }
+    rules |= {name: (f"typeof({name}) = 'text'", "text") for name in PROVENANCE_FIELDS}
+    return rules
+
+
+def check_integrity(db: sqlite3.Connection, path: Path) -> None:
+    """StoreDamagedError unless SQLite's quick integrity check finds the file intact (a damaged
+    page is refused before a reader or a writer uses the store; SQLite itself notices only when
+    it happens to read that page)."""
+    rows = [line for (text,) in db.execute("PRAGMA quick_check(2)") for line in str(text).splitlines()]
+    if rows != ["ok"]:
+        problem = next((line for line in rows if not line.startswith("***")), rows[0])
+        raise StoreDamagedError(f"store {str(path)!r} is damaged: SQLite's integrity check says {problem!r}; "
+                                "restore it from a copy, or rerun the sweep into a new store")
+
+
+def check_runs_values(db: sqlite3.Connection, path: Path) -> None:
+    """StoreDamagedError unless ``runs`` has ``run_id`` as its primary key and every value is one
+    :meth:`Store.write` can write (:func:`value_rules`): the first offending run and column are named."""
+    info = db.execute("PRAGMA table_info(runs)").fetchall()  # cid, name, type, notnull, default, pk
+    if [row[1] for row in info if row[5]] != ["run_id"]:
+        repeated = db.execute("SELECT run_id, COUNT(*) FROM runs GROUP BY run_id HAVING COUNT(*) > 1 "
+                              "LIMIT 1").fetchone()
+        what = (f"run {repeated[0]!r} appears {repeated[1]} times" if repeated else "no run appears twice yet")
+        raise StoreDamagedError(f"store {str(path)!r}: table runs has no primary key on run_id ({what}): not "
+                                "written by parity-frontier; a sweep could not add runs to it")
+    columns = {row[1] for row in info}
+    rules = {name: rule for name, rule in value_rules().items() if name in columns}
+    every = " AND ".join(f"coalesce(({condition}), 0)" for condition, _ in rules.values())
+    bad = db.execute(f"SELECT rowid FROM runs WHERE NOT ({every}) LIMIT 1").fetchone()
+    if bad is None:
+        return
+    (rowid,) = bad
+    for name, (condition, words) in rules.items():
+        ok, shown, key = db.execute(f"SELECT coalesce(({condition}), 0), quote({name}), quote(run_id) FROM runs "
+                                    "WHERE rowid = ?", (rowid,)).fetchone()
+        if not ok:
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            raise StoreDamagedError(
+                f"store {str(path)!r}: run {key} (row {rowid}) has {name} = {shown}, but a store holds {words} "
+                "there: the file was changed outside parity-frontier; fix or delete that row (sqlite3), or "
+                "rerun the sweep into a new store")
+    raise AssertionError("a row failed the combined check but no single rule")  # pragma: no cover
+
+
 def load(path: str | Path) -> "pandas.DataFrame":
     """All runs of a store as a DataFrame, one row per run, columns as in the module docstring.
 
@@ -346,6 +469,7 @@ def load(path: str | Path) -> "pandas.DataFrame":
     try:
         with contextlib.closing(connect_read_only(path)) as db:
             _check_runs_table(db, path)
+            check_runs_values(db, path)
             frame = pd.read_sql_query("SELECT * FROM runs ORDER BY rowid", db)
     except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
         raise ValueError(f"store {str(path)!r}: {exc}") from None
@@ -372,6 +496,7 @@ def stored_run_ids(path: str | Path) -> set[str]:
         if "runs" not in tables:
             return set()
         _check_runs_table(db, path)
+        check_runs_values(db, path)
         return {row[0] for row in db.execute("SELECT run_id FROM runs")}
 
 
@@ -381,10 +506,19 @@ def schema_version(path: str | Path) -> int:
         return db.execute("PRAGMA user_version").fetchone()[0]
 
 
+def check_existing_store(path: str | Path) -> Path:
+    """Validate a store to read without opening it: it exists and is a regular file holding an
+    SQLite database. FileNotFoundError or ValueError (saying what the path is) otherwise."""
+    return check_store_path(_existing_file(path))
+
+
 def _existing_file(path: str | Path) -> Path:
     path = Path(path)
-    if not path.is_file():
+    kind = _path_kind(path)
+    if kind == "missing":
         raise FileNotFoundError(f"store {str(path)!r} does not exist")
+    if kind != "a regular file":
+        raise ValueError(f"store {str(path)!r} is {kind}, not a file: a store is an SQLite file")
     return path
 
 
@@ -395,7 +529,7 @@ def table_names(path: str | Path) -> set[str]:
         with contextlib.closing(connect_read_only(path)) as connection:
             rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     except sqlite3.DatabaseError as exc:
-        raise ValueError(f"{str(path)!r} is not a SQLite store: {exc}") from None
+        raise ValueError(f"store {str(path)!r} cannot be read: {exc}") from None
     return {name for (name,) in rows}
 
 
@@ -416,3 +550,134 @@ def configs_of(frame: "pandas.DataFrame") -> list[RunConfig]:
         values = {k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in record.items()}
         configs.append(RunConfig(**values))
     return configs
+
+
+# --------------------------------------------------------------------------- merging stores
+
+#: The result columns two copies of one run must agree on to be the same run (wall time and
+#: provenance may differ: the same run trained twice, or on two machines).
+OUTCOME_COLUMNS: tuple[str, ...] = tuple(name for name in RESULT_FIELDS if name != "wall_seconds")
+
+
+@dataclass(frozen=True)
+class MergeConflict:
+    """One run id whose outcomes differ between two inputs: ``column`` is the first that differs."""
+
+    run_id: str
+    column: str
+    first: tuple[str, object]   # (input path, value)
+    second: tuple[str, object]
+
+    def describe(self) -> str:
+        return (f"run {self.run_id}: {self.column} = {self.first[1]!r} in {self.first[0]!r} but "
+                f"{self.second[1]!r} in {self.second[0]!r}")
+
+
+@dataclass(frozen=True)
+class MergeSummary:
+    """What :func:`merge_stores` did: runs read per input, distinct runs written, duplicates whose
+    outcomes agreed, runs left out by the filter, and the conflicts (kept: the first input's row)."""
+
+    inputs: tuple[tuple[str, int], ...]
+    written: int
+    duplicates: int
+    filtered_out: int
+    conflicts: tuple[MergeConflict, ...]
+
+
+class MergeConflictError(ValueError):
+    """Two inputs hold one run id with different outcomes, and the merge was told to refuse."""
+
+
+def read_rows(path: str | Path) -> list[dict[str, object]]:
+    """Every run of a store as stored (dicts of :data:`COLUMNS`, SQLite's own values: 0/1 outcomes,
+    NULLs), after the same checks as :func:`load`; a column an older store lacks holds its default."""
+    path = _existing_file(path)
+    try:
+        with contextlib.closing(connect_read_only(path)) as db:
+            _check_runs_table(db, path)
+            check_runs_values(db, path)
+            cursor = db.execute("SELECT * FROM runs ORDER BY rowid")
+            names = [column[0] for column in cursor.description]
+            rows = [dict(zip(names, row)) for row in cursor]
+    except sqlite3.DatabaseError as exc:
+        raise ValueError(f"store {str(path)!r}: {exc}") from None
+    for row in rows:
+        for name in ADDED_COLUMNS:
+            row.setdefault(name, _FIELD_DEFAULTS.get(name))
+    return [{name: row[name] for name in COLUMNS} for row in rows]
+
+
+def _config_of_row(row: dict[str, object]) -> RunConfig:
+    return RunConfig(**{name: row[name] for name in CONFIG_FIELDS})
+
+
+def merge_stores(
+    out: str | Path, inputs: Sequence[str | Path], keep: Callable[["pandas.DataFrame"], object] | None = None,
+    on_conflict: str = "refuse",
+) -> MergeSummary:
+    """Write the runs of ``inputs`` to the new store ``out``, each run id once.
+
+    Every input is opened read-only and checked as :func:`load` checks it (integrity, columns,
+    values), and every row's id must be the hash of its configuration (:func:`run_id`): a row
+    edited by hand is refused, not merged. A run id in several inputs is written once; if their
+    outcomes (:data:`OUTCOME_COLUMNS`) differ, ``on_conflict="refuse"`` (the default) raises
+    :class:`MergeConflictError` naming the first conflicts and writes nothing, ``"first"`` keeps
+    the row of the first input that has it. ``keep``: a function of a :func:`load` frame returning a
+    boolean mask of the runs to write (``frontier merge --where``). ``out`` must not exist; it is
+    built under a temporary name beside it and renamed into place when complete."""
+    from .files import atomic_path, check_output_path
+
+    if on_conflict not in ("refuse", "first"):
+        raise ValueError(f"on_conflict={on_conflict!r} must be 'refuse' or 'first'")
+    if not inputs:
+        raise ValueError("give at least one store to merge")
+    out = Path(out)
+    target = check_output_path(out, "merge output")
+    if target.exists() or out.is_symlink():
+        raise ValueError(f"merge output {str(out)!r} exists: merge writes a new store; give a new file name "
+                         "(an existing store can be one of the inputs)")
+    paths = [check_existing_store(path) for path in inputs]
+    for path in paths:
+        if path.resolve() == target.resolve():
+            raise ValueError(f"merge output {str(out)!r} is also an input")
+    chosen: dict[str, tuple[str, dict[str, object]]] = {}
+    read, duplicates, filtered_out, conflicts = [], 0, 0, []
+    for path in paths:
+        rows = read_rows(path)
+        read.append((str(path), len(rows)))
+        for row in rows:
+            if run_id(_config_of_row(row)) != row["run_id"]:
+                raise StoreDamagedError(f"store {str(path)!r}: run {row['run_id']!r} does not have the id of its "
+                                        "configuration (a row changed outside parity-frontier): not merged")
+        if keep is not None and rows:
+            mask = keep(load(path))
+            selected = {row["run_id"] for row, kept in zip(rows, list(mask)) if kept}
+            filtered_out += len(rows) - len(selected)
+            rows = [row for row in rows if row["run_id"] in selected]
+        for row in rows:
+            key = str(row["run_id"])
+            if key not in chosen:
+                chosen[key] = (str(path), row)
+                continue
+            duplicates += 1
+            where, earlier = chosen[key]
+            differing = next((name for name in OUTCOME_COLUMNS if earlier[name] != row[name]), None)
+            if differing is not None:
+                conflicts.append(MergeConflict(key, differing, (where, earlier[differing]),
+                                               (str(path), row[differing])))
+    if conflicts and on_conflict == "refuse":
+        shown = "; ".join(conflict.describe() for conflict in conflicts[:3])
+        raise MergeConflictError(f"{len(conflicts)} run(s) have different outcomes in different inputs ({shown}"
+                                 f"{'; ...' if len(conflicts) > 3 else ''}): nothing written; pass on_conflict='first' "
+                                 "(frontier merge --on-conflict first) to keep the first input's row")
+    with atomic_path(out) as tmp:
+        with Store(tmp) as store:
+            placeholders = ", ".join("?" for _ in COLUMNS)
+            with store._db:
+                store._db.execute("BEGIN IMMEDIATE")
+                store._db.executemany(f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({placeholders})",
+                                      [tuple(row[name] for name in COLUMNS) for _, row in chosen.values()])
+            # Fold the WAL into the file before it is renamed (a sweep into it switches back to WAL).
+            store._db.execute("PRAGMA journal_mode=DELETE")
+    return MergeSummary(tuple(read), len(chosen), duplicates, filtered_out, tuple(conflicts))

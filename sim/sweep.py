@@ -76,6 +76,39 @@ class StoreWriteError(OSError):
     says how many runs of the sweep were written, and that a rerun resumes."""
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """A sweep stopped by SIGINT (Ctrl-C) or SIGTERM (what a cluster scheduler sends at the end of
+    a job's time): its workers are stopped, every run that had finished is written, and the message
+    says how many and that a rerun resumes. ``signum`` is the signal (exit status 128 + signum)."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.signum = signum
+
+
+class _Terminated(KeyboardInterrupt):
+    """Raised in the client's main thread by the SIGTERM handler a sweep installs."""
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While a sweep runs, SIGTERM stops it as Ctrl-C does (an exception in the main thread, so
+    the pool is shut down and finished runs are written) instead of killing the process at once,
+    which left the pool's semaphores to the resource tracker's warnings and no resume line."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(signum, frame):  # noqa: ARG001
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class WorkersDiedError(ChildProcessError):
     """Workers kept dying (killed, out of memory) without finishing a run: the local pool's, or a
     batch Dask gave up on. An OSError: the machine said no, the input may be fine."""
@@ -151,6 +184,8 @@ def _init_worker(result_queue, parent_pid: int) -> None:
     # Ctrl-C reaches the whole process group: the client alone handles it (and stops us),
     # instead of every worker printing its own traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Likewise SIGTERM sent to the whole job (a cluster scheduler's): the client stops us.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent(parent_pid)
 
 
@@ -272,6 +307,18 @@ class _Writer:
             self.bar.update(1)
             self.bar.set_postfix(success=f"{self.succeeded}/{len(self.written)}", refresh=False)
 
+    def interrupted(self, signum: int) -> SweepInterrupted:
+        """The error for a sweep stopped by ``signum``, once what finished is written (if the
+        store lets us now: a locked store keeps the rest in the count of runs not written)."""
+        try:
+            self.flush()
+        except StoreWriteError:
+            pass
+        name = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C (SIGINT)"
+        lost = f"; {len(self.backlog)} finished runs could not be written" if self.backlog else ""
+        return SweepInterrupted(f"interrupted by {name}: {len(self.written)} runs of this sweep were written to "
+                                f"{str(self.store.path)!r}{lost}; rerun the same command to resume", signum)
+
     def _write_error(self, reason: str) -> StoreWriteError:
         lost = f"; {len(self.backlog)} finished runs could not be written" if self.backlog else ""
         return StoreWriteError(f"cannot write to store {str(self.store.path)!r}: {reason}; {len(self.written)} runs "
@@ -321,6 +368,7 @@ def sweep(
         workers = 1 if device == "cuda" else (os.cpu_count() or 1)
     if scheduler is None:
         check_memory(configs, backend)  # a Dask worker checks its own memory when it trains
+        _check_main_guard(workers)
 
     client = _connect(scheduler, connect_timeout) if scheduler is not None else None
     try:
@@ -333,13 +381,18 @@ def sweep(
             bar = _progress_bar(total, already, description) if progress else None
             writer = _Writer(store, backend, device, dtype, bar, lock_wait, lock_timeout)
             try:
-                if client is not None:
-                    _sweep_dask(pending, writer, client, batch_runs)
-                elif workers == 1:
-                    train(make_batches(pending, len(pending))[0], backend=backend, device=device, dtype=dtype,
-                          on_finished=writer)
-                else:
-                    _sweep_pool(pending, writer, workers, batch_runs)
+                with _terminate_as_interrupt():
+                    try:
+                        if client is not None:
+                            _sweep_dask(pending, writer, client, batch_runs)
+                        elif workers == 1:
+                            train(make_batches(pending, len(pending))[0], backend=backend, device=device,
+                                  dtype=dtype, on_finished=writer)
+                        else:
+                            _sweep_pool(pending, writer, workers, batch_runs)
+                    except KeyboardInterrupt as exc:
+                        raise writer.interrupted(signal.SIGTERM if isinstance(exc, _Terminated)
+                                                 else signal.SIGINT) from None
                 writer.finish()
             finally:
                 if bar is not None:
@@ -349,6 +402,42 @@ def sweep(
     finally:
         if client is not None:
             client.close()
+
+
+def main_script_without_guard() -> str | None:
+    """The path of the script this process runs if it has no ``if __name__ == "__main__":`` block
+    (None for a guarded script, ``python -c``, a notebook or the interactive prompt).
+
+    A local pool starts its workers with *spawn*: each imports the main script again, so an
+    unguarded script would start a sweep in every worker, which multiprocessing refuses, and the
+    pool would break as if its workers had been killed."""
+    import ast
+
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if not path:
+        return None
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.If) and "__name__" in ast.unparse(node.test) and "__main__" in ast.unparse(node.test):
+            return None
+    return str(path)
+
+
+def _check_main_guard(workers: int) -> None:
+    """ValueError, before any process starts, for a local pool started from an unguarded script."""
+    if workers <= 1 or multiprocessing.current_process().name != "MainProcess":
+        return
+    script = main_script_without_guard()
+    if script is not None:
+        raise ValueError(
+            f"sweep(workers={workers}) was called from the script {script!r}, which has no "
+            "'if __name__ == \"__main__\":' block: every worker process imports the script again (spawn start "
+            "method) and would start a sweep of its own. Put the script's work under that block (docs/api.md, "
+            "'sim'), or pass workers=1")
 
 
 def _progress_bar(total: int, already: int, description: str):
@@ -426,7 +515,9 @@ def _pool_round(pending: list[RunConfig], writer: _Writer, workers: int, batch_r
             workers_alive = list(getattr(executor, "_processes", {}).values())
             executor.shutdown(wait=False, cancel_futures=True)
             for process in workers_alive:
-                process.terminate()
+                process.kill()  # SIGKILL: workers ignore SIGINT and SIGTERM (_init_worker)
+            for process in workers_alive:
+                process.join(5.0)
             if isinstance(exc, concurrent.futures.process.BrokenProcessPool):
                 drain()  # runs the other workers sent before the pool broke are kept
             raise

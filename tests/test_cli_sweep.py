@@ -161,4 +161,4 @@ def test_train_bad_input(cli):
     status, _, err = cli("train", "--n", 8, "--k", 2, "--width", 16, "--samples", "lots")
     assert status == 2 and "'lots'" in err and err.count("\n") == 1
     status, _, err = cli("train", "--n", 3, "--k", 5, "--width", 16, "--backend", BACKEND)
-    assert status == 2 and err.startswith("error: ") and "k=5" in err
+    assert status == 2 and err.startswith("error: ") and "--k 5" in err  # the flag, not RunConfig.k=5 (issue 25)

@@ -40,6 +40,7 @@ from fractions import Fraction
 import mpmath
 
 from theory._exact import RationalLike, as_fraction, check_int
+from theory.limits import check_census
 from theory.ltf import dense_measure
 
 
@@ -125,6 +126,7 @@ def neuron_census(n: int, k: int = 3, neurons: int = 200, grid: int = 8, seed: i
     n_i, k_i = check_int(n, "n", 2), check_int(k, "k", 1)
     if k_i >= n_i:
         raise ValueError(f"k={k_i} must be below n={n_i}: the gap needs a coordinate outside S")
+    check_census([n_i], neurons, grid)
     scale = Fraction(1, 2**n_i)
     coefficients, gaps = [], []
     target = range(k_i)
@@ -234,7 +236,10 @@ def anticoncentration_table(
       r independent neurons (the per-neuron 2^{-1/r}-quantile).
 
     Runtime: O(len(ns) * neurons * n^2 * grid); the defaults take about 1 s on one core.
+    Refused beforehand (:mod:`theory.limits`) when that work, or one neuron's table, is too large.
     """
+    ns = list(ns)
+    check_census(ns, neurons, grid)
     rows = []
     for n in ns:
         census = neuron_census(n, k, neurons, grid, seed)

@@ -28,6 +28,7 @@ import sympy
 
 from theory._exact import RationalLike, as_fraction, check_int, check_nks, to_rational
 from theory.activations import NAMED_ACTIVATIONS, Activation, ActivationLike, activation_key
+from theory.limits import check_support
 from theory.ltf import ltf_coefficient
 from theory.neuron import signal_carrying_fraction
 
@@ -113,6 +114,7 @@ def coefficient(s: int, degree: int, bias: RationalLike = 0, activation: Activat
         ValueError: s < 1, degree outside [0, s], unknown activation, or a non-rational bias.
     """
     s_i = check_int(s, "s", 1)
+    check_support(s_i)
     d_i = check_int(degree, "degree", 0)
     if d_i > s_i:
         raise ValueError(f"degree={d_i} exceeds s={s_i}: a neuron on s inputs has levels 0..s")
@@ -127,6 +129,7 @@ def spectrum(s: int, bias: RationalLike = 0, activation: ActivationLike = "relu"
     Parseval: sum_d C(s, d) ghat_d^2 = E[g(x)^2].
     """
     s_i = check_int(s, "s", 1)
+    check_support(s_i, "spectrum_support")
     act = activation_key(activation)
     b = as_fraction(bias, "bias")
     return [to_rational(_coefficient_fraction(s_i, d, b, act)) for d in range(s_i + 1)]
@@ -215,6 +218,7 @@ def gradient_signal(
     """
     n_i, k_i, s_i = check_nks(n, k, s)
     assert s_i is not None
+    check_support(s_i)
     b = as_fraction(bias, "bias")
     lowest, highest = max(0, s_i + k_i - n_i), min(k_i, s_i)
     o = highest if overlap is None else check_int(overlap, "overlap")

@@ -40,6 +40,7 @@ from theory._exact import (
     is_symbolic,
     to_rational,
 )
+from theory.limits import check_exact_width, check_overlap
 
 #: An argument that may be an int or a sympy symbol/expression (closed forms in n, s, k).
 SizeLike = Union[int, sympy.Expr]
@@ -151,6 +152,7 @@ def overlap_distribution(n: SizeLike, k: int, s: int) -> dict[int, sympy.Expr]:
     integers, they index the keys): then each value is a rational function of n, e.g.
     (n-3)(n-4)/(n(n-1)) for o = 0, k = 3, s = 2.
     """
+    check_overlap(k, s)  # size guard (theory.limits)
     if is_symbolic(n):
         k_i, s_i = check_int(k, "k", 1), check_int(s, "s", 1)
         n_e, _, _ = check_symbolic_sizes(n, k_i, s_i)
@@ -233,6 +235,7 @@ def width_for_confidence(n: int, k: int, s: int, confidence: RationalLike, kind:
     Raises:
         ValueError: bad sizes or kind, confidence outside the open interval (0, 1), or p = 0.
     """
+    check_exact_width(n, k, s)  # size guard (theory.limits)
     c = as_fraction(confidence, "confidence")
     if not 0 < c < 1:
         raise ValueError(f"confidence must lie strictly between 0 and 1, got {c}")

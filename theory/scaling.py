@@ -40,6 +40,7 @@ import sympy
 
 from theory._exact import RationalLike, as_fraction, check_int, to_rational
 from theory.fourier import _coefficient_fraction
+from theory.limits import check_scaling
 from theory.symbolic import Asymptotic, asymptotic, coefficient_closed_form
 
 
@@ -112,6 +113,7 @@ def scaling_constants(k: int, s_values: Iterable[int], beta_squared: RationalLik
     k_i = check_int(k, "k", 2)
     beta2 = as_fraction((k_i % 2) if beta_squared is None else beta_squared, "beta_squared")
     sizes = tuple(check_int(s, "s", 1) for s in s_values)
+    check_scaling(sizes)
     if not sizes:
         raise ValueError("s_values must not be empty")
     biases = tuple(threshold_bias(s, beta2) for s in sizes)

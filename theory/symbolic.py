@@ -33,6 +33,7 @@ from theory._exact import (
     check_probability_expression,
     check_size_expression,
 )
+from theory.limits import check_symbolic
 from theory.lottery import critical_width_exact, ticket_probability
 from theory.sq import min_samples_exact, mlp_params
 
@@ -425,6 +426,7 @@ def symbolic_rows(
         ValueError: k or s not integers >= 1; ``steps`` not an integer >= 1 (or a symbol that may
             be one); ``success_probability`` outside (0, 1].
     """
+    check_symbolic(k_values)  # size guard (theory.limits)
     n_sym = sympy.Symbol("n", positive=True) if n is None else n
     t = _steps(steps)
     q = _success_probability(success_probability)

@@ -103,7 +103,11 @@ def bound_rows(
         ticket_probability,
         width_for_confidence,
     )
+    from theory.limits import check_exact_width, check_table_rows
 
+    check_table_rows(len(ns) * len(ks) * len(ss))  # size guards (theory.limits), before any row
+    for n, k, s in ((n, k, s) for n in ns for k in ks for s in ss):
+        check_exact_width(n, k, s)
     rows = []
     for n in ns:
         for k in ks:

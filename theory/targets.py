@@ -50,6 +50,7 @@ import sympy
 from theory._exact import RationalLike, as_fraction, check_int, to_rational
 from theory.activations import ActivationLike, activation_key
 from theory.fourier import coefficient
+from theory.limits import check_majority
 from theory.ltf import exact_weight
 from theory.neuron import _coordinates, _largest, signal_fractions
 
@@ -164,6 +165,8 @@ def target_expansion(target: str, k: int, tasks: int = 1, label_noise: RationalL
     k_i, tasks_i = check_int(k, "k", 1), check_int(tasks, "tasks", 1)
     eta = as_fraction(label_noise, "label_noise")
     _check_target(target, k_i, tasks_i, eta)
+    if target == "sparse_majority":
+        check_majority(k_i)
     size = support_size(target, k_i, tasks_i)
     control = tasks_i - 1
     task_roles = tuple(tuple(range(control + t * k_i, control + (t + 1) * k_i)) for t in range(tasks_i))

@@ -30,11 +30,15 @@ from . import models
 if TYPE_CHECKING:
     import pandas as pd
 
-_CLAUSE = re.compile(r"^\s*(\w+)\s*(==|!=|<=|>=|<|>|\bin\b)\s*([^=<>!\s].*?)\s*$")
+#: One token of a selector: a quoted string, a list, an operator, a word (a field, a number, ``and``).
+#: Every alternative matches without backtracking, so reading a selector is linear in its length.
+_TOKEN = re.compile(r"""\s*(?:(?P<quoted>'[^']*'|"[^"]*")|(?P<list>\[[^\[\]]*\])|(?P<op>==|!=|<=|>=|<|>)"""
+                    r"""|(?P<word>[^\s\[\]'"=<>!]+)|(?P<bad>\S))""")
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
     ">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "in": lambda a, b: a.isin(b),
 }
+_ORDERED = ("<", "<=", ">", ">=")
 
 
 def _value(text: str) -> Any:
@@ -49,27 +53,89 @@ def _value(text: str) -> Any:
     return text
 
 
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """(kind, text) of every token of ``text``, in one left-to-right pass."""
+    tokens, position, end = [], 0, len(text)
+    while position < end:
+        match = _TOKEN.match(text, position)
+        if match is None:  # only trailing whitespace is left
+            break
+        kind = match.lastgroup
+        if kind is None:
+            break
+        if kind == "bad":
+            raise ValueError(f"selector: unexpected {match[kind]!r} at character {match.start(kind) + 1} "
+                             "(clauses are FIELD OP VALUE joined by 'and', e.g. 'n <= 30 and init == sparse')")
+        tokens.append((kind, match[kind]))
+        position = match.end()
+    return tokens
+
+
+def _checked_value(name: str, op: str, raw: str, clause: str) -> Any:
+    """A clause's value, checked against the field's type (one line naming the clause otherwise)."""
+    from sim.config import FIELD_SPECS, FIELD_TYPES
+
+    value = _value(raw)
+    spec, kind = FIELD_SPECS[name], FIELD_TYPES[name]
+    if isinstance(value, float) and math.isnan(value):  # online
+        if name != "samples" or op not in ("==", "!="):
+            raise ValueError(f"selector clause {clause!r}: 'online' is a value of samples only, with == or !=")
+        return value
+    if kind is str:
+        if op in _ORDERED:
+            raise ValueError(f"selector clause {clause!r}: {name} is text; compare it with ==, != or in")
+        if not isinstance(value, str):
+            value = raw.strip("'\"")
+        if spec.choices is not None and value not in spec.choices:
+            raise ValueError(f"selector clause {clause!r}: {name} is one of {', '.join(spec.choices)}, not {value!r}")
+        return value
+    if isinstance(value, str):
+        raise ValueError(f"selector clause {clause!r}: {name} is a number"
+                         + (" (or online)" if spec.nullable else "") + f", not {value!r}")
+    return value
+
+
 def parse_selector(text: str) -> Callable[["pd.DataFrame"], np.ndarray]:
     """A function frame -> boolean mask for a selector (module docstring); ValueError naming the
-    clause that cannot be read."""
+    clause that cannot be read (an unknown field, a value of the wrong type, an operator a text
+    field does not have, anything but ``and`` between clauses). Linear in the selector's length."""
     from sim.config import CONFIG_FIELDS
 
-    clauses = [c for c in re.split(r"\band\b", text or "") if c.strip()]
-    parsed = []
-    for clause in clauses:
-        match = _CLAUSE.match(clause)
-        if not match:
-            raise ValueError(f"selector clause {clause.strip()!r} is not FIELD OP VALUE (e.g. 'n <= 30')")
-        name, op, raw = match.groups()
+    tokens = _tokens(text or "")
+    parsed: list[tuple[str, str, Any]] = []
+    i = 0
+    while i < len(tokens):
+        if parsed:
+            kind, word = tokens[i]
+            if (kind, word.lower()) != ("word", "and"):
+                shown = " ".join(t for _, t in tokens[i:i + 3])
+                raise ValueError(f"selector: expected 'and' or the end after clause {parsed_text!r}, found {shown!r} "
+                                 "(clauses join with 'and' only)")
+            i += 1
+        clause_tokens = tokens[i:i + 3]
+        if parsed and not clause_tokens:
+            raise ValueError(f"selector ends with 'and' after clause {parsed_text!r}: a clause must follow")
+        parsed_text = " ".join(t for _, t in clause_tokens)
+        if len(clause_tokens) < 3 or clause_tokens[0][0] != "word" \
+                or not (clause_tokens[1][0] == "op" or clause_tokens[1] == ("word", "in")) \
+                or clause_tokens[2][0] not in ("word", "quoted", "list"):
+            raise ValueError(f"selector clause {parsed_text or text.strip()!r} is not FIELD OP VALUE (e.g. 'n <= 30')")
+        (_, name), (_, op), (value_kind, raw) = clause_tokens
         if name not in CONFIG_FIELDS:
             raise ValueError(f"selector field {name!r} is not a RunConfig field ({', '.join(CONFIG_FIELDS)})")
         if op == "in":
-            if not (raw.startswith("[") and raw.endswith("]")):
-                raise ValueError(f"selector clause {clause.strip()!r}: 'in' takes a list like [16, 64]")
-            value: Any = [_value(v) for v in raw[1:-1].split(",") if v.strip()]
+            if value_kind != "list":
+                raise ValueError(f"selector clause {parsed_text!r}: 'in' takes a list like [16, 64]")
+            items = [item for item in raw[1:-1].split(",") if item.strip()]
+            if not items:
+                raise ValueError(f"selector clause {parsed_text!r}: the list is empty")
+            value: Any = [_checked_value(name, "==", item.strip(), parsed_text) for item in items]
+        elif value_kind == "list":
+            raise ValueError(f"selector clause {parsed_text!r}: a list goes with 'in' only")
         else:
-            value = _value(raw)
+            value = _checked_value(name, op, raw, parsed_text)
         parsed.append((name, op, value))
+        i += 3
 
     def select(frame: "pd.DataFrame") -> np.ndarray:
         mask = np.ones(len(frame), dtype=bool)

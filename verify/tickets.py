@@ -314,6 +314,8 @@ def write_report(report: TicketReport, path: str | Path, backend: str = "numba")
 
 def read_reports(path: str | Path) -> list[TicketReport]:
     """Every experiment stored in ``path`` (oldest first)."""
+    import pandas as pd
+
     from sim.store import read_table, table_names
 
     if "ticket_experiments" not in table_names(path):
@@ -339,7 +341,8 @@ def read_reports(path: str | Path) -> list[TicketReport]:
                 group=str(group), seed=int(seed), steps=tuple(int(v) for v in part["step"]),
                 test_error=tuple(float(v) for v in part["test_error"]),
                 train_error=tuple(float(v) for v in part["train_error"]), success=bool(first["success"]),
-                steps_to_success=None if np.isnan(first["steps_to_success"]) else int(first["steps_to_success"]),
+                # pd.isna: a column of only NULLs (no run succeeded) comes back as None, which np.isnan refuses
+                steps_to_success=None if pd.isna(first["steps_to_success"]) else int(first["steps_to_success"]),
             ))
         report.curves.sort(key=lambda c: (GROUPS.index(c.group), c.seed))
         reports.append(report)

@@ -53,8 +53,14 @@ def run(args: argparse.Namespace) -> int:
     if min(args.n) <= args.k:
         raise CliError(f"every --n must exceed --k = {args.k}")
     out = Path(args.out) if args.out else None
-    if out is not None and not out.parent.is_dir():
-        raise CliError(f"--out {args.out!r}: folder {str(out.parent)!r} does not exist")
+    if out is not None:
+        from sim.files import check_output_path
+
+        check_output_path(out, "--out")  # a device, a FIFO, a missing folder: before the census
+    if args.figure:
+        from frontier.cli import check_matplotlib
+
+        check_matplotlib()
     rows = anticoncentration_table(args.n, args.k, args.neurons, args.widths, args.grid, args.seed)
     text = render(rows, args.format)
     if out is None:

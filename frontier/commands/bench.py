@@ -1,12 +1,13 @@
-"""Benchmark our batched backends (torch, numba) against the torch baselines researchers use.
+"""Benchmark our batched backends against the baselines researchers use.
 
 Measures in one process, on the same workload (n=50, batch 32, hinge loss, SGD lr 0.1 with
 weight decay 0.01, R independent runs, fixed steps, no early stopping) at widths 10, 100,
 1000, 10000: (a) naive: R separate torch.nn models with torch.optim.SGD in a Python loop,
-(b) torch.func ensemble (vmap of grad over stacked params), (c) our torch backend,
-(d) our numba backend (CPU only). Reports run-steps/s, achieved GFLOP/s
+(b) torch.func ensemble (vmap of grad over stacked params), (b') a JAX ensemble
+(vmap(jit(lax.scan)), when jax is installed), (c) our backends (numba on the CPU; torch, and
+triton on CUDA). Reports run-steps/s, achieved GFLOP/s
 (4Bnr + 9Br + 4B + 4(nr + 2r) per run-step), the fraction of a float32 matmul peak measured
-in the same process, speedups of (c), (d) over (a), (b) and, on CUDA, achieved bytes/s
+in the same process, speedups of ours over the baselines and, on CUDA, achieved bytes/s
 against a device-to-device copy. Ends with an estimate of the hours the paper's full grid
 would take with our best backend (GPU-hours on CUDA; CPU-hours, labelled so, on the CPU); not
 with --quick, a smoke test whose table says it measures nothing.
@@ -18,6 +19,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+
+
+def description() -> str:
+    """The --help text: this docstring and the contenders, from bench.harness's registry."""
+    from bench.harness import BASELINES, OURS
+
+    return (f"{__doc__.strip()}\n\ncontenders (bench.harness):\n  baselines {', '.join(BASELINES)} (jax only with the "
+            f"[bench] extra installed)\n  ours      {', '.join(OURS)} (each where its device is available)")
 
 
 def _widths(text: str) -> tuple[int, ...]:

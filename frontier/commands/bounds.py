@@ -68,8 +68,10 @@ def run(args: argparse.Namespace) -> int:
     if args.steps is not None and args.steps < 1:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
     out = Path(args.out) if args.out else None
-    if out is not None and not out.parent.is_dir():
-        raise ValueError(f"--out {args.out!r}: directory {str(out.parent)!r} does not exist")
+    if out is not None:
+        from sim.files import check_output_path
+
+        check_output_path(out, "--out")  # a device, a FIFO, a symlink loop, a missing folder: refused first
     # Everything is computed before anything is written, so bad input never truncates --out.
     if args.symbolic:
         from theory.symbolic import symbolic_table

@@ -3,9 +3,8 @@ the frontier figures and a report.
 
   frontier demo --out out/
 
-Writes out/runs.sqlite (the sweep: n=20, k=3, dense vs 2-hot sparse, widths 8..256 around
-the critical width 64, m = 100..600 and online, 16 seeds; under 10 minutes on 2 cores),
-out/bounds.md, out/checks.json, out/success.csv, out/m50.csv, out/figs/ and out/report.md.
+Writes out/runs.sqlite (the sweep of jobs/demo.py's DEMO_GRID, listed below), out/bounds.md,
+out/checks.json, out/success.csv, out/m50.csv, out/figs/ and out/report.md.
 Rerunning continues from the store: finished runs are not trained again.
 Exit status 0 once the report is written, whatever the checks say (a FAIL is listed on stderr
 and in the report); use `frontier verify out/runs.sqlite` for an exit status that gates on the checks.
@@ -20,6 +19,27 @@ from pathlib import Path
 from frontier.cli import CliError
 
 
+def _values(values) -> str:
+    values = values if isinstance(values, list) else [values]
+    return ", ".join(str(v) for v in values)
+
+
+def description() -> str:
+    """The --help text: this docstring and the demo's grid, part by part, from jobs.demo."""
+    from jobs.demo import DEMO_GRID, DEMO_SCALARS
+    from sim.grid import grid_configs
+
+    lines, total = [], 0
+    for part in DEMO_GRID:
+        runs = len(grid_configs({**DEMO_SCALARS, **part}, source="DEMO_GRID"))
+        total += runs
+        shown = "; ".join(f"{key} {_values(value)}" for key, value in part.items())
+        lines.append(f"  {shown} ({runs} runs)")
+    scalars = ", ".join(f"{key} {value}" for key, value in DEMO_SCALARS.items())
+    return (f"{__doc__.strip()}\n\nthe sweep ({total} runs; {scalars}):\n" + "\n".join(lines)
+            + "\n--tiny replaces it by jobs.demo.TINY_GRID (n = 12, seconds).")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from frontier.cli import add_backend_arguments
 
@@ -29,7 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_backend_arguments(parser, device=False, dtype=False)
     parser.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
     parser.add_argument("--tiny", action="store_true",
-                        help="a seconds-long toy sweep (n=12) instead of the real one: for tests of the pipeline")
+                        help="a seconds-long toy sweep (n=12, jobs.demo.TINY_GRID) instead of the real one: for "
+                             "tests of the pipeline")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--out {args.out!r} exists and is not a directory")
     if not out.parent.is_dir():
         raise CliError(f"--out {args.out!r}: directory {str(out.parent)!r} does not exist")
+    from frontier.cli import check_matplotlib
+
+    check_matplotlib()
     outcome = run_demo(out, level=args.level, backend=args.backend, workers=args.workers, tiny=args.tiny,
                        log=lambda message: print(message, file=sys.stderr, flush=True))
     for r in outcome["results"]:

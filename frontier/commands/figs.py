@@ -1,11 +1,6 @@
 """Render every figure a results store has data for, as PNG and PDF, and say which figures
-were skipped and why.
-
-Figures: fig1 (success heatmap over m and width, dense vs sparse, with the 50% frontier),
-fig2 (success fraction and steps to convergence vs m, per width), fig4 (every (n, k, init)
-cell as a small heatmap), fig5 (lottery tickets, from the tables `frontier tickets --store`
-writes), theory (Fourier levels, ticket odds, SQ frontier with the store's m_50 overlaid).
-The theory figures need no runs, so they are always drawn.
+were skipped and why. The figures (paper_figs.STORE_FIGURES) are listed below; the theory
+figures need no runs, so they are always drawn.
 
 Exit status: 0 when every figure with data was drawn (a skipped figure is reported on stderr
 but is not an error: an empty store gives the theory figures and a list of what is missing);
@@ -18,6 +13,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+
+
+def description() -> str:
+    """The --help text: this docstring and one line per figure of the registry (its module's title)."""
+    import importlib
+
+    from paper_figs import STORE_FIGURES
+
+    lines = []
+    for name, render in STORE_FIGURES.items():
+        title = (importlib.import_module(render.__module__).__doc__ or "").strip().splitlines()
+        lines.append(f"  {name:<8} {title[0] if title else ''}")
+    return f"{__doc__.strip()}\n\nfigures (--only NAME ...):\n" + "\n".join(lines)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +44,10 @@ def run(args: argparse.Namespace) -> int:
     from paper_figs.common import MissingData
     from sim.store import table_names
 
+    from frontier.cli import check_matplotlib
+
     table_names(args.store)  # FileNotFoundError / ValueError: exit 2 before drawing anything
+    check_matplotlib()
     Path(args.out).mkdir(parents=True, exist_ok=True)
     rendered, skipped = 0, []
     for name in args.only or STORE_FIGURES:

@@ -15,6 +15,7 @@ Selectors: clauses FIELD OP VALUE joined by 'and' (FIELD a RunConfig field; OP =
   frontier fit runs.sqlite --fit "n <= 30" --predict "n == 40"
   frontier fit runs.sqlite --fit "width < 1040" --predict "width == 1040" --model A B
 Without --fit/--predict: hold out the largest n (or, with one n, the largest width).
+Writes to out/fit/ unless --out says otherwise (out/ is in .gitignore).
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
+
+#: Where fit writes by default: under out/, which .gitignore knows (./fit/ was not).
+DEFAULT_OUT = "out/fit"
 
 
 def check_defaults() -> dict[str, float]:
@@ -52,7 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--score-bootstrap", type=int, default=defaults["score_bootstrap"], metavar="B",
                         help=f"parametric draws behind the held-out scores (default {defaults['score_bootstrap']}, "
                              "the check's; the smallest p-value is 1 / (1 + B))")
-    parser.add_argument("--out", default="fit", help="folder for fit.json and the figures (default: fit)")
+    parser.add_argument("--out", default=DEFAULT_OUT,
+                        help=f"folder for fit.json and the figures (default: {DEFAULT_OUT}, beside make run's outputs; "
+                             "out/ is in .gitignore)")
     parser.add_argument("--no-figures", action="store_true", help="write fit.json only")
 
 
@@ -95,14 +102,35 @@ def format_prediction(result, level: float) -> str:
     return "\n".join(lines)
 
 
+def fit_with_progress(frame, args: argparse.Namespace, predict_frontier):
+    """predict_frontier for each model in turn, a progress line (and its time) on stderr for each:
+    the bootstrap makes a model take tens of seconds on a demo-sized store."""
+    import dataclasses
+
+    combined = None
+    for number, model in enumerate(args.model, 1):
+        print(f"fitting model {model} ({number}/{len(args.model)}, {args.bootstrap} bootstrap draws)...",
+              file=sys.stderr, flush=True)
+        start = time.perf_counter()
+        part = predict_frontier(frame, args.fit, args.predict, names=[model], level=args.level,
+                                n_bootstrap=args.bootstrap, score_bootstrap=args.score_bootstrap)
+        print(f"  model {model}: {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+        combined = part if combined is None else dataclasses.replace(
+            combined, fits={**combined.fits, **part.fits}, scores={**combined.scores, **part.scores},
+            notes=combined.notes + [note for note in part.notes if note not in combined.notes])
+    if not combined.fits:
+        raise ValueError("no model could be fitted: " + "; ".join(combined.notes))
+    return combined
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from frontier.cli import CliError
+    from frontier.cli import CliError, check_matplotlib
     from paper_figs import frontier_fit
     from paper_figs.common import load_runs
     from sim.files import write_text
-    from verify.prediction import predict_frontier
+    from verify.prediction import parse_selector, predict_frontier
     from verify.registry import jsonable
 
     if not 0.5 <= args.level <= 0.9999:
@@ -113,12 +141,18 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CliError(f"--out {args.out!r} exists and is not a folder")
+    if not args.no_figures:
+        check_matplotlib()
+    for option, selector in (("--fit", args.fit), ("--predict", args.predict)):
+        if selector:
+            try:  # before the store is read and anything is fitted
+                parse_selector(selector)
+            except ValueError as exc:
+                raise CliError(f"{option}: {exc}") from None
     frame = load_runs(args.store)
     if frame.empty:
         raise CliError(f"store {args.store!r} has no runs")
-    print(f"fitting {', '.join(args.model)} ({args.bootstrap} bootstrap draws)...", file=sys.stderr, flush=True)
-    result = predict_frontier(frame, args.fit, args.predict, names=args.model, level=args.level,
-                              n_bootstrap=args.bootstrap, score_bootstrap=args.score_bootstrap)
+    result = fit_with_progress(frame, args, predict_frontier)
     print(format_prediction(result, args.level))
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / "fit.json", json.dumps(jsonable(result.to_dict()), indent=2) + "\n")

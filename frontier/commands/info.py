@@ -1,6 +1,7 @@
 """Summarise a results store: its schema version and tables, how many runs (succeeded, diverged),
-which settings and grids they cover (widths, training-set sizes, seeds, cells), which backends,
-package versions and hosts wrote them, and when. Read-only: works on read-only media.
+which settings they cover (one line per setting: its widths, training-set sizes, seeds and
+cells; a store does not record which grid file its runs came from), which backends, package
+versions and hosts wrote them, and when. Read-only: works on read-only media.
 
 example: frontier info out/runs.sqlite
 """

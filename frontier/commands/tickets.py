@@ -62,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {args.out!r} exists and is not a directory")
     store = Path(args.store) if args.store else out / "tickets.sqlite"
+    from frontier.cli import check_matplotlib
+
+    check_matplotlib()
     out.mkdir(parents=True, exist_ok=True)
     check_tickets_store(store)  # before the training: a bad --store must not cost its results
     report = run_tickets(settings, backend=args.backend, progress=lambda m: print(m, file=sys.stderr, flush=True))

@@ -58,10 +58,23 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
+def as_flag_message(message: str) -> str:
+    """A RunConfig validation message in the words of this command's flags: every
+    ``RunConfig.NAME=VALUE`` becomes ``--NAME VALUE`` (``seed`` is ``--first-seed``)."""
+    import re
+
+    def flag(match: "re.Match[str]") -> str:
+        name = "first-seed" if match[1] == "seed" else match[1].replace("_", "-")
+        value = "online" if match[1] == "samples" and match[2] == "None" else match[2].strip("'")
+        return f"--{name} {value}"
+
+    return re.sub(r"RunConfig\.(\w+)=('[^']*'|\S+)", flag, message)
+
+
 def run(args: argparse.Namespace) -> int:
     from scipy.stats import binomtest
 
-    from sim.config import CONFIG_FIELDS, RunConfig, unread_values, who_reads
+    from sim.config import CONFIG_FIELDS, INT64_MAX, RunConfig, unread_values, who_reads
     from sim.grid import check_run_count
     from sim.resources import check_memory
     from sim.store import Store, check_store_path
@@ -72,9 +85,16 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--seeds {args.seeds} must be >= 1")
     if args.first_seed < 0:
         raise ValueError(f"--first-seed {args.first_seed} must be >= 0")
+    last_seed = args.first_seed + args.seeds - 1
+    if last_seed > INT64_MAX:
+        raise ValueError(f"--first-seed {args.first_seed} --seeds {args.seeds} reaches seed {last_seed}, above "
+                         f"2**63 - 1 = {INT64_MAX} (the results store's integer range)")
     check_run_count(args.seeds, args.max_runs, "frontier train", what="--seeds asks for")
     requested = {name: getattr(args, name) for name in CONFIG_FIELDS if name != "seed"}
-    base = RunConfig(**requested, seed=args.first_seed)
+    try:
+        base = RunConfig(**requested, seed=args.first_seed)
+    except ValueError as exc:  # "RunConfig.width=0 must be >= 1" -> "--width 0 must be >= 1": the flag typed
+        raise ValueError(as_flag_message(str(exc))) from None
     unread = unread_values(requested, [base])
     if unread:  # e.g. --label-noise without --target noisy_parity: a plain parity run would be trained
         name, value = unread[0]

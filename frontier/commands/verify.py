@@ -22,6 +22,18 @@ from frontier.cli import CliError
 
 
 
+def description() -> str:
+    """The --help text: this docstring and every registered check with its claim."""
+    import textwrap
+
+    from verify.checks import CHECKS
+
+    lines = []
+    for name, check in CHECKS.items():
+        lines += textwrap.wrap(check.claim, 96, initial_indent=f"  {name:<24} ", subsequent_indent=" " * 27)
+    return f"{__doc__.strip()}\n\nchecks (--checks NAME ..., in report order):\n" + "\n".join(lines)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from frontier.cli import add_backend_arguments
     from verify.checks import CHECK_NAMES
@@ -71,7 +83,7 @@ def require_usable_runs(frame, store: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from verify.checks import FAIL, run_checks
+    from verify.checks import CHECK_NAMES, FAIL, run_checks
     from verify.registry import check_cli_level
 
     check_cli_level(args.level)
@@ -97,8 +109,12 @@ def run(args: argparse.Namespace) -> int:
 
         frame = load(args.store)
         require_usable_runs(frame, args.store)
+        names = list(args.checks or CHECK_NAMES)
+        done = iter(range(1, len(names) + 1))
+        log(f"{len(names)} checks on {len(frame)} runs; thresholds and model fits first (the longest part)...")
         results = run_checks(frame, level=args.level, backend=args.backend, names=args.checks,
-                             progress=lambda name: log(f"check {name}"))
+                             progress=lambda name: log(f"check {next(done)}/{len(names)} {name} "
+                                                       f"({time.perf_counter() - start:.0f} s)"))
         header = f"{args.store}: {len(frame)} runs"
     if args.json:
         print(json.dumps({"checks": [r.to_dict() for r in results]}, indent=2))
