@@ -112,7 +112,7 @@ def test_grids_and_the_train_command_take_the_target_fields(tmp_path, capsys):
     assert "target=multitask_parity(tasks=2)" in out and out.splitlines()[1].endswith("task_errors")
     assert main(["train", "--n", "10", "--k", "2", "--width", "8", "--target", "staircase"]) == 2
     assert capsys.readouterr().err.strip() == \
-        "error: RunConfig.k=2 must be odd for target='staircase' (the sign of a sum of k ±1 terms)"
+        "error: --k 2 must be odd for target='staircase' (the sign of a sum of k ±1 terms)"
 
 
 def test_a_value_no_run_reads_is_refused_not_dropped(capsys):
