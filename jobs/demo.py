@@ -39,7 +39,7 @@ def _demo_grid() -> list[dict[str, Any]]:
 #: planted tickets (native values, with the control) at r*/8 at n = 30.
 DEMO_GRID: list[dict[str, Any]] = _demo_grid()
 # One step budget and test set for every part (see the n = 30 comment).
-DEMO_SCALARS: dict[str, Any] = {"max_steps": 10000, "eval_every": 100, "test_size": 2000}
+from verify.designs import DEMO_SCALARS  # noqa: E402  (one home: the designs)
 TINY_GRID: list[dict[str, Any]] = [
     {"n": 12, "k": 3, "init": ["dense", "sparse"], "sparsity": 2, "width": [4, 64],
      "samples": [50, 200, "online"], "seeds": 3},

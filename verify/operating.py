@@ -269,7 +269,7 @@ def template(parts: Sequence[dict[str, Any]], model: LatentModel,
     ``probability(config dict)`` (default: the model's curve of its n, arm and width)."""
     import pandas as pd
 
-    from jobs.demo import DEMO_SCALARS
+    from .designs import DEMO_SCALARS
     from sim.config import CONFIG_FIELDS, RESULT_FIELDS
     from sim.grid import grid_configs
 
