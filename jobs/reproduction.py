@@ -20,7 +20,6 @@ transition); ``frontier sweep GRID --store results/fig2_n100/runs.sqlite`` resum
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,14 +29,6 @@ if TYPE_CHECKING:
 
 DEFAULT_FOLDER = Path("results/fig2_n100")
 LEVEL = 0.95
-
-
-def _fmt(value: float) -> str:
-    if value == 0:
-        return "below grid"
-    if math.isinf(value):
-        return "above grid"
-    return f"{value:.0f}"
 
 
 def tables(frame: "pd.DataFrame", level: float = LEVEL, n_bootstrap: int = 2000
@@ -76,18 +67,20 @@ def tables(frame: "pd.DataFrame", level: float = LEVEL, n_bootstrap: int = 2000
 
 def summary_markdown(frame: "pd.DataFrame", m50: "pd.DataFrame", ratio: "pd.DataFrame", level: float = LEVEL) -> str:
     """The tables as Markdown, with the store's size and CPU time."""
+    from verify import estimates as est
+
     cpu_hours = float(frame["wall_seconds"].sum()) / 3600.0
     lines = [f"{len(frame)} runs; {cpu_hours:.1f} CPU-hours of training (sum of the runs' wall seconds, one "
              f"thread each); intervals: seed-cluster bootstrap at {level:g}, paired cells only.", "",
              "| k | init | width | m_50 | interval | seeds |", "|---:|:---|---:|---:|:---|---:|"]
     for r in m50.to_dict("records"):
-        lines.append(f"| {r['k']} | {r['init']} | {r['width']} | {_fmt(r['m50'])} | [{_fmt(r['ci_low'])}, "
-                     f"{_fmt(r['ci_high'])}] | {r['seeds']} |")
+        lines.append(f"| {r['k']} | {r['init']} | {r['width']} | {est.format_m(r['m50'])} | [{est.format_m(r['ci_low'])}, "
+                     f"{est.format_m(r['ci_high'])}] | {r['seeds']} |")
     lines += ["", "| k | width | r / r* | m_50 dense | m_50 sparse | R = dense / sparse | interval |",
               "|---:|---:|---:|---:|---:|---:|:---|"]
     for r in ratio.to_dict("records"):
-        lines.append(f"| {r['k']} | {r['width']} | {r['width_over_r_star']:.2f} | {_fmt(r['m50_dense'])} | "
-                     f"{_fmt(r['m50_sparse'])} | {r['ratio']:.2f} | [{r['ci_low']:.2f}, {r['ci_high']:.2f}] |")
+        lines.append(f"| {r['k']} | {r['width']} | {r['width_over_r_star']:.2f} | {est.format_m(r['m50_dense'])} | "
+                     f"{est.format_m(r['m50_sparse'])} | {r['ratio']:.2f} | [{r['ci_low']:.2f}, {r['ci_high']:.2f}] |")
     return "\n".join(lines) + "\n"
 
 

@@ -9,6 +9,7 @@ measured by `frontier calibrate`; here they are run on the empty store only."""
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import numpy as np
@@ -59,7 +60,7 @@ def test_every_verdict_is_reachable_and_round_trips(name):
         for _ in range(TRIES):
             kwargs = scenario.make(rng)
             defect, frame = kwargs.pop("_defect", None), kwargs.pop("frame")
-            accepted = set(CHECKS[name].function.__wrapped__.__code__.co_varnames)
+            accepted = set(inspect.signature(CHECKS[name].function).parameters)
             kwargs = {k: v for k, v in kwargs.items() if k in accepted}
             if "n_bootstrap" in accepted:
                 kwargs["n_bootstrap"] = 300

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 import numpy as np
 
 from . import estimates as est
-from .designs import DEMO_PARTS, group_labels, FRONTIER, KNOCKIN, KNOCKOUT, NATURAL_SPARSE
+from .designs import DEMO_PARTS, FRONTIER, group_labels
 from .registry import CHECK_LEVEL, CHECKS, FAIL, INCONCLUSIVE, PASS, alpha_of
 
 if TYPE_CHECKING:
@@ -259,9 +259,6 @@ class Template:
     p: np.ndarray
     correlations: Correlations
 
-    def with_p(self, p: np.ndarray) -> "Template":
-        return replace(self, p=np.clip(np.asarray(p, float), 0.0, 1.0))
-
 
 def template(parts: Sequence[dict[str, Any]], model: LatentModel,
              probability: Callable[[dict], float] | None = None) -> Template:
@@ -352,11 +349,6 @@ class Scenario:
     make: Callable[[np.random.Generator], dict[str, Any]]
     bounded: str | None = None
     power_of: str | None = None
-
-
-def _by_arm(t: Template, change: Callable[[dict, float], float]) -> np.ndarray:
-    rows = t.frame.to_dict("records")
-    return np.array([change(r, p) for r, p in zip(rows, t.p)])
 
 
 def _store(t: Template, model: LatentModel, max_steps: int = 10_000):
@@ -475,20 +467,23 @@ def _after_training_scenarios(check: str, model: LatentModel) -> list[Scenario]:
     def make(rank: float) -> Callable[[np.random.Generator], dict[str, Any]]:
         shift = math.sqrt(2.0) * float(norm.ppf(rank))
 
-        def history(config, rng=None):
+        state: dict[str, np.random.Generator] = {}
+
+        def history(config):
+            from types import SimpleNamespace
+
             from sim.data import draw_support
             from sim.init import is_ticket_row, sparse_supports
 
             supports = sparse_supports(config)
             ticket = is_ticket_row(supports, np.array(draw_support(config.n, config.k, config.seed)))
-            norms = np.exp(history.rng.standard_normal(config.width) + shift * ticket)
+            norms = np.exp(state["rng"].standard_normal(config.width) + shift * ticket)
             W = np.zeros((config.width, config.n))
             W[:, 0] = norms
-            from types import SimpleNamespace
             return SimpleNamespace(final_weights=[W], result=SimpleNamespace(success=True))
 
         def build(rng: np.random.Generator) -> dict[str, Any]:
-            history.rng = rng
+            state["rng"] = rng
             return {"frame": frame, "history_fn": history}
         return build
     return [Scenario("no effect", "tickets' final norms like partial overlaps' (rank 0.5)", make(0.5),
