@@ -40,3 +40,23 @@ def cli(capsys):
 
     return invoke
 
+
+@pytest.fixture(scope="module")
+def base_store(request, tmp_path_factory):
+    """A store swept once per module (numpy backend) from the module's ``TINY`` grid text."""
+    from sim.grid import parse_grid
+    from sim.sweep import sweep
+
+    path = tmp_path_factory.mktemp("base") / "runs.sqlite"
+    sweep(parse_grid(request.module.TINY), path, backend="numpy", workers=1, progress=False)
+    return path
+
+
+@pytest.fixture
+def store(base_store, tmp_path):
+    """A fresh copy of the module's ``base_store`` for one test to change."""
+    import shutil
+
+    path = tmp_path / "runs.sqlite"
+    shutil.copy(base_store, path)
+    return path

@@ -16,9 +16,7 @@ import pytest
 
 from cli_contract import one_error_line
 from sim.files import atomic_path, write_text
-from sim.grid import parse_grid
 from sim.store import Store, check_store_path, load
-from sim.sweep import sweep
 
 TINY = """
 n = 8
@@ -31,20 +29,6 @@ eval_every = 50
 test_size = 100
 """
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="mknod needs root")
-
-
-@pytest.fixture(scope="module")
-def base_store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("base") / "runs.sqlite"
-    sweep(parse_grid(TINY), path, backend="numpy", workers=1, progress=False)
-    return path
-
-
-@pytest.fixture
-def store(base_store, tmp_path):
-    path = tmp_path / "runs.sqlite"
-    shutil.copy(base_store, path)
-    return path
 
 
 def null_device(folder):

@@ -7,16 +7,13 @@ it could not write, a sweep appended to a store with a damaged page, a text widt
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 
 import pytest
 
 from cli_contract import one_error_line
 from sim.config import RunConfig
-from sim.grid import parse_grid
 from sim.store import Store, load, stored_run_ids
-from sim.sweep import sweep
 
 TINY = """
 n = 8
@@ -29,20 +26,6 @@ eval_every = 50
 test_size = 100
 """
 MORE = TINY.replace("seeds = 2", "seeds = 3")
-
-
-@pytest.fixture(scope="module")
-def base_store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("base") / "runs.sqlite"
-    sweep(parse_grid(TINY), path, backend="numpy", workers=1, progress=False)
-    return path
-
-
-@pytest.fixture
-def store(base_store, tmp_path):
-    path = tmp_path / "runs.sqlite"
-    shutil.copy(base_store, path)
-    return path
 
 
 def execute(path, *statements):
